@@ -1,0 +1,52 @@
+"""Errors raised by hlm_py.
+
+Every error a user can provoke with bad input is a subclass of
+:class:`HlmError`, itself a :class:`ValueError`, with a message worded as R
+words it (or more clearly).
+"""
+
+from __future__ import annotations
+
+
+class HlmError(ValueError):
+    """Base class of every error hlm_py raises on bad input."""
+
+
+class FormulaParseError(HlmError):
+    """A formula that does not parse; the message names the position."""
+
+    def __init__(self, message: str, formula: str = "", position: int | None = None):
+        self.formula = formula
+        self.position = position
+        if position is not None and formula:
+            caret = " " * position + "^"
+            message = f"{message} at position {position + 1}\n  {formula}\n  {caret}"
+        super().__init__(message)
+
+
+class UnknownVariableError(HlmError):
+    """R: ``object 'x' not found``."""
+
+
+class MissingValueError(HlmError):
+    """NA under ``na_action="na.fail"`` (R: ``missing values in object``)."""
+
+
+class NonFiniteError(HlmError):
+    """NaN/Inf where R refuses them (R: ``NA/NaN/Inf in 'x'``)."""
+
+
+class NewLevelError(HlmError):
+    """A factor level in new data that the fit never saw."""
+
+
+class SingularFitError(HlmError):
+    """A design that cannot be fitted (singular fixed effects in lme, ...)."""
+
+
+class ConvergenceError(HlmError):
+    """An optimiser that did not converge; the message gives the iterations used."""
+
+
+class GroupingError(HlmError):
+    """A grouping factor that cannot carry the random effects asked for."""

@@ -1,0 +1,36 @@
+"""The base of every printable result.
+
+A result object (``summary``, ``anova``, ``VarCorr``, ...) derives from
+:class:`RReport`. Printing it looks up a renderer that ``hlm_py.printing``
+registers for its class, so the fit layers never import the printing layer.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+_RENDERERS: dict[type, Callable[[object], str]] = {}
+
+
+def register_renderer(cls: type, fn: Callable[[object], str]) -> None:
+    """Register ``fn(obj) -> str`` as the printed form of instances of ``cls``."""
+    _RENDERERS[cls] = fn
+
+
+def render(obj: object) -> str:
+    """The text R prints for ``obj`` (no trailing newline)."""
+    for klass in type(obj).__mro__:
+        fn = _RENDERERS.get(klass)
+        if fn is not None:
+            return fn(obj)
+    raise TypeError(f"no R-style renderer registered for {type(obj).__name__}")
+
+
+class RReport:
+    """Mixin: ``print(obj)`` prints what R prints for the same call."""
+
+    def __str__(self) -> str:
+        return render(self)
+
+    def __repr__(self) -> str:
+        return render(self)
