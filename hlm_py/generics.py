@@ -1,0 +1,326 @@
+"""R's generic functions at module level: ``hlm.summary(fit)`` is R's ``summary(fit)``.
+
+Each generic calls the method of the same name on the fit object (``LmFit``,
+``LmeFit``), so an R line translates to a Python line. The fit classes hold
+the numbers; this module only dispatches, plus the few R functions that work
+on any fit (``AIC``/``BIC`` tables of several models) and the influence
+measures of ``lm`` (``hatvalues``, ``rstandard``, ``cooks_distance``) when a
+fit does not provide them itself.
+
+Differences from R, by design: R names the rows of ``AIC(m1, m2)`` (and the
+models of ``anova(m1, m2)`` for lme) after the argument *expressions*;
+Python has no such expressions, so the names are the variables in the
+caller's scope that hold the fits (``m1``, ``m2``), else ``fit1``, ``fit2``...,
+or those given with ``names=``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hlm_py.errors import HlmError
+
+__all__ = [
+    "AIC",
+    "BIC",
+    "VarCorr",
+    "anova",
+    "coef",
+    "confint",
+    "cooks_distance",
+    "df_residual",
+    "fitted",
+    "fixef",
+    "hatvalues",
+    "intervals",
+    "logLik",
+    "nobs",
+    "predict",
+    "ranef",
+    "residuals",
+    "rstandard",
+    "sigma",
+    "summary",
+    "update",
+    "vcov",
+]
+
+
+def _method(fit: Any, name: str) -> Any:
+    meth = getattr(fit, name, None)
+    if meth is None or not callable(meth):
+        raise HlmError(
+            f"no applicable method for '{name}' applied to an object of class "
+            f"\"{type(fit).__name__}\""
+        )
+    return meth
+
+
+def _call(name: str, fit: Any, *args: Any, **kwargs: Any) -> Any:
+    return _method(fit, name)(*args, **kwargs)
+
+
+def _drop_none(**kwargs: Any) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _caller_names(objs: tuple[Any, ...], depth: int = 2) -> list[str]:
+    """Names that hold ``objs`` in the caller's scope (R deparses the arguments)."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:  # pragma: no cover - no such frame
+        frame = None
+    names: list[str] = []
+    scopes = [frame.f_locals, frame.f_globals] if frame is not None else []
+    for i, obj in enumerate(objs):
+        found = None
+        for scope in scopes:
+            hits = [k for k, v in scope.items() if v is obj and not k.startswith("_")]
+            if len(hits) == 1:
+                found = hits[0]
+                break
+        names.append(found if found is not None and found not in names else f"fit{i + 1}")
+    return names
+
+
+# --------------------------------------------------------------------------
+# generics that simply dispatch
+
+
+def coef(fit: Any, **kwargs: Any) -> Any:
+    """R's ``coef``: lm -> ``pd.Series`` (NaN where aliased); lme -> per-group table."""
+    return _call("coef", fit, **kwargs)
+
+
+def fixef(fit: Any) -> pd.Series:
+    """nlme's ``fixef``."""
+    return _call("fixef", fit)
+
+
+def ranef(fit: Any, **kwargs: Any) -> Any:
+    """nlme's ``ranef``."""
+    return _call("ranef", fit, **kwargs)
+
+
+def VarCorr(fit: Any) -> Any:  # noqa: N802 - R's name
+    """nlme's ``VarCorr``."""
+    return _call("VarCorr", fit)
+
+
+def vcov(fit: Any) -> pd.DataFrame:
+    """R's ``vcov``."""
+    return _call("vcov", fit)
+
+
+def sigma(fit: Any) -> float:
+    """R's ``sigma``."""
+    return _call("sigma", fit)
+
+
+def nobs(fit: Any) -> int:
+    """R's ``nobs``."""
+    return _call("nobs", fit)
+
+
+def df_residual(fit: Any) -> int:
+    """R's ``df.residual``."""
+    return _call("df_residual", fit)
+
+
+def fitted(fit: Any, level: Any = None, **kwargs: Any) -> pd.Series:
+    """R's ``fitted`` (``level`` for lme as nlme)."""
+    return _call("fitted", fit, **_drop_none(level=level), **kwargs)
+
+
+def residuals(fit: Any, level: Any = None, type: str = "response", **kwargs: Any) -> pd.Series:  # noqa: A002
+    """R's ``residuals`` (``type``: ``"response"``, ``"pearson"``, ``"normalized"``...)."""
+    if type == "response":
+        return _call("residuals", fit, **_drop_none(level=level), **kwargs)
+    return _call("residuals", fit, **_drop_none(level=level), type=type, **kwargs)
+
+
+def predict(fit: Any, newdata: pd.DataFrame | None = None, **kwargs: Any) -> Any:
+    """R's ``predict``: ``predict.lm`` (``interval``, ``level``, ``se_fit``) or
+    ``predict.lme`` (``level`` = grouping level)."""
+    return _call("predict", fit, newdata, **kwargs)
+
+
+def confint(fit: Any, level: float = 0.95, **kwargs: Any) -> Any:
+    """R's ``confint`` (columns ``2.5 %``, ``97.5 %``)."""
+    return _call("confint", fit, level=level, **kwargs)
+
+
+def intervals(fit: Any, level: float = 0.95, **kwargs: Any) -> Any:
+    """nlme's ``intervals``."""
+    return _call("intervals", fit, level=level, **kwargs)
+
+
+def summary(fit: Any, **kwargs: Any) -> Any:
+    """R's ``summary``."""
+    return _call("summary", fit, **kwargs)
+
+
+def update(fit: Any, formula: str | None = None, **changes: Any) -> Any:
+    """R's ``update``: refit with a changed formula (``". ~ . + x"``) or arguments."""
+    return _call("update", fit, formula, **changes)
+
+
+def logLik(fit: Any, REML: bool | None = None) -> float:  # noqa: N802,N803 - R's names
+    """R's ``logLik``: a float with ``.df``."""
+    return _call("logLik", fit, **_drop_none(REML=REML))
+
+
+def anova(fit: Any, *others: Any, type: str | None = None, **kwargs: Any) -> Any:  # noqa: A002
+    """R's ``anova``: one fit (sequential table; lme ``type="marginal"`` too) or
+    several fits compared (``anova(m1, m2)``)."""
+    meth = _method(fit, "anova")
+    if others and "names" not in kwargs:
+        try:
+            params = inspect.signature(meth).parameters
+        except (TypeError, ValueError):  # pragma: no cover
+            params = {}
+        if "names" in params:
+            kwargs["names"] = _caller_names((fit, *others))
+    return meth(*others, **_drop_none(type=type), **kwargs)
+
+
+# --------------------------------------------------------------------------
+# information criteria
+
+
+def _ic(which: str, fits: tuple[Any, ...], names: list[str] | None, k: float | None) -> Any:
+    fit = fits[0]
+    if len(fits) == 1:
+        meth = getattr(fit, which, None)
+        if callable(meth):
+            return meth() if k is None else meth(k=k)
+    rows = []
+    for f in fits:
+        ll = logLik(f)
+        df = getattr(ll, "df", None)
+        if df is None:
+            raise HlmError(f"'logLik' of {type(f).__name__} has no 'df'")
+        if which == "AIC":
+            pen = 2.0 if k is None else k
+        else:
+            pen = math.log(nobs(f))
+        rows.append((int(df), -2.0 * float(ll) + pen * df))
+    if len(fits) == 1:
+        return rows[0][1]
+    if which == "BIC" or k is None:
+        ns = {nobs(f) for f in fits}
+        if len(ns) > 1:
+            import warnings
+
+            warnings.warn("models are not all fitted to the same number of observations",
+                          stacklevel=3)
+    if names is None:
+        names = _caller_names(fits, depth=3)
+    return pd.DataFrame({"df": [r[0] for r in rows], which: [r[1] for r in rows]},
+                        index=pd.Index(names))
+
+
+def AIC(fit: Any, *others: Any, k: float | None = None, names: list[str] | None = None) -> Any:  # noqa: N802
+    """R's ``AIC``: a float for one fit; for several, R's table (``df``, ``AIC``)
+    with one row per fit."""
+    return _ic("AIC", (fit, *others), names, k)
+
+
+def BIC(fit: Any, *others: Any, names: list[str] | None = None) -> Any:  # noqa: N802
+    """R's ``BIC``: a float for one fit; for several, R's table (``df``, ``BIC``)."""
+    return _ic("BIC", (fit, *others), names, None)
+
+
+# --------------------------------------------------------------------------
+# influence measures of lm (R's lm.influence and friends)
+
+
+def _pad(values: np.ndarray, fit: Any) -> pd.Series:
+    """A Series over the fit's rows; ``na.exclude`` pads omitted rows with NaN (R's naresid)."""
+    design = getattr(fit, "design", None)
+    frame = getattr(design, "frame", None)
+    index = getattr(frame, "row_names", None)
+    if index is None:
+        index = getattr(getattr(fit, "residuals", None), "index", None)
+    s = pd.Series(values, index=index)
+    na = getattr(frame, "na_action", None)
+    if na is not None and getattr(na, "kind", None) == "exclude":
+        positions = np.asarray(frame.row_positions)
+        n_input = int(frame.n_input)
+        full = np.full(n_input, np.nan)
+        full[positions] = values
+        labels = [None] * n_input
+        for pos, lab in zip(positions, index):
+            labels[pos] = lab
+        for pos, lab in zip(na.omitted_positions, na.omitted_labels):
+            labels[pos] = lab
+        s = pd.Series(full, index=pd.Index(labels))
+    return s
+
+
+def _influence(fit: Any) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """hat values, weighted residuals, sigma, rank: R's ``lm.influence`` basics."""
+    from hlm_py.linalg.dqrdc2 import qr_Q
+
+    qr = fit.qr
+    rank = int(qr.rank)
+    q = qr_Q(qr, rank) if rank > 0 else np.zeros((qr.qr.shape[0], 0))
+    hat = np.sum(q[:, :rank] ** 2, axis=1)
+    hat[hat >= 1.0 - 10.0 * np.finfo(float).eps] = 1.0
+    res = _fit_residuals(fit)
+    w = getattr(fit, "weights", None)
+    if w is not None:
+        w = np.asarray(w, dtype=float)
+        if w.shape == res.shape and np.any(w == 0):
+            raise HlmError("influence measures with zero weights are not supported")
+        if w.shape == res.shape:
+            res = res * np.sqrt(w)
+    return hat, res, float(sigma(fit)), rank
+
+
+def _fit_residuals(fit: Any) -> np.ndarray:
+    r = getattr(fit, "residuals", None)
+    if callable(r):
+        r = r()
+    values = np.asarray(r, dtype=float)
+    return values[~np.isnan(values)]
+
+
+def hatvalues(fit: Any) -> pd.Series:
+    """R's ``hatvalues`` (diagonal of the hat matrix, from the fit's QR)."""
+    meth = getattr(fit, "hatvalues", None)
+    if callable(meth):
+        return meth()
+    hat, _, _, _ = _influence(fit)
+    return _pad(hat, fit)
+
+
+def rstandard(fit: Any) -> pd.Series:
+    """R's ``rstandard`` for lm (``type = "sd.1"``): e_i / (s sqrt(1 - h_i));
+    NaN where the hat value is 1."""
+    meth = getattr(fit, "rstandard", None)
+    if callable(meth):
+        return meth()
+    hat, res, s, _ = _influence(fit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = res / (s * np.sqrt(1.0 - hat))
+    out[np.isinf(out)] = np.nan
+    return _pad(out, fit)
+
+
+def cooks_distance(fit: Any) -> pd.Series:
+    """R's ``cooks.distance`` for lm: (e_i / (s (1 - h_i)))^2 h_i / p."""
+    meth = getattr(fit, "cooks_distance", None)
+    if callable(meth):
+        return meth()
+    hat, res, s, rank = _influence(fit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (res / (s * (1.0 - hat))) ** 2 * hat / rank
+    out[np.isinf(out)] = np.nan
+    return _pad(out, fit)
