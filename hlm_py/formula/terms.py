@@ -1,0 +1,365 @@
+"""R's ``terms.formula``: expansion of a model formula into terms.
+
+This follows the algorithm of R's C function ``termsform`` (stats/src/model.c):
+
+1. the *variables* are collected left to right (response first), two
+   variables being the same when their trees are equal (R's ``MatchVar``);
+2. the right-hand side is expanded into a list of terms, each a bit set over
+   the variables: ``a + b`` concatenates, ``a:b`` takes the pairwise union,
+   ``a * b`` is ``a + b + a:b``, ``a / b`` is ``a + (all of a):b``,
+   ``b %in% a`` is ``b:(all of a)``, ``(...)^k`` repeats ``:`` k-1 times,
+   ``-`` removes terms (and the intercept under ``-1``; ``0`` removes it,
+   ``1`` restores it), duplicates are dropped keeping the first;
+3. terms that contain an ``offset()`` variable are removed;
+4. terms are sorted by their number of variables, keeping the order of
+   appearance within one degree;
+5. the ``factors`` matrix codes each variable of each term 1 (coded by
+   contrasts) or 2 (coded by indicators): 2 when the term with that variable
+   taken out is not contained in any *preceding* term (the margin is absent),
+   per Chambers & Hastie, *Statistical Models in S*, p. 38.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import FormulaParseError
+from .parser import Call, Name, Node, Num, deparse, parse, walk_names
+
+__all__ = ["Terms", "terms", "delete_response"]
+
+
+@dataclass
+class Terms:
+    """R's ``terms`` object.
+
+    ``variables`` are R's deparsed variables as they label the rows of
+    ``factors`` (non-syntactic names in backticks), ``variable_names`` the
+    names ``model.frame`` gives them (a bare symbol unquoted), ``nodes`` their
+    trees. ``offsets`` are 0-based indices into ``variables``.
+    """
+
+    response: str | None
+    variables: list[str]
+    factors: np.ndarray
+    term_labels: list[str]
+    order: list[int]
+    intercept: bool
+    offsets: list[int]
+    formula: str
+    nodes: list[Node] = field(default_factory=list)
+    variable_names: list[str] = field(default_factory=list)
+    term_bits: list[int] = field(default_factory=list)
+    response_index: int | None = None
+
+    @property
+    def has_response(self) -> bool:
+        return self.response is not None
+
+
+class _TermsBuilder:
+    def __init__(self, text: str, frame_names: Sequence[str] | None):
+        self.text = text
+        self.frame_names = list(frame_names) if frame_names is not None else None
+        self.varlist: list[Node] = []
+        self.intercept = True
+        self.parity = True
+        self.response = False
+        self.have_dot = False
+
+    # -- errors
+    def fail(self, msg: str, node: Node | None = None):
+        pos = getattr(node, "pos", -1) if node is not None else -1
+        raise FormulaParseError(msg, self.text, pos if pos is not None and pos >= 0 else None)
+
+    # -- variables (R's ExtractVars / InstallVar)
+    def install(self, var: Node) -> int:
+        for i, v in enumerate(self.varlist):
+            if v == var:
+                return i
+        if isinstance(var, Num) and var.value not in (0.0, 1.0):
+            self.fail("invalid term in model formula", var)
+        self.varlist.append(var)
+        return len(self.varlist) - 1
+
+    def extract(self, f: Node | None) -> None:
+        if f is None or _is_zero_one(f):
+            return
+        if isinstance(f, Name):
+            if f.name == ".":
+                self.have_dot = True
+                if self.frame_names is not None:
+                    for nm in self.frame_names:
+                        v = Name(nm)
+                        if not (self.varlist and self.varlist[0] == v):
+                            self.install(v)
+                    return
+            self.install(f)
+            return
+        if isinstance(f, Call):
+            a = f.values
+            fn = f.fn
+            if fn == "~":
+                if self.response:
+                    self.fail("invalid model formula", f)
+                if len(a) == 1:
+                    self.response = False
+                    self.extract(a[0])
+                else:
+                    self.response = True
+                    self.install(a[0])
+                    self.extract(a[1])
+                return
+            if fn in ("+", "-") and len(a) in (1, 2) or fn in (":", "*", "%in%", "/") and len(a) == 2:
+                for x in a:
+                    self.extract(x)
+                return
+            if fn == "^" and len(a) == 2:
+                if not isinstance(a[1], Num):
+                    self.fail("invalid power in formula", a[1])
+                self.extract(a[0])
+                return
+            if fn == "(" and len(a) == 1:
+                self.extract(a[0])
+                return
+            self.install(f)
+            return
+        self.fail("invalid model formula in ExtractVars", f)
+
+    # -- expansion (R's EncodeVars), terms are Python ints used as bit sets
+    def bit(self, var: Node) -> int:
+        return 1 << self.install(var)
+
+    @staticmethod
+    def trim(terms: list[int]) -> list[int]:
+        out: list[int] = []
+        seen: set[int] = set()
+        for t in terms:
+            if t == 0 or t in seen:
+                continue
+            seen.add(t)
+            out.append(t)
+        return out
+
+    def encode(self, f: Node | None) -> list[int]:
+        if f is None:
+            return []
+        if isinstance(f, Num) and f.value == 1.0:
+            self.intercept = self.parity
+            return []
+        if isinstance(f, Num) and f.value == 0.0:
+            self.intercept = not self.parity
+            return []
+        if isinstance(f, Name):
+            if f.name == "." and self.frame_names is not None:
+                seen = set()
+                out = []
+                for nm in self.frame_names:
+                    if nm in seen:
+                        self.fail(f"duplicated name '{nm}' in data frame using '.'", f)
+                    seen.add(nm)
+                    out.append(self.bit(Name(nm)))
+                return out
+            return [self.bit(f)]
+        if isinstance(f, Call):
+            a = f.values
+            fn = f.fn
+            if fn == "~":
+                return self.encode(a[0] if len(a) == 1 else a[1])
+            if fn == "+":
+                if len(a) == 1:
+                    return self.encode(a[0])
+                left = self.encode(a[0])
+                return self.trim(left + self.encode(a[1]))
+            if fn == ":":
+                left, right = self.encode(a[0]), self.encode(a[1])
+                return self.trim([lt | rt for lt in left for rt in right])
+            if fn == "*":
+                left, right = self.encode(a[0]), self.encode(a[1])
+                return self.trim(left + right + [lt | rt for lt in left for rt in right])
+            if fn == "%in%":
+                left, right = self.encode(a[0]), self.encode(a[1])
+                allr = 0
+                for t in right:
+                    allr |= t
+                return self.trim([t | allr for t in left])
+            if fn == "/":
+                left, right = self.encode(a[0]), self.encode(a[1])
+                alll = 0
+                for t in left:
+                    alll |= t
+                return self.trim(left + [t | alll for t in right])
+            if fn == "^":
+                p = a[1]
+                ip = int(p.value) if isinstance(p, Num) else -1
+                if ip <= 1:
+                    self.fail("invalid power in formula", p)
+                left = self.encode(a[0])
+                right = left
+                for _ in range(1, ip):
+                    right = self.trim([lt | rt for lt in left for rt in right])
+                return right
+            if fn == "-":
+                if len(a) == 1:
+                    left_node, right_node = None, a[0]
+                else:
+                    left_node, right_node = a[0], a[1]
+                left = self.encode(left_node)
+                self.parity = not self.parity
+                right = self.encode(right_node)
+                self.parity = not self.parity
+                for t in right:
+                    if t == 0:
+                        self.intercept = False
+                    left = [x for x in left if x != t]
+                return left
+            if fn == "(":
+                return self.encode(a[0])
+            return [self.bit(f)]
+        self.fail("invalid model formula in EncodeVars", f)
+        return []
+
+
+def _is_zero_one(node: Node) -> bool:
+    return isinstance(node, Num) and node.value in (0.0, 1.0)
+
+
+def _expand_dots(node: Node, value: Node) -> Node:
+    """R's ExpandDots: substitute the data's columns for ``.`` in the formula."""
+    op = value.fn if isinstance(value, Call) else None
+
+    def paren(n: Node, ops: tuple[str, ...]) -> Node:
+        if isinstance(n, Name) and n.name == "." and op in ops:
+            return Call("(", ((None, value),))
+        return _expand_dots(n, value)
+
+    if isinstance(node, Name):
+        return value if node.name == "." else node
+    if not isinstance(node, Call):
+        return node
+    a = node.args
+    pm = ("+", "-")
+    if node.fn == "+":
+        new = tuple((k, _expand_dots(v, value)) for k, v in a)
+    elif node.fn in ("-", "*", "/"):
+        new = tuple((k, paren(v, pm)) for k, v in a)
+    elif node.fn == ":" and len(a) == 2:
+        new = ((a[0][0], paren(a[0][1], pm + ("*", "/"))), (a[1][0], paren(a[1][1], pm)))
+    elif node.fn == "^" and len(a) == 2:
+        new = ((a[0][0], paren(a[0][1], pm + ("*", "/", ":"))), (a[1][0], paren(a[1][1], pm)))
+    else:
+        new = tuple((k, _expand_dots(v, value)) for k, v in a)
+    return Call(node.fn, new, node.pos)
+
+
+def terms(
+    formula: str | Node,
+    data_columns: Sequence[str] | None = None,
+    keep_order: bool = False,
+) -> Terms:
+    """R's ``terms.formula(formula, data = data)``.
+
+    ``data_columns`` are the names of the data's columns, needed to expand
+    ``.`` (all columns not named on the left-hand side).
+    """
+    text = formula if isinstance(formula, str) else deparse(formula)
+    node = parse(formula) if isinstance(formula, str) else formula
+    if not (isinstance(node, Call) and node.fn == "~" and len(node.args) in (1, 2)):
+        raise FormulaParseError("argument is not a valid model (a formula needs '~')", text, 0)
+
+    frame_names = list(data_columns) if data_columns is not None else None
+    if frame_names is not None and len(node.args) == 2:
+        lhs_syms = set(walk_names(node.args[0][1]))
+        frame_names = [nm for nm in frame_names if nm not in lhs_syms]
+
+    b = _TermsBuilder(text, frame_names)
+    b.extract(node)
+    if b.have_dot and frame_names is None:
+        raise FormulaParseError("'.' in formula and no 'data' argument", text, None)
+    nvar = len(b.varlist)
+    term_list = b.encode(node)
+    if len(b.varlist) != nvar:  # pragma: no cover - would be a bug in extract()
+        raise AssertionError("variable list changed during expansion")
+
+    labels_bt = [deparse(v, backtick=True) for v in b.varlist]
+    names_frame = [deparse(v, backtick=not isinstance(v, Name)) for v in b.varlist]
+    start = 1 if b.response else 0
+    offsets = [i for i in range(start, nvar) if labels_bt[i].startswith("offset(")]
+    if offsets:
+        off_bits = 0
+        for i in offsets:
+            off_bits |= 1 << i
+        term_list = [t for t in term_list if not (t & off_bits)]
+
+    counts = [bin(t).count("1") for t in term_list]
+    if keep_order:
+        ordered, order = term_list, counts
+    else:
+        idx = sorted(range(len(term_list)), key=lambda k: counts[k])
+        ordered = [term_list[k] for k in idx]
+        order = [counts[k] for k in idx]
+
+    nterm = len(ordered)
+    factors = np.zeros((nvar, nterm), dtype=int)
+    for j, t in enumerate(ordered):
+        for i in range(nvar):
+            if t >> i & 1:
+                rest = t & ~(1 << i)
+                code = 2
+                if rest == 0 or any((rest & ~ordered[k]) == 0 for k in range(j)):
+                    code = 1
+                factors[i, j] = code
+    term_labels = [
+        ":".join(labels_bt[i] for i in range(nvar) if t >> i & 1) for t in ordered
+    ]
+
+    if b.have_dot and frame_names:
+        rhs: Node = Name(frame_names[0])
+        for nm in frame_names[1:]:
+            rhs = Call("+", ((None, rhs), (None, Name(nm))))
+        args = node.args
+        if len(args) == 2:
+            node = Call("~", (args[0], (None, _expand_dots(args[1][1], rhs))))
+        else:
+            node = Call("~", ((None, _expand_dots(args[0][1], rhs)),))
+
+    return Terms(
+        response=labels_bt[0] if b.response else None,
+        variables=labels_bt,
+        factors=factors,
+        term_labels=term_labels,
+        order=order,
+        intercept=bool(b.intercept),
+        offsets=offsets,
+        formula=deparse(node),
+        nodes=list(b.varlist),
+        variable_names=names_frame,
+        term_bits=ordered,
+        response_index=0 if b.response else None,
+    )
+
+
+def delete_response(t: Terms) -> Terms:
+    """R's ``delete.response``: the same terms without the response variable."""
+    if not t.has_response:
+        return t
+    node = parse(t.formula)
+    assert isinstance(node, Call)
+    rhs = Call("~", (node.args[1],))
+    return Terms(
+        response=None,
+        variables=t.variables[1:],
+        factors=t.factors[1:, :] if t.factors.size else np.zeros((len(t.variables) - 1, 0), dtype=int),
+        term_labels=list(t.term_labels),
+        order=list(t.order),
+        intercept=t.intercept,
+        offsets=[i - 1 for i in t.offsets],
+        formula=deparse(rhs),
+        nodes=t.nodes[1:],
+        variable_names=t.variable_names[1:],
+        term_bits=[b >> 1 for b in t.term_bits],
+        response_index=None,
+    )
