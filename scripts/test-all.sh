@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything the tests need and runs every tier: golden + unit +
+# property (tox -e py), live R (tox -e r), lint (tox -e lint).
+# Works on a fresh Debian 12 machine with Python 3.11, as root, registries
+# reachable. This is the README's test command and exactly what CI runs.
+# Any failure, a missing R, a skipped live-R test or a tier that ran no test
+# (pytest exit code 5) makes it exit non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+export DEBIAN_FRONTEND=noninteractive
+
+have_r() {
+    command -v Rscript >/dev/null 2>&1 || return 1
+    command -v R >/dev/null 2>&1 || return 1
+    Rscript -e 'for (p in c("nlme", "lme4", "mlmRev")) if (!requireNamespace(p, quietly = TRUE)) quit(status = 1)' \
+        >/dev/null 2>&1 || return 1
+    # rpy2 is built from source against R's headers
+    [ -f "$(R RHOME)/include/R.h" ] || [ -f /usr/share/R/include/R.h ] || return 1
+}
+
+if have_r; then
+    echo "== R with nlme, lme4, mlmRev already present: skipping apt-get"
+else
+    echo "== installing R 4.2 with nlme, lme4, mlmRev from Debian's packages"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update
+    $SUDO apt-get install -y r-base-core r-base-dev r-cran-nlme r-cran-lme4 r-cran-mlmrev
+    have_r || { echo "R or its packages still missing after apt-get" >&2; exit 1; }
+fi
+R_HOME="$(R RHOME)"
+export R_HOME
+echo "== R_HOME=$R_HOME ($(R --version | head -n 1))"
+
+PY="${PYTHON:-python3}"
+"$PY" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[r,test]' tox
+
+# CI sets CI=true; make the requirement explicit for the live tier anyway.
+export HLM_REQUIRE_R=1
+failed=()
+run_tier() {
+    local name="$1"; shift
+    echo "== tier: $name"
+    if ! "$@"; then failed+=("$name"); fi
+}
+run_tier "golden + unit + property (tox -e py)" .venv/bin/tox run -e py -- --hypothesis-profile=ci
+run_tier "live R (tox -e r)" .venv/bin/tox run -e r -- --hypothesis-profile=ci
+run_tier "lint (tox -e lint)" .venv/bin/tox run -e lint
+if [ "${#failed[@]}" -ne 0 ]; then
+    printf '== FAILED tier: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+echo "== all tiers passed"
