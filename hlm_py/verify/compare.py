@@ -49,6 +49,7 @@ __all__ = [
     "compare_case",
     "compare_quantity",
     "compare_text",
+    "golden_targets",
     "normalise",
     "to_repr",
     "tolerance_for",
@@ -167,12 +168,14 @@ def to_repr(obj: Any) -> Any:
     if isinstance(obj, pd.DataFrame):
         return {
             "rownames": [str(i) for i in obj.index],
-            "columns": {str(c): _values_repr(obj[c].to_numpy()) for c in obj.columns},
+            "colnames": [str(c) for c in obj.columns],
+            "columns": {str(c): _values_repr(obj.iloc[:, j].to_numpy())
+                        for j, c in enumerate(obj.columns)},
         }
     if isinstance(obj, np.ndarray):
         if obj.ndim == 2:
             return {"rownames": None, "colnames": None,
-                    "values": [_scalar_repr(v) for v in obj.ravel(order="C")]}
+                    "values": [[_scalar_repr(v) for v in row] for row in obj]}
         return _values_repr(obj)
     if isinstance(obj, (list, tuple)):
         return [to_repr(v) if isinstance(v, (list, tuple, dict)) else _scalar_repr(v) for v in obj]
@@ -207,22 +210,32 @@ def normalise(x: Any) -> _Norm:
         if "names" in x and "values" in x:
             return _Norm("vector", [str(n) for n in x["names"]] if x["names"] is not None else None,
                          None, [list(x["values"])])
-        if "colnames" in x and "values" in x:
+        if "values" in x and ("colnames" in x or "rownames" in x):
             rn = x.get("rownames")
             cn = x.get("colnames")
             vals = list(x["values"])
-            ncol = len(cn) if cn is not None else x.get("ncol")
-            if ncol is None:
-                raise ValueError("matrix without colnames or ncol")
-            nrow = len(vals) // ncol if ncol else 0
-            cols = [[vals[i * ncol + j] for i in range(nrow)] for j in range(ncol)]
+            if vals and isinstance(vals[0], list):  # a list of rows (rconvert's form)
+                rows = vals
+            else:  # flat, row-major
+                ncol = len(cn) if cn is not None else x.get("ncol")
+                if ncol is None:
+                    raise ValueError("flat matrix without colnames or ncol")
+                rows = [vals[i:i + ncol] for i in range(0, len(vals), ncol)] if ncol else []
+            ncol = len(rows[0]) if rows else (len(cn) if cn is not None else 0)
+            if any(len(r) != ncol for r in rows):
+                raise ValueError("ragged matrix")
+            cols = [[r[j] for r in rows] for j in range(ncol)]
             return _Norm("table", list(map(str, rn)) if rn is not None else None,
                          list(map(str, cn)) if cn is not None else None, cols)
         if "columns" in x:
             cols = x["columns"]
             rn = x.get("rownames")
+            order = [str(c) for c in (x.get("colnames") or list(cols))]
+            if sorted(order) != sorted(str(c) for c in cols):
+                raise ValueError("data frame colnames do not match its columns")
+            by_name = {str(k): v for k, v in cols.items()}
             return _Norm("table", list(map(str, rn)) if rn is not None else None,
-                         [str(c) for c in cols], [list(v) for v in cols.values()])
+                         order, [list(by_name[c]) for c in order])
         if "values" in x:
             return _Norm("vector", None, None, [list(x["values"])])
         raise ValueError(f"unrecognised golden value with keys {sorted(x)}")
@@ -262,7 +275,7 @@ def _compare_numbers(py: np.ndarray, r: np.ndarray, tol: Tolerance) -> tuple[flo
     na_py, na_r = np.isnan(py), np.isnan(r)
     if not np.array_equal(na_py, na_r):
         i = int(np.flatnonzero(na_py != na_r)[0])
-        return math.inf, False, f"NA at element {i + 1}: py {py[i]!r}, R {r[i]!r}"
+        return math.inf, False, f"NA at element {i + 1}: py {float(py[i])!r}, R {float(r[i])!r}"
     keep = ~na_r
     a, b = py[keep], r[keep]
     if a.size == 0:
@@ -280,13 +293,13 @@ def _compare_numbers(py: np.ndarray, r: np.ndarray, tol: Tolerance) -> tuple[flo
         worst = int(np.argmax(short))
         ok = bool(np.all(short <= tol.atol))
         return float(max(short[worst], 0.0)), ok, (
-            "" if ok else f"py {a[worst]!r} below R {b[worst]!r} by {short[worst]:.3g}")
+            "" if ok else f"py {float(a[worst])!r} below R {float(b[worst])!r} by {short[worst]:.3g}")
     if tol.mode == "not_above":
         over = a - b
         worst = int(np.argmax(over))
         ok = bool(np.all(over <= tol.atol))
         return float(max(over[worst], 0.0)), ok, (
-            "" if ok else f"py {a[worst]!r} above R {b[worst]!r} by {over[worst]:.3g}")
+            "" if ok else f"py {float(a[worst])!r} above R {float(b[worst])!r} by {over[worst]:.3g}")
     atol = tol.atol * (max(1.0, float(np.max(np.abs(b)))) if tol.scaled_atol else 1.0)
     diff = np.abs(a - b)
     if tol.rtol > 0:
@@ -295,7 +308,7 @@ def _compare_numbers(py: np.ndarray, r: np.ndarray, tol: Tolerance) -> tuple[flo
         scaled = diff
     worst = int(np.argmax(scaled))
     ok = bool(np.all(diff <= np.maximum(tol.rtol * np.abs(b), atol)))
-    detail = "" if ok else f"element {worst + 1}: py {a[worst]!r}, R {b[worst]!r}"
+    detail = "" if ok else f"element {worst + 1}: py {float(a[worst])!r}, R {float(b[worst])!r}"
     return float(scaled[worst]), ok, detail
 
 
@@ -393,34 +406,96 @@ def compare_quantity(case: str, kind: str, quantity: str, py: Any, r: Any) -> Ro
     return Row(case, quantity, n, worst, ok, "; ".join(details[:3]))
 
 
+_LEAF_KEYS = {"names", "values", "rownames", "colnames", "columns", "ncol"}
+
+#: lme golden keys that describe R's run, not the fit (nothing for Python to match)
+LME_R_ONLY = frozenset({
+    "fit_warnings", "tight_control", "tight_warnings", "tight_error", "tight_distance",
+    "default", "tight", "anova_compare_call", "anova_compare_warnings",
+})
+
+
+def _is_leaf(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return True
+    return bool(value) and set(value) <= _LEAF_KEYS and ("values" in value or "columns" in value)
+
+
+def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
+    """The results hlm_py must reproduce for a golden.
+
+    lm and model_matrix: the golden's ``results`` as they are. lme: the
+    numbers of R's *tightly converged* refit (``results["tight"]``; R's
+    default fit when the tight one failed), plus the comparison fits and
+    ``anova(fit, fit2, ...)``; R's bookkeeping (warnings, controls, the
+    default-vs-tight distance) is not a target.
+    """
+    results = dict(golden.get("results") or {})
+    if kind != "lme":
+        return results
+    base = results.get("tight") or results.get("default") or {}
+    out = dict(base)
+    for key, value in results.items():
+        if key not in LME_R_ONLY and not key.endswith("_warnings"):
+            out[key] = value
+    return out
+
+
+_MISSING = object()
+
+
+def _walk(case: str, kind: str, name: str, py: Any, r: Any, rows: list[Row]) -> None:
+    if py is _MISSING:
+        rows.append(Row(case, name, 0, math.inf, False, "hlm_py produced no such quantity"))
+        return
+    if isinstance(py, BaseException):
+        rows.append(Row(case, name, 0, math.inf, False, f"py raised {type(py).__name__}: {py}"))
+        return
+    if _is_leaf(r):
+        rows.append(compare_quantity(case, kind, name, py, r))
+        return
+    if not isinstance(py, dict):
+        rows.append(Row(case, name, 0, math.inf, False,
+                        f"py gave {type(py).__name__}, R has a list of {sorted(r)}"))
+        return
+    if not r:
+        rows.append(Row(case, name, 0, 0.0, py == {}, "" if py == {} else "R has an empty list"))
+        return
+    for key, r_val in r.items():
+        _walk(case, kind, f"{name}/{key}", py.get(key, _MISSING), r_val, rows)
+
+
 def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any],
                  quantities: list[str] | None = None) -> list[Row]:
     """Compare every result and printed text of ``golden`` with ``py``.
 
-    ``py`` and ``golden`` are dicts with ``results`` and ``printed``. A
-    quantity R has and Python lacks fails; so does a case with nothing to
-    compare. Printed quantities are named ``printed:<key>``.
-    ``quantities`` restricts the comparison to those names.
+    ``py`` is what :func:`hlm_py.verify.cases.run_case` returns (``results``
+    and ``printed``); ``golden`` a golden file's dict (or a live R run in the
+    same form). Nested R lists are compared leaf by leaf, named
+    ``parent/child``; printed texts are named ``printed:<key>``. A quantity
+    R has and Python lacks fails; so does a case with nothing to compare.
+    ``quantities`` restricts the comparison to those top-level names.
     """
     rows: list[Row] = []
-    for section in ("results", "printed"):
-        r_part = golden.get(section) or {}
-        py_part = py.get(section) or {}
-        for key, r_val in r_part.items():
-            name = key if section == "results" else f"printed:{key}"
-            if quantities is not None and name not in quantities:
-                continue
-            if key not in py_part:
-                rows.append(Row(case, name, 0, math.inf, False, "hlm_py produced no such quantity"))
-                continue
-            py_val = py_part[key]
-            if isinstance(py_val, BaseException):
-                rows.append(Row(case, name, 0, math.inf, False,
-                                f"py raised {type(py_val).__name__}: {py_val}"))
-            elif section == "printed":
-                rows.append(compare_text(case, name, py_val, r_val))
-            else:
-                rows.append(compare_quantity(case, kind, name, py_val, r_val))
+    targets = golden_targets(kind, golden)
+    py_results = py.get("results") or {}
+    for key, r_val in targets.items():
+        if quantities is not None and key not in quantities:
+            continue
+        _walk(case, kind, key, py_results.get(key, _MISSING), r_val, rows)
+    py_printed = py.get("printed") or {}
+    for key, r_text in (golden.get("printed") or {}).items():
+        name = f"printed:{key}"
+        if quantities is not None and name not in quantities:
+            continue
+        py_text = py_printed.get(key, _MISSING)
+        if py_text is _MISSING:
+            rows.append(Row(case, name, 0, math.inf, False, "hlm_py produced no such text"))
+        elif isinstance(py_text, BaseException):
+            rows.append(Row(case, name, 0, math.inf, False,
+                            f"py raised {type(py_text).__name__}: {py_text}"))
+        else:
+            rows.append(compare_text(case, name, py_text, r_text))
     if not rows:
         rows.append(Row(case, "(nothing)", 0, math.inf, False, "no quantity to compare"))
     return rows
