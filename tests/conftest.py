@@ -14,22 +14,10 @@ import functools
 import os
 from pathlib import Path
 
+# Registers the hypothesis profiles (dev, ci, thorough) before the plugin reads
+# --hypothesis-profile; see tests/hypothesis_profiles.py.
+import hypothesis_profiles  # noqa: E402,F401
 import pytest
-
-try:  # hypothesis is a test dependency; profiles for --hypothesis-profile
-    from hypothesis import HealthCheck, settings
-
-    settings.register_profile("dev", max_examples=25, deadline=None)
-    settings.register_profile(
-        "ci", max_examples=100, deadline=None, derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    settings.register_profile(
-        "thorough", max_examples=1000, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-except ImportError:  # pragma: no cover - hypothesis missing: property tests fail on import
-    pass
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = REPO / "golden"

@@ -1,0 +1,300 @@
+"""Run a golden case's Python side through hlm_py's public API.
+
+A golden (``golden/<kind>/<case>.json``, docs/internals.md) holds the case
+spec, the data R used, R's numbers (``results``) and R's printed texts
+(``printed``). :func:`run_case` rebuilds the data (checking its sha256),
+translates the case's arguments into the public hlm_py call a user would
+write (``hlm.lm(formula, data, weights="w", subset="cyl > 4", ...)``) and
+produces every quantity under the golden's keys, plus the printed texts.
+
+Each quantity is computed on its own: one that raises is returned as the
+exception (the comparison reports it as a failure) so the others still run.
+A golden key with no Python counterpart here is returned as a
+:class:`NotImplementedError`, never skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import hlm_py as hlm
+from hlm_py.errors import HlmError
+from hlm_py.verify.compare import golden_targets
+
+__all__ = ["DataChecksumError", "case_name", "new_data", "rebuild_data", "run_case"]
+
+
+class DataChecksumError(HlmError):
+    """The data rebuilt from a golden is not the data R used."""
+
+
+def case_name(golden: dict[str, Any]) -> str:
+    case = golden.get("case") or {}
+    return str(case.get("name") or "?")
+
+
+def rebuild_data(golden: dict[str, Any]) -> pd.DataFrame:
+    """The case's data frame, from the golden's embedded columns or a shipped
+    data set, checked against the golden's sha256 and named as in R's call."""
+    d = golden["data"]
+    if "dataset" in d:
+        df = hlm.datasets.load(d["dataset"])
+    else:
+        df = hlm.datasets.from_repr(d)
+    want = d.get("sha256")
+    if not want:
+        raise DataChecksumError(f"golden {case_name(golden)!r}: data has no sha256")
+    got = hlm.datasets.checksum(df)
+    if got != want:
+        raise DataChecksumError(
+            f"golden {case_name(golden)!r}: data sha256 {got} is not the golden's {want}"
+        )
+    case = golden.get("case") or {}
+    df.attrs["name"] = case.get("data_name") or d.get("name") or "data"
+    return df
+
+
+def new_data(newdata: dict[str, list[Any]] | None) -> pd.DataFrame | None:
+    """The case's ``newdata`` as R's ``data.frame(...)`` of it (character stays
+    character; factors get their levels from the fit, as in R's predict)."""
+    if not newdata:
+        return None
+    cols = {}
+    for name, values in newdata.items():
+        if all(isinstance(v, str) or v is None for v in values):
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            cols[name] = arr
+        elif all(isinstance(v, bool) or v is None for v in values):
+            cols[name] = pd.array(values, dtype="boolean")
+        else:
+            cols[name] = np.array([math.nan if v is None else float(v) for v in values])
+    n = len(next(iter(cols.values())))
+    return pd.DataFrame(cols, index=pd.RangeIndex(1, n + 1))
+
+
+def _missing(key: str, kind: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"no Python counterpart for the {kind} golden key {key!r} "
+        f"(add one to hlm_py.verify.cases)"
+    )
+
+
+def _produce(table: dict[str, Callable[[Any], Any]], keys: Any, ctx: Any, kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        fn = table.get(key)
+        if fn is None:
+            out[key] = _missing(key, kind)
+            continue
+        try:
+            out[key] = fn(ctx)
+        except Exception as exc:  # reported as a failed quantity, never hidden
+            out[key] = exc
+    return out
+
+
+# --------------------------------------------------------------------------
+# lm
+
+
+class LmContext:
+    """The fit of an lm case and everything derived from it, computed once."""
+
+    def __init__(self, golden: dict[str, Any]):
+        self.golden = golden
+        self.case = golden["case"]
+        self.args = dict(self.case["args"])
+        self.data = rebuild_data(golden)
+        self.newdata = new_data(self.case.get("newdata"))
+
+    @cached_property
+    def fit(self) -> Any:
+        a = dict(self.args)
+        formula = a.pop("formula")
+        kwargs: dict[str, Any] = {}
+        for key in ("weights", "subset", "na_action", "contrasts", "offset"):
+            if a.get(key) is not None:
+                kwargs[key] = a.pop(key)
+            else:
+                a.pop(key, None)
+        if a:
+            raise HlmError(f"case {self.case['name']!r}: lm arguments not understood: {sorted(a)}")
+        return hlm.lm(formula, self.data, **kwargs)
+
+    @cached_property
+    def summary(self) -> Any:
+        return hlm.summary(self.fit)
+
+    @cached_property
+    def anova(self) -> Any:
+        return hlm.anova(self.fit)
+
+    def predict(self, **kwargs: Any) -> Any:
+        if self.newdata is None:
+            raise HlmError(f"case {self.case['name']!r} has no newdata")
+        return hlm.predict(self.fit, self.newdata, **kwargs)
+
+
+def _fstat(ctx: LmContext) -> Any:
+    f = ctx.summary.fstatistic
+    if f is None:
+        return None
+    return pd.Series([f["value"], f["numdf"], f["dendf"]], index=["value", "numdf", "dendf"])
+
+
+def _loglik(ctx: LmContext) -> float:
+    return float(hlm.logLik(ctx.fit))
+
+
+def _interval(kind: str) -> Callable[[LmContext], Any]:
+    return lambda ctx: ctx.predict(interval=kind)
+
+
+def _se_fit(ctx: LmContext) -> Any:
+    p = ctx.predict(se_fit=True)
+    return p.se_fit
+
+
+LM_RESULTS: dict[str, Callable[[LmContext], Any]] = {
+    "coefficients": lambda c: hlm.coef(c.fit),
+    "coef": lambda c: hlm.coef(c.fit),
+    "residuals": lambda c: hlm.residuals(c.fit),
+    "fitted_values": lambda c: hlm.fitted(c.fit),
+    "fitted": lambda c: hlm.fitted(c.fit),
+    "effects": lambda c: c.fit.effects,
+    "rank": lambda c: c.fit.rank,
+    "df_residual": lambda c: hlm.df_residual(c.fit),
+    "nobs": lambda c: hlm.nobs(c.fit),
+    "sigma": lambda c: hlm.sigma(c.fit),
+    "vcov": lambda c: hlm.vcov(c.fit),
+    "summary_coefficients": lambda c: c.summary.coefficients,
+    "coef_summary": lambda c: c.summary.coefficients,
+    "aliased": lambda c: c.summary.aliased,
+    "summary_sigma": lambda c: c.summary.sigma,
+    "r_squared": lambda c: c.summary.r_squared,
+    "adj_r_squared": lambda c: c.summary.adj_r_squared,
+    "fstatistic": _fstat,
+    "summary_df": lambda c: list(c.summary.df),
+    "summary_residuals": lambda c: c.summary.residuals,
+    "cov_unscaled": lambda c: c.summary.cov_unscaled,
+    "anova": lambda c: c.anova.to_frame(),
+    "confint": lambda c: hlm.confint(c.fit).to_frame(),
+    "predict": lambda c: c.predict(),
+    "predict_confidence": _interval("confidence"),
+    "predict_prediction": _interval("prediction"),
+    "predict_se_fit": _se_fit,
+    "logLik": _loglik,
+    "logLik_df": lambda c: hlm.logLik(c.fit).df,
+    "AIC": lambda c: hlm.AIC(c.fit),
+    "BIC": lambda c: hlm.BIC(c.fit),
+    "deviance": lambda c: c.fit.deviance(),
+    "hatvalues": lambda c: hlm.hatvalues(c.fit),
+    "rstandard": lambda c: hlm.rstandard(c.fit),
+    "rstudent": lambda c: c.fit.rstudent(),
+    "cooks_distance": lambda c: hlm.cooks_distance(c.fit),
+    "model_matrix": lambda c: c.fit.model_matrix(),
+}
+
+LM_PRINTED: dict[str, Callable[[LmContext], str]] = {
+    "print": lambda c: str(c.fit),
+    "summary": lambda c: str(c.summary),
+    "anova": lambda c: str(c.anova),
+    "confint": lambda c: str(hlm.confint(c.fit)),
+    "logLik": lambda c: str(hlm.logLik(c.fit)),
+}
+
+
+def _run_lm(golden: dict[str, Any]) -> dict[str, Any]:
+    try:
+        ctx = LmContext(golden)
+        _ = ctx.fit
+    except Exception as exc:  # the fit itself failed: every quantity fails with it
+        return _all_failed(golden, "lm", exc)
+    keys = golden_targets("lm", golden).keys()
+    return {
+        "results": _produce(LM_RESULTS, keys, ctx, "lm"),
+        "printed": _produce(LM_PRINTED, (golden.get("printed") or {}).keys(), ctx, "lm printed"),
+    }
+
+
+# --------------------------------------------------------------------------
+# model_matrix
+
+
+class MatrixContext:
+    def __init__(self, golden: dict[str, Any]):
+        self.golden = golden
+        self.case = golden["case"]
+        self.args = dict(self.case["args"])
+        self.data = rebuild_data(golden)
+
+    @cached_property
+    def matrix(self) -> pd.DataFrame:
+        a = dict(self.args)
+        formula = a.pop("formula")
+        contrasts = a.pop("contrasts", None)
+        if a:
+            raise HlmError(
+                f"case {self.case['name']!r}: model_matrix arguments not understood: {sorted(a)}")
+        return hlm.model_matrix(formula, self.data, contrasts=contrasts)
+
+
+MATRIX_RESULTS: dict[str, Callable[[MatrixContext], Any]] = {
+    "model_matrix": lambda c: c.matrix,
+    "matrix": lambda c: c.matrix,
+    "assign": lambda c: [int(v) for v in c.matrix.attrs["assign"]],
+    "contrasts": lambda c: dict(c.matrix.attrs.get("contrasts") or {}),
+    "colnames": lambda c: [str(v) for v in c.matrix.columns],
+    "dim": lambda c: [int(v) for v in c.matrix.shape],
+}
+
+
+def _run_model_matrix(golden: dict[str, Any]) -> dict[str, Any]:
+    try:
+        ctx = MatrixContext(golden)
+        _ = ctx.matrix
+    except Exception as exc:
+        return _all_failed(golden, "model_matrix", exc)
+    keys = golden_targets("model_matrix", golden).keys()
+    return {"results": _produce(MATRIX_RESULTS, keys, ctx, "model_matrix"),
+            "printed": _produce({}, (golden.get("printed") or {}).keys(), ctx, "model_matrix")}
+
+
+# --------------------------------------------------------------------------
+
+
+def _all_failed(golden: dict[str, Any], kind: str, exc: BaseException) -> dict[str, Any]:
+    keys = golden_targets(kind, golden).keys()
+    return {"results": {k: exc for k in keys},
+            "printed": {k: exc for k in (golden.get("printed") or {})}}
+
+
+RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "lm": _run_lm,
+    "model_matrix": _run_model_matrix,
+}
+
+
+def run_case(golden: dict[str, Any]) -> dict[str, Any]:
+    """Run the Python side of a golden case.
+
+    Returns ``{"results": {...}, "printed": {...}}`` with the keys R produced
+    (for lme: the keys of R's tight refit, see
+    :func:`hlm_py.verify.compare.golden_targets`). Values are hlm_py's
+    objects (Series, DataFrames, numbers, texts) or the exception a quantity
+    raised.
+    """
+    case = golden.get("case") or {}
+    kind = case.get("kind")
+    runner = RUNNERS.get(kind)
+    if runner is None:
+        return _all_failed(golden, str(kind), NotImplementedError(
+            f"hlm_py.verify cannot run cases of kind {kind!r} yet"))
+    return runner(golden)
