@@ -1,0 +1,7 @@
+"""R's ``stats::lm`` and the numbers of its generics."""
+
+from hlm_py.lm.fit import LmFit, fit_design, lm
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
+
+__all__ = ["lm", "LmFit", "fit_design", "LmSummary", "AnovaTable", "ConfintTable", "LogLik",
+           "LmPrediction"]

@@ -1,0 +1,267 @@
+"""R's QR decomposition for least squares: LINPACK ``dqrdc2`` and ``dqrsl``.
+
+``dqrdc2`` mirrors the Fortran routine R ships in ``src/appl/dqrdc2.f``
+(the one ``lm.fit`` reaches through ``Cdqrls``): Householder QR with R's
+*limited* pivoting.  A column whose norm, after the earlier reflections, has
+fallen below ``tol`` times its original norm is moved to the right-hand end;
+every other column keeps its order.  That rule decides which coefficients of
+an ``lm`` are ``NA``; LAPACK's pivoted QR decides differently.
+
+The stored factorisation follows LINPACK's conventions exactly: the upper
+triangle of ``qr`` holds R (with ``R[l, l] = -sign(x_ll) * norm``), the part
+below the diagonal holds the Householder vectors scaled so that their first
+element, kept in ``qraux[l]``, is ``1 + |x_ll| / norm``.  ``qr_qty`` and
+friends mirror ``dqrsl`` and R's ``qr.qty``, ``qr.qy``, ``qr.coef``,
+``qr.fitted``, ``qr.resid``.
+
+The loop runs over columns; all work inside a column is vectorised with
+numpy over rows (and over the remaining columns), so a 1,000,000 x 6 design
+factors in a few tens of milliseconds.  Sums are taken by numpy/BLAS rather
+than LINPACK's sequential ``ddot``, so results agree with R's to rounding
+(about 1e-15 relative), not bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "QR",
+    "dqrdc2",
+    "qr_qty",
+    "qr_qy",
+    "qr_coef",
+    "qr_fitted",
+    "qr_resid",
+    "qr_R",
+    "qr_Q",
+    "chol2inv",
+]
+
+
+@dataclass
+class QR:
+    """R's ``qr`` object from LINPACK (``qr``, ``qraux``, ``rank``, ``pivot``).
+
+    ``pivot`` is 0-based (R's ``pivot - 1``); ``columns`` are the column names
+    of the *pivoted* matrix (R's ``colnames(qr$qr)``) when known.
+    """
+
+    qr: np.ndarray
+    qraux: np.ndarray
+    rank: int
+    pivot: np.ndarray
+    tol: float = 1e-7
+    columns: list[str] | None = None
+
+    @property
+    def pivoted(self) -> bool:
+        """True when ``pivot`` is not the identity (R's ``z$pivoted``)."""
+        return bool(np.any(self.pivot != np.arange(self.pivot.size)))
+
+    @property
+    def n(self) -> int:
+        return int(self.qr.shape[0])
+
+    @property
+    def p(self) -> int:
+        return int(self.qr.shape[1])
+
+
+def _colnorms(a: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the columns of ``a`` (an overflow-safe dnrm2)."""
+    if a.shape[0] == 0:
+        return np.zeros(a.shape[1])
+    return np.linalg.norm(a, axis=0)
+
+
+def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -> QR:
+    """QR-decompose ``x`` (n x p) as LINPACK's ``dqrdc2`` does for R.
+
+    Mirrors ``src/appl/dqrdc2.f``: limited column pivoting (negligible columns
+    cycle to the end), norm down-dating with re-computation when the squared
+    norm falls by more than a factor 1e-6, rank = number of non-negligible
+    columns, capped at n.  ``x`` is not modified.
+    """
+    a = np.array(x, dtype=np.float64, order="F", copy=True)
+    if a.ndim != 2:
+        raise ValueError("'x' must be a matrix")
+    n, p = a.shape
+    jpvt = np.arange(p)
+    qraux = np.zeros(p)
+    work1 = np.zeros(p)
+    work2 = np.ones(p)
+    if n > 0:
+        qraux = _colnorms(a)
+        work1 = qraux.copy()
+        work2 = qraux.copy()
+        work2[work2 == 0.0] = 1.0
+
+    lup = min(n, p)
+    k = p + 1  # 1-based, as in the Fortran
+    for l in range(lup):  # l is 0-based; Fortran's l is l + 1
+        # cycle negligible columns to the right-hand end
+        while not (l + 1 >= k or qraux[l] >= work2[l] * tol):
+            order = np.r_[np.arange(l + 1, p), l]
+            a[:, l:] = a[:, order]
+            jpvt[l:] = jpvt[order]
+            qraux[l:] = qraux[order]
+            work1[l:] = work1[order]
+            work2[l:] = work2[order]
+            k -= 1
+        if l + 1 == n:
+            continue
+        col = a[l:, l]
+        nrmxl = float(np.linalg.norm(col))
+        if nrmxl == 0.0:
+            continue
+        if col[0] != 0.0:
+            nrmxl = abs(nrmxl) if col[0] > 0 else -abs(nrmxl)
+        col *= 1.0 / nrmxl
+        col[0] = 1.0 + col[0]
+        if p > l + 1:
+            block = a[l:, l + 1 :]
+            t = -(col @ block) / col[0]
+            block += np.outer(col, t)
+            rows_l = block[0, :]
+            qj = qraux[l + 1 :]
+            nz = qj != 0.0
+            if np.any(nz):
+                tt = np.ones_like(qj)
+                tt[nz] = 1.0 - (np.abs(rows_l[nz]) / qj[nz]) ** 2
+                tt = np.maximum(tt, 0.0)
+                small = nz & (np.abs(tt) < 1e-6)
+                keep = nz & ~small
+                qj[keep] = qj[keep] * np.sqrt(tt[keep])
+                if np.any(small):
+                    idx = np.nonzero(small)[0]
+                    fresh = _colnorms(block[1:, idx])
+                    qj[idx] = fresh
+                    work1[l + 1 + idx] = fresh
+                qraux[l + 1 :] = qj
+        qraux[l] = col[0]
+        a[l, l] = -nrmxl
+    rank = min(k - 1, n)
+    cols = None
+    if columns is not None:
+        cols = [columns[j] for j in jpvt]
+    return QR(qr=a, qraux=qraux, rank=int(rank), pivot=jpvt, tol=tol, columns=cols)
+
+
+def _as_2d(y: np.ndarray) -> tuple[np.ndarray, bool]:
+    arr = np.array(y, dtype=np.float64, copy=True)
+    if arr.ndim == 1:
+        return arr.reshape(-1, 1), True
+    return arr, False
+
+
+def _apply_householders(qr: QR, y: np.ndarray, k: int, transpose: bool) -> np.ndarray:
+    """Q'y (``transpose``) or Qy for the first ``k`` reflections (dqrsl)."""
+    a = qr.qr
+    n = a.shape[0]
+    ju = min(k, n - 1)
+    steps = range(ju) if transpose else range(ju - 1, -1, -1)
+    for j in steps:
+        qa = qr.qraux[j]
+        if qa == 0.0:
+            continue
+        v = a[j + 1 :, j]
+        dot = qa * y[j, :] + v @ y[j + 1 :, :]
+        t = -dot / qa
+        y[j, :] += t * qa
+        y[j + 1 :, :] += np.outer(v, t)
+    return y
+
+
+def _check_rows(qr: QR, y: np.ndarray) -> None:
+    if y.shape[0] != qr.n:
+        raise ValueError("'qr' and 'y' must have the same number of rows")
+
+
+def qr_qty(qr: QR, y: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Q'y, as R's ``qr.qty`` (``dqrsl`` job 1000) with ``k = rank``."""
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    out = _apply_householders(qr, y2, qr.rank if k is None else k, transpose=True)
+    return out[:, 0] if vec else out
+
+
+def qr_qy(qr: QR, y: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Qy, as R's ``qr.qy`` (``dqrsl`` job 10000) with ``k = rank``."""
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    out = _apply_householders(qr, y2, qr.rank if k is None else k, transpose=False)
+    return out[:, 0] if vec else out
+
+
+def _solve_upper(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Back-substitution with an upper-triangular ``r`` (dqrsl's column loop)."""
+    from scipy.linalg import solve_triangular
+
+    return solve_triangular(r, b, lower=False, check_finite=False)
+
+
+def qr_coef(qr: QR, y: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients, as R's ``qr.coef`` for a LINPACK QR.
+
+    In the original column order, NaN (R's ``NA``) for the columns beyond the
+    rank.
+    """
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    k = qr.rank
+    qty = _apply_householders(qr, y2, k, transpose=True)
+    coef = np.full((qr.p, y2.shape[1]), np.nan)
+    if k > 0:
+        b = _solve_upper(qr.qr[:k, :k], qty[:k, :])
+        coef[qr.pivot[:k], :] = b
+    return coef[:, 0] if vec else coef
+
+
+def qr_fitted(qr: QR, y: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Projection of ``y`` on the first ``k`` columns, as R's ``qr.fitted``."""
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    k = qr.rank if k is None else k
+    qty = _apply_householders(qr, y2, k, transpose=True)
+    qty[k:, :] = 0.0
+    out = _apply_householders(qr, qty, k, transpose=False)
+    return out[:, 0] if vec else out
+
+
+def qr_resid(qr: QR, y: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Residuals of ``y`` after projection, as R's ``qr.resid``."""
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    k = qr.rank if k is None else k
+    qty = _apply_householders(qr, y2, k, transpose=True)
+    qty[:k, :] = 0.0
+    out = _apply_householders(qr, qty, k, transpose=False)
+    return out[:, 0] if vec else out
+
+
+def qr_R(qr: QR, complete: bool = False) -> np.ndarray:
+    """The upper-triangular factor, as R's ``qr.R`` (pivoted column order)."""
+    n, p = qr.qr.shape
+    m = n if complete else min(n, p)
+    return np.triu(qr.qr[:m, :])
+
+
+def qr_Q(qr: QR, k: int | None = None) -> np.ndarray:
+    """The first ``k`` (default ``min(n, p)``) columns of Q, as R's ``qr.Q``."""
+    n, p = qr.qr.shape
+    m = min(n, p) if k is None else k
+    eye = np.zeros((n, m))
+    eye[np.arange(m), np.arange(m)] = 1.0
+    return _apply_householders(qr, eye, qr.rank, transpose=False)
+
+
+def chol2inv(r: np.ndarray) -> np.ndarray:
+    """(R'R)^{-1} from an upper-triangular ``r``, as R's ``chol2inv``."""
+    k = r.shape[0]
+    if k == 0:
+        return np.zeros((0, 0))
+    rinv = _solve_upper(r, np.eye(k))
+    return rinv @ rinv.T

@@ -1,0 +1,584 @@
+"""R's ``stats::lm``: the fit (``lm``, ``lm.fit``, ``lm.wfit``) and its object.
+
+:func:`lm` mirrors ``stats::lm``: it builds the model frame and matrix through
+the formula layer (``build_design``), then fits as ``lm.fit`` / ``lm.wfit``
+do, with LINPACK's ``dqrdc2`` (limited pivoting, ``tol = 1e-7``) so that the
+rank and the aliased (``NA``) coefficients are R's.  Zero weights are handled
+as ``lm.wfit``: those rows are left out of the decomposition, the residual
+degrees of freedom and the effects, and get fitted values ``x0 %*% coef``.
+
+:class:`LmFit` carries the fields of ``docs/internals.md`` and one method per
+generic of API.md; the numbers behind the methods live in
+:mod:`hlm_py.lm.inference`.
+
+Differences from R: the fitted object is not a list; ``residuals`` is a
+method (R's ``residuals(fit)``, padded by ``na.exclude``), the stored,
+unpadded residuals are ``resid``.  Multi-response (``mlm``) fits are not
+supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hlm_py.errors import HlmError, NonFiniteError
+from hlm_py.linalg.dqrdc2 import QR, dqrdc2
+from hlm_py.lm import inference
+from hlm_py.lm.deparse import deparse_call, deparse_text, parse_expr, r_string
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
+from hlm_py.report import RReport
+
+__all__ = ["lm", "LmFit", "fit_design", "NA_OMIT"]
+
+LM_TOL = 1e-7
+
+
+class _DefaultNaAction(str):
+    """The default ``na_action`` (``"na.omit"``), told apart from an explicit one
+    so that the printed call shows ``na.action`` only when the user gave it."""
+
+
+NA_OMIT = _DefaultNaAction("na.omit")
+
+
+# --------------------------------------------------------------------------
+# the call as R deparses it
+
+
+def _expr_or_name(value: Any, fallback: str) -> str:
+    """R source text for an argument: an expression string as given, else a name."""
+    if isinstance(value, str):
+        try:
+            return deparse_text(value, cutoff=10**9)
+        except HlmError:
+            return value
+    name = getattr(value, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return fallback
+
+
+def _contrasts_text(contrasts: dict[str, Any]) -> str:
+    items = []
+    for k, v in contrasts.items():
+        key = k if _is_syntactic(k) else f"`{k}`"
+        val = r_string(v) if isinstance(v, str) else getattr(v, "__name__", "contrasts")
+        items.append(f"{key} = {val}")
+    return "list(" + ", ".join(items) + ")"
+
+
+def _is_syntactic(name: str) -> bool:
+    try:
+        node = parse_expr(name)
+    except HlmError:
+        return False
+    return node.kind == "name" and not name.startswith("`")
+
+
+def lm_call(
+    formula: str,
+    data: Any,
+    weights: Any = None,
+    subset: Any = None,
+    na_action: Any = NA_OMIT,
+    contrasts: dict[str, Any] | None = None,
+    offset: Any = None,
+) -> str:
+    """R's ``deparse(match.call())`` of ``lm(...)`` as ``print`` shows it.
+
+    Arguments appear in ``lm``'s formals order (formula, data, subset, weights,
+    na.action, contrasts, offset) and only when given; long calls break
+    across lines as R's deparse does (width.cutoff 60, continuation lines
+    indented by four spaces).
+    """
+    args: list[tuple[str | None, str]] = [("formula", formula)]
+    if data is not None:
+        name = None
+        attrs = getattr(data, "attrs", None)
+        if isinstance(attrs, dict):
+            name = attrs.get("name")
+        args.append(("data", name if isinstance(name, str) and name else "data"))
+    if subset is not None:
+        args.append(("subset", _expr_or_name(subset, "subset")))
+    if weights is not None:
+        args.append(("weights", _expr_or_name(weights, "weights")))
+    if na_action is not None and not isinstance(na_action, _DefaultNaAction):
+        args.append(("na.action", str(na_action)))
+    if contrasts:
+        args.append(("contrasts", _contrasts_text(contrasts)))
+    if offset is not None:
+        args.append(("offset", _expr_or_name(offset, "offset")))
+    try:
+        return deparse_call("lm", args)
+    except HlmError:
+        return "lm(" + ", ".join(f"{k} = {v}" for k, v in args) + ")"
+
+
+# --------------------------------------------------------------------------
+# fitting
+
+
+def _variable_values(var: Any) -> np.ndarray:
+    for attr in ("values", "data"):
+        v = getattr(var, attr, None)
+        if v is not None and not callable(v):
+            return np.asarray(v, dtype=float).reshape(-1)
+    return np.asarray(var, dtype=float).reshape(-1)
+
+
+def _lookup_frame_column(frame: Any, expr: str) -> np.ndarray:
+    cols = getattr(frame, "columns", {}) or {}
+    for key in (expr, deparse_text(expr, cutoff=10**9)):
+        if key in cols:
+            return _variable_values(cols[key])
+    raise HlmError(f"object '{expr}' not found")
+
+
+def lm(
+    formula: str,
+    data: pd.DataFrame,
+    weights: Any = None,
+    subset: Any = None,
+    na_action: str = NA_OMIT,
+    contrasts: dict[str, Any] | None = None,
+    offset: Any = None,
+) -> LmFit:
+    """Fit a linear model, as R's ``stats::lm``.
+
+    ``weights``: a column name (or expression) or an array over the rows of
+    ``data``; ``subset``: an expression string or a boolean/position array;
+    ``na_action``: ``"na.omit"``, ``"na.exclude"``, ``"na.fail"``;
+    ``contrasts``: ``{"f": "contr.sum"}``; ``offset``: a column name or
+    expression, or an array over the rows of ``data``, added to the
+    formula's ``offset()`` terms.
+    """
+    from hlm_py.formula.design import build_design
+
+    call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
+    args = {"formula": formula, "data": data, "weights": weights, "subset": subset,
+            "na_action": na_action, "contrasts": contrasts, "offset": offset}
+    offset_expr: str | None = None
+    work = data
+    if offset is not None and not isinstance(offset, str):
+        arr = np.asarray(offset, dtype=float).reshape(-1)
+        if len(arr) != len(data):
+            raise HlmError(
+                f"number of offsets is {len(arr)}, should equal {len(data)} (number of observations)"
+            )
+        work = data.copy()
+        work.attrs = dict(data.attrs)
+        offset_expr = "hlm.offset.argument"
+        work[offset_expr] = arr
+    elif isinstance(offset, str):
+        offset_expr = offset
+    extra = (offset_expr,) if offset_expr is not None else ()
+    design = build_design(
+        formula, work, subset=subset, weights=weights, na_action=str(na_action),
+        contrasts=contrasts, extra_variables=extra,
+    )
+    offset_values = None
+    if offset_expr is not None:
+        offset_values = _lookup_frame_column(design.frame, offset_expr)
+    fit = fit_design(design, call=call, offset=offset_values)
+    fit._args = args
+    fit._offset_expr = offset if isinstance(offset, str) else None
+    return fit
+
+
+def _check_finite(a: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(a)):
+        raise NonFiniteError(f"NA/NaN/Inf in '{what}'")
+
+
+def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None) -> LmFit:
+    """``lm.fit`` / ``lm.wfit`` on a built design (``docs/internals.md``: Design).
+
+    ``offset`` is an extra offset over the design's rows (R's ``offset=``),
+    added to the formula's own ``offset()`` terms.
+    """
+    X = np.asarray(design.X.values, dtype=np.float64)
+    if X.ndim != 2:
+        raise HlmError("'x' must be a matrix")
+    columns = [str(c) for c in design.X.columns]
+    assign = [int(a) for a in design.X.assign]
+    if design.y is None:
+        raise HlmError("the formula has no response")
+    y = np.asarray(design.y, dtype=np.float64).reshape(-1)
+    n = X.shape[0]
+    if y.shape[0] != n:
+        raise HlmError("incompatible dimensions")
+    off = None
+    for part in (getattr(design, "offset", None), offset):
+        if part is not None:
+            part = np.asarray(part, dtype=np.float64).reshape(-1)
+            if part.shape[0] != n:
+                raise HlmError(
+                    f"number of offsets is {part.shape[0]}, should equal {n} (number of observations)"
+                )
+            off = part if off is None else off + part
+    w = getattr(design, "weights", None)
+    if w is not None:
+        w = np.asarray(w, dtype=np.float64).reshape(-1)
+        if w.shape[0] != n:
+            raise HlmError("incompatible dimensions")
+    if n == 0:
+        raise HlmError("0 (non-NA) cases")
+    if w is not None and np.any(np.isnan(w) | (w < 0)):
+        raise HlmError("missing or negative weights not allowed")
+
+    yy = y - off if off is not None else y
+    frame = design.frame
+    index = pd.Index(frame.row_names) if getattr(frame, "row_names", None) is not None else pd.RangeIndex(n)
+    p = X.shape[1]
+    ok = np.ones(n, dtype=bool) if w is None else (w != 0)
+    nz = int(ok.sum())
+
+    qr: QR | None = None
+    effects = None
+    if p == 0:
+        coef = np.zeros(0)
+        rank = 0
+        resid = yy.copy()
+        fitted = np.zeros(n)
+        df_res = nz
+    elif nz == 0:
+        coef = np.full(p, np.nan)
+        rank = 0
+        resid = yy.copy()
+        fitted = np.zeros(n)
+        df_res = 0
+    else:
+        Xk = X[ok] if w is not None else X
+        yk = yy[ok] if w is not None else yy
+        if w is not None:
+            sw = np.sqrt(w[ok])
+            Xk = Xk * sw[:, None]
+            yk = yk * sw
+        _check_finite(Xk, "x")
+        _check_finite(yk, "y")
+        qr = dqrdc2(Xk, tol=LM_TOL, columns=columns)
+        rank = qr.rank
+        from hlm_py.linalg.dqrdc2 import _apply_householders, _solve_upper
+
+        qty = _apply_householders(qr, yk.reshape(-1, 1).copy(), rank, transpose=True)
+        b = _solve_upper(qr.qr[:rank, :rank], qty[:rank, :])[:, 0] if rank > 0 else np.zeros(0)
+        rsd = qty.copy()
+        rsd[:rank, :] = 0.0
+        rsd = _apply_householders(qr, rsd, rank, transpose=False)[:, 0]
+        coef = np.full(p, np.nan)
+        coef[qr.pivot[:rank]] = b
+        eff_names = [columns[j] for j in qr.pivot[:rank]] + [""] * (Xk.shape[0] - rank)
+        effects = pd.Series(qty[:, 0], index=pd.Index(eff_names, dtype=object))
+        if w is not None:
+            rsd = rsd / sw
+        resid = np.empty(n)
+        fitted = np.empty(n)
+        if w is None:
+            resid[:] = rsd
+            fitted[:] = yy - rsd
+        else:
+            resid[ok] = rsd
+            fitted[ok] = yy[ok] - rsd
+            if nz < n:
+                c0 = np.where(np.isnan(coef), 0.0, coef)
+                f0 = X[~ok] @ c0
+                fitted[~ok] = f0
+                resid[~ok] = yy[~ok] - f0
+        df_res = nz - rank
+    if off is not None:
+        fitted = fitted + off
+
+    terms = frame.terms
+    return LmFit(
+        call=call,
+        formula=str(getattr(terms, "formula", "")),
+        design=design,
+        coefficients=pd.Series(coef, index=pd.Index(columns, dtype=object), dtype=float),
+        qr=qr,
+        rank=int(rank),
+        effects=effects,
+        resid=pd.Series(resid, index=index),
+        fitted_values=pd.Series(fitted, index=index),
+        df_residual=int(df_res),
+        weights=w,
+        offset=off,
+        assign=assign,
+    )
+
+
+# --------------------------------------------------------------------------
+# the fit object
+
+
+class LmFit(RReport):
+    """A fitted linear model: R's ``lm`` object.
+
+    Fields (``docs/internals.md``): ``call``, ``formula`` (R's
+    ``formula(fit)``), ``design``, ``coefficients`` (NaN where aliased),
+    ``qr`` (of ``sqrt(w) X`` over the rows with non-zero weight), ``rank``,
+    ``effects`` (Q'y, named as R), ``resid`` and ``fitted_values`` (over the
+    rows used, unpadded), ``df_residual``, ``weights``, ``offset``, ``assign``.
+    ``print(fit)`` prints R's ``print.lm``.
+    """
+
+    def __init__(
+        self,
+        call: str,
+        formula: str,
+        design: Any,
+        coefficients: pd.Series,
+        qr: QR | None,
+        rank: int,
+        effects: pd.Series | None,
+        resid: pd.Series,
+        fitted_values: pd.Series,
+        df_residual: int,
+        weights: np.ndarray | None,
+        offset: np.ndarray | None,
+        assign: list[int],
+    ) -> None:
+        self.call = call
+        self.formula = formula
+        self.design = design
+        self.coefficients = coefficients
+        self.qr = qr
+        self.rank = rank
+        self.effects = effects
+        self.resid = resid
+        self.fitted_values = fitted_values
+        self._df_residual = df_residual
+        self.weights = weights
+        self.offset = offset
+        self.assign = assign
+        self._args: dict[str, Any] | None = None
+        self._offset_expr: str | None = None
+
+    # ---- plain components -------------------------------------------------
+    @property
+    def terms(self) -> Any:
+        """The model's terms (R's ``terms(fit)``)."""
+        return self.design.frame.terms
+
+    @property
+    def na_action(self) -> Any:
+        """The model frame's NaAction (R's ``fit$na.action``) or None."""
+        return getattr(self.design.frame, "na_action", None)
+
+    @property
+    def intercept(self) -> bool:
+        return bool(getattr(self.terms, "intercept", False))
+
+    @property
+    def response(self) -> str:
+        return str(getattr(self.terms, "response", "") or "")
+
+    @property
+    def df_residual_value(self) -> int:
+        return self._df_residual
+
+    # ---- generics ---------------------------------------------------------
+    def coef(self) -> pd.Series:
+        """R's ``coef``: all coefficients, NaN where aliased."""
+        return self.coefficients.copy()
+
+    def vcov(self, complete: bool = True) -> pd.DataFrame:
+        """R's ``vcov.lm``: NaN rows/columns for aliased coefficients (``complete = TRUE``)."""
+        return inference.vcov_lm(self, complete=complete)
+
+    def sigma(self) -> float:
+        """R's ``sigma``: sqrt(deviance / residual df)."""
+        return float(np.sqrt(self.deviance() / self._df_residual)) if self._df_residual > 0 else float("nan")
+
+    def nobs(self) -> int:
+        """R's ``nobs.lm``: rows with non-zero weight."""
+        if self.weights is not None:
+            return int(np.sum(self.weights != 0))
+        return int(self.resid.shape[0])
+
+    def df_residual(self) -> int:
+        """R's ``df.residual``."""
+        return self._df_residual
+
+    def deviance(self) -> float:
+        """R's ``deviance.lm``: the weighted residual sum of squares."""
+        r = self.resid.to_numpy()
+        if self.weights is None:
+            return float(np.sum(r**2))
+        return float(np.sum(self.weights * r**2))
+
+    def fitted(self) -> pd.Series:
+        """R's ``fitted``: padded with NaN at ``na.exclude``'s omitted rows."""
+        return inference.naresid(self, self.fitted_values.to_numpy(), self.fitted_values.index)
+
+    def residuals(self, type: str = "response") -> pd.Series:  # noqa: A002 - R's name
+        """R's ``residuals.lm`` (``working``/``response``, ``pearson``/``deviance``)."""
+        r = self.resid.to_numpy()
+        if type in ("working", "response"):
+            vals = r
+        elif type in ("pearson", "deviance"):
+            vals = r if self.weights is None else r * np.sqrt(self.weights)
+        else:
+            raise HlmError(f"residuals type '{type}' is not supported for lm")
+        return inference.naresid(self, vals, self.resid.index)
+
+    def summary(self) -> LmSummary:
+        """R's ``summary.lm``."""
+        return inference.summary_lm(self)
+
+    def anova(self, *others: LmFit) -> AnovaTable:
+        """R's ``anova.lm`` (one fit) or ``anova.lmlist`` (several)."""
+        if others:
+            return inference.anova_lmlist([self, *others])
+        return inference.anova_lm(self)
+
+    def confint(self, level: float = 0.95, parm: Sequence[str] | Sequence[int] | None = None) -> ConfintTable:
+        """R's ``confint.lm``."""
+        return inference.confint_lm(self, level=level, parm=parm)
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        interval: str = "none",
+        level: float = 0.95,
+        se_fit: bool = False,
+        weights: Any = None,
+    ) -> pd.Series | pd.DataFrame | LmPrediction:
+        """R's ``predict.lm`` (R 4.2's): a Series; the ``fit``/``lwr``/``upr``
+        DataFrame with ``interval``; an :class:`LmPrediction` with ``se_fit``."""
+        return inference.predict_lm(self, newdata=newdata, interval=interval, level=level,
+                                    se_fit=se_fit, weights=weights)
+
+    def hatvalues(self) -> pd.Series:
+        """R's ``hatvalues.lm`` (0 at ``na.exclude``'s omitted rows; zero-weight rows left out)."""
+        return inference.influence(self).hat
+
+    def rstandard(self) -> pd.Series:
+        """R's ``rstandard.lm`` (``type = "sd.1"``)."""
+        return inference.rstandard_lm(self)
+
+    def rstudent(self) -> pd.Series:
+        """R's ``rstudent.lm``."""
+        return inference.rstudent_lm(self)
+
+    def cooks_distance(self) -> pd.Series:
+        """R's ``cooks.distance.lm``."""
+        return inference.cooks_distance_lm(self)
+
+    def logLik(self, REML: bool | None = False) -> LogLik:  # noqa: N802,N803 - R's names
+        """R's ``logLik.lm``: a float with ``.df``, ``.nobs``."""
+        return inference.loglik_lm(self, REML=bool(REML))
+
+    def AIC(self, k: float = 2.0) -> float:  # noqa: N802
+        """R's ``AIC``: -2 logLik + k df."""
+        ll = self.logLik()
+        return -2.0 * float(ll) + k * ll.df
+
+    def BIC(self) -> float:  # noqa: N802
+        """R's ``BIC``: -2 logLik + log(nobs) df."""
+        ll = self.logLik()
+        return -2.0 * float(ll) + np.log(ll.nobs) * ll.df
+
+    def model_matrix(self) -> pd.DataFrame:
+        """R's ``model.matrix(fit)`` (with ``attrs["assign"]``, ``attrs["contrasts"]``)."""
+        mm = self.design.X
+        if hasattr(mm, "to_frame"):
+            return mm.to_frame()
+        df = pd.DataFrame(np.asarray(mm.values), index=pd.Index(mm.row_names),
+                          columns=list(mm.columns))
+        df.attrs["assign"] = list(mm.assign)
+        df.attrs["contrasts"] = dict(getattr(mm, "contrasts", {}) or {})
+        return df
+
+    def model_frame(self) -> pd.DataFrame:
+        """R's ``model.frame(fit)``."""
+        frame = self.design.frame
+        if hasattr(frame, "to_frame"):
+            return frame.to_frame()
+        data = {}
+        for name, var in frame.columns.items():
+            vals = getattr(var, "values", var)
+            data[name] = vals if not callable(vals) else var
+        return pd.DataFrame(data, index=pd.Index(frame.row_names))
+
+    def update(self, formula: str | None = None, **changes: Any) -> LmFit:
+        """R's ``update``: refit with ``formula`` combined by R's ``update.formula``
+        rules (``". ~ . + x"``, ``"~ . - x"``) and/or changed arguments."""
+        if self._args is None:
+            raise HlmError("this fit has no stored call to update")
+        args = dict(self._args)
+        for key, value in changes.items():
+            key = {"na.action": "na_action"}.get(key, key)
+            if key not in args:
+                raise HlmError(f"unused argument ({key})")
+            args[key] = value
+        if formula is not None:
+            args["formula"] = update_formula(self, formula, args["data"])
+        return lm(**args)
+
+
+# --------------------------------------------------------------------------
+# update.formula
+
+
+_DOT = r"(?<![A-Za-z0-9._`])\.(?![A-Za-z0-9._`])"
+
+
+def _old_formula_sides(fit: LmFit) -> tuple[str | None, str]:
+    """lhs and rhs of ``formula(fit)`` (R: the terms' formula, ``.`` expanded)."""
+    node = parse_expr(fit.formula)
+    if node.kind == "binop" and node.value == "~":
+        return deparse_text(node.args[0][1], 10**9), deparse_text(node.args[1][1], 10**9)
+    if node.kind == "unop" and node.value == "~":
+        return None, deparse_text(node.args[0][1], 10**9)
+    raise HlmError(f"invalid formula '{fit.formula}'")
+
+
+def _wrap(text: str) -> str:
+    node = parse_expr(text)
+    return text if node.kind in ("name", "num", "call", "paren") else f"({text})"
+
+
+def _substitute_dot(text: str, replacement: str) -> str:
+    import re
+
+    return re.sub(_DOT, lambda _m: replacement, text)
+
+
+def update_formula(fit: LmFit, new: str, data: Any = None) -> str:
+    """R's ``update.formula(formula(fit), new)`` followed by R's simplification
+    (``terms.formula(simplify = TRUE)``): term labels joined by ``+``, offsets
+    after them, ``- 1`` when there is no intercept."""
+    from hlm_py.formula.terms import terms as build_terms
+
+    old_lhs, old_rhs = _old_formula_sides(fit)
+    node = parse_expr(new)
+    if node.kind == "binop" and node.value == "~":
+        new_lhs = deparse_text(node.args[0][1], 10**9)
+        new_rhs = deparse_text(node.args[1][1], 10**9)
+    elif node.kind == "unop" and node.value == "~":
+        new_lhs, new_rhs = None, deparse_text(node.args[0][1], 10**9)
+    else:
+        raise HlmError(f"invalid formula '{new}'")
+    if new_lhs is None:
+        lhs = old_lhs
+    elif old_lhs is not None:
+        lhs = _substitute_dot(new_lhs, _wrap(old_lhs))
+    else:
+        lhs = new_lhs
+    rhs = _substitute_dot(new_rhs, _wrap(old_rhs))
+    combined = f"{lhs} ~ {rhs}" if lhs is not None else f"~{rhs}"
+    columns = list(data.columns) if isinstance(data, pd.DataFrame) else None
+    t = build_terms(combined, data_columns=columns)
+    labels = list(t.term_labels)
+    labels = [f"({lab})" if "|" in lab else lab for lab in labels]
+    for i in getattr(t, "offsets", []) or []:
+        labels.append(t.variables[i])
+    out_rhs = " + ".join(labels) if labels else "1"
+    if not t.intercept:
+        out_rhs += " - 1"
+    text = f"{t.response} ~ {out_rhs}" if t.response else f"~{out_rhs}"
+    return deparse_text(text, cutoff=10**9)

@@ -1,0 +1,563 @@
+"""The numbers of R's lm generics: summary, anova, predict, confint, vcov,
+influence measures, logLik.
+
+Each function mirrors the R function it names (R 4.2's ``stats``):
+``summary.lm``, ``anova.lm``, ``anova.lmlist`` (with ``stat.anova``'s F
+test), ``predict.lm``, ``confint.lm``, ``vcov.lm``, ``lm.influence`` with
+``hatvalues``/``rstandard``/``rstudent``/``cooks.distance``, ``logLik.lm``,
+and ``naresid`` for ``na.exclude``.  p-values and quantiles come from
+``scipy.stats`` (``t``, ``f``) at full precision.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hlm_py.errors import HlmError
+from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
+from hlm_py.lm.deparse import deparse_lines
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hlm_py.lm.fit import LmFit
+
+__all__ = [
+    "naresid",
+    "vcov_lm",
+    "summary_lm",
+    "anova_lm",
+    "anova_lmlist",
+    "confint_lm",
+    "predict_lm",
+    "influence",
+    "rstandard_lm",
+    "rstudent_lm",
+    "cooks_distance_lm",
+    "loglik_lm",
+    "format_perc",
+]
+
+_EPS = np.finfo(float).eps
+
+
+# --------------------------------------------------------------------------
+# na.exclude padding
+
+
+def naresid(fit: LmFit, values: np.ndarray, index: pd.Index, fill: float = math.nan) -> pd.Series:
+    """R's ``naresid``: under ``na.exclude`` the omitted rows come back (``fill``,
+    NaN by default) at their places, named by their labels; else unchanged."""
+    values = np.asarray(values, dtype=float)
+    s = pd.Series(values, index=index)
+    na = fit.na_action
+    if na is None or getattr(na, "kind", None) != "exclude":
+        return s
+    omitted = np.asarray(getattr(na, "omitted_positions", []), dtype=np.int64)
+    if omitted.size == 0:
+        return s
+    kept = np.asarray(fit.design.frame.row_positions, dtype=np.int64)
+    if kept.shape[0] != values.shape[0]:
+        return s
+    allpos = np.concatenate([kept, omitted])
+    order = np.argsort(allpos, kind="stable")
+    vals = np.concatenate([values, np.full(omitted.shape[0], fill)])[order]
+    labels = list(index) + list(getattr(na, "omitted_labels", omitted))
+    return pd.Series(vals, index=pd.Index([labels[i] for i in order]))
+
+
+# --------------------------------------------------------------------------
+# summary.lm and vcov.lm
+
+
+def _require_qr(fit: LmFit) -> Any:
+    if fit.qr is None:
+        raise HlmError("lm object does not have a proper 'qr' component.\n"
+                       " Rank zero or should not have used lm(.., qr=FALSE).")
+    return fit.qr
+
+
+def summary_lm(fit: LmFit) -> LmSummary:
+    """R's ``summary.lm`` (R 4.2: the model sum of squares uses the fitted values
+    as stored, offsets included)."""
+    p = fit.rank
+    rdf = fit.df_residual()
+    r = fit.resid.to_numpy()
+    w = fit.weights
+    coef_cols = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
+    aliased = pd.Series(np.isnan(fit.coefficients.to_numpy()), index=fit.coefficients.index)
+    na_action = fit.na_action
+    if p == 0:
+        n = r.shape[0]
+        if w is None:
+            rss = float(np.sum(r**2))
+        else:
+            rss = float(np.sum(w * r**2))
+            r = np.sqrt(w) * r
+        resvar = rss / rdf if rdf > 0 else math.nan
+        return LmSummary(
+            call=fit.call,
+            residuals=pd.Series(r, index=fit.resid.index),
+            coefficients=pd.DataFrame(np.zeros((0, 4)), columns=coef_cols),
+            aliased=aliased,
+            sigma=math.sqrt(resvar) if resvar == resvar else math.nan,
+            df=(0, int(n), int(aliased.shape[0])),
+            r_squared=0.0,
+            adj_r_squared=0.0,
+            fstatistic=None,
+            cov_unscaled=pd.DataFrame(np.zeros((0, 0))),
+            weights=w,
+            na_action=na_action,
+        )
+    qr = _require_qr(fit)
+    n = qr.n
+    f = fit.fitted_values.to_numpy()
+    if w is None:
+        mss = float(np.sum((f - f.mean()) ** 2)) if fit.intercept else float(np.sum(f**2))
+        rss = float(np.sum(r**2))
+    else:
+        if fit.intercept:
+            m = float(np.sum(w * f / np.sum(w)))
+            mss = float(np.sum(w * (f - m) ** 2))
+        else:
+            mss = float(np.sum(w * f**2))
+        rss = float(np.sum(w * r**2))
+        r = np.sqrt(w) * r
+    resvar = rss / rdf if rdf > 0 else (math.inf if rss > 0 else math.nan)
+    if math.isfinite(resvar) and f.shape[0] > 1:
+        if resvar < (f.mean() ** 2 + np.var(f, ddof=1)) * 1e-30:
+            warnings.warn("essentially perfect fit: summary may be unreliable", stacklevel=3)
+    piv = qr.pivot[:p]
+    R = chol2inv(np.triu(qr.qr[:p, :p]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(np.diag(R) * resvar)
+        est = fit.coefficients.to_numpy()[piv]
+        tval = est / se
+        pval = 2.0 * stats.t.sf(np.abs(tval), rdf) if rdf > 0 else np.full(p, np.nan)
+    names = [fit.coefficients.index[j] for j in piv]
+    coefs = pd.DataFrame({"Estimate": est, "Std. Error": se, "t value": tval, "Pr(>|t|)": pval},
+                         index=pd.Index(names, dtype=object))
+    df_int = 1 if fit.intercept else 0
+    fstat = None
+    if p != df_int:
+        r2 = mss / (mss + rss)
+        adj = 1.0 - (1.0 - r2) * ((n - df_int) / rdf) if rdf > 0 else math.nan
+        fstat = {"value": (mss / (p - df_int)) / resvar, "numdf": float(p - df_int),
+                 "dendf": float(rdf)}
+    else:
+        r2 = adj = 0.0
+    return LmSummary(
+        call=fit.call,
+        residuals=pd.Series(r, index=fit.resid.index),
+        coefficients=coefs,
+        aliased=aliased,
+        sigma=math.sqrt(resvar),
+        df=(int(p), int(rdf), int(qr.p)),
+        r_squared=float(r2),
+        adj_r_squared=float(adj),
+        fstatistic=fstat,
+        cov_unscaled=pd.DataFrame(R, index=pd.Index(names, dtype=object),
+                                  columns=pd.Index(names, dtype=object)),
+        weights=w,
+        na_action=na_action,
+    )
+
+
+def vcov_lm(fit: LmFit, complete: bool = True) -> pd.DataFrame:
+    """R's ``vcov.lm``: sigma^2 (R'R)^{-1}; with ``complete`` (R's default) NaN
+    rows and columns for aliased coefficients."""
+    s = summary_lm(fit)
+    vc = s.cov_unscaled * s.sigma**2
+    names = list(fit.coefficients.index)
+    if complete and vc.shape[0] < len(names) and bool(s.aliased.any()):
+        full = pd.DataFrame(np.nan, index=pd.Index(names, dtype=object),
+                            columns=pd.Index(names, dtype=object))
+        full.loc[vc.index, vc.columns] = vc.to_numpy()
+        return full
+    return vc
+
+
+# --------------------------------------------------------------------------
+# anova
+
+
+def anova_lm(fit: LmFit) -> AnovaTable:
+    """R's ``anova.lm``: sequential sums of squares (squared effects summed by
+    ``assign``) and the ``Residuals`` row."""
+    w = fit.weights
+    r = fit.resid.to_numpy()
+    fv = fit.fitted_values.to_numpy()
+    ssr = float(np.sum(r**2)) if w is None else float(np.sum(w * r**2))
+    mss = float(np.sum(fv**2)) if w is None else float(np.sum(w * fv**2))
+    if ssr < 1e-10 * mss:
+        warnings.warn("ANOVA F-tests on an essentially perfect fit are unreliable", stacklevel=3)
+    dfr = fit.df_residual()
+    p = fit.rank
+    labels_all = ["(Intercept)"] + list(fit.terms.term_labels)
+    if p > 0:
+        comp = fit.effects.to_numpy()[:p]
+        asgn = np.asarray(fit.assign)[fit.qr.pivot[:p]]
+        uniq_appear = list(dict.fromkeys(int(a) for a in asgn))
+        tlabels = [labels_all[a] for a in uniq_appear]
+        groups = sorted(set(int(a) for a in asgn))
+        ss = [float(np.sum(comp[asgn == g] ** 2)) for g in groups] + [ssr]
+        df = [int(np.sum(asgn == g)) for g in groups] + [int(dfr)]
+    else:
+        ss, df, tlabels = [ssr], [int(dfr)], []
+    ss_a = np.asarray(ss)
+    df_a = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ms = ss_a / df_a
+        fval = ms / (ssr / dfr)
+        pval = stats.f.sf(fval, df_a, dfr)
+    fval[-1] = np.nan
+    pval[-1] = np.nan
+    table = pd.DataFrame(
+        {"Df": np.asarray(df, dtype=np.int64), "Sum Sq": ss_a, "Mean Sq": ms,
+         "F value": fval, "Pr(>F)": pval},
+        index=pd.Index(tlabels + ["Residuals"], dtype=object),
+    )
+    if fit.intercept:
+        table = table.iloc[1:]
+    response = " ".join(deparse_lines(fit.response)) if fit.response else ""
+    return AnovaTable(table=table, heading=["Analysis of Variance Table\n", f"Response: {response}"])
+
+
+def _r_format_int(values: Sequence[int]) -> list[str]:
+    width = max(len(str(v)) for v in values)
+    return [str(v).rjust(width) for v in values]
+
+
+def anova_lmlist(fits: Sequence[LmFit]) -> AnovaTable:
+    """R's ``anova.lmlist``: the comparison table of nested fits (``Res.Df``,
+    ``RSS``, ``Df``, ``Sum of Sq``, ``F``, ``Pr(>F)``; the scale from the model
+    with the fewest residual df)."""
+    objects = list(fits)
+    responses = [o.response for o in objects]
+    same = [r == responses[0] for r in responses]
+    if not all(same):
+        dropped = [r for r, s in zip(responses, same) if not s]
+        shown = ('"' + dropped[0] + '"') if len(dropped) == 1 else (
+            "c(" + ", ".join('"' + d + '"' for d in dropped) + ")")
+        warnings.warn(f"models with response \u2018{shown}\u2019 removed because response "
+                      "differs from model 1", stacklevel=3)
+        objects = [o for o, s in zip(objects, same) if s]
+    ns = [o.resid.shape[0] for o in objects]
+    if any(n != ns[0] for n in ns):
+        raise HlmError("models were not all fitted to the same size of dataset")
+    if len(objects) == 1:
+        return anova_lm(objects[0])
+    resdf = np.asarray([float(o.df_residual()) for o in objects])
+    resdev = np.asarray([o.deviance() for o in objects])
+    dfs = np.concatenate([[np.nan], -np.diff(resdf)])
+    ssq = np.concatenate([[np.nan], -np.diff(resdev)])
+    big = int(np.argmin(resdf))
+    scale = resdev[big] / resdf[big]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fval = (ssq / dfs) / scale
+        fval[dfs == 0] = np.nan
+        fval[~np.isnan(fval) & (fval < 0)] = np.nan
+        pval = stats.f.sf(fval, np.abs(dfs), resdf[big])
+    table = pd.DataFrame(
+        {"Res.Df": resdf, "RSS": resdev, "Df": dfs, "Sum of Sq": ssq, "F": fval, "Pr(>F)": pval},
+        index=pd.Index([str(i + 1) for i in range(len(objects))], dtype=object),
+    )
+    numbers = _r_format_int(list(range(1, len(objects) + 1)))
+    variables = ["\n".join(deparse_lines(o.formula)) for o in objects]
+    topnote = "\n".join(f"Model {k}: {v}" for k, v in zip(numbers, variables))
+    return AnovaTable(table=table, heading=["Analysis of Variance Table\n", topnote])
+
+
+# --------------------------------------------------------------------------
+# confint
+
+
+def _decimals_needed(x: float, digits: int) -> int:
+    if x == 0 or not math.isfinite(x):
+        return 0
+    s = f"{x:.{digits - 1}e}"
+    e = int(s.split("e")[1])
+    dec = max(0, digits - 1 - e)
+    txt = f"{abs(x):.{dec}f}"
+    if "." in txt:
+        txt = txt.rstrip("0")
+        return len(txt.split(".")[1]) if "." in txt else 0
+    return 0
+
+
+def format_perc(probs: Sequence[float], digits: int = 3) -> list[str]:
+    """R's ``.format_perc``: ``format(100 * probs, trim = TRUE, scientific =
+    FALSE, digits = 3)`` pasted with ``" %"``."""
+    vals = [100.0 * p for p in probs]
+    dec = max(_decimals_needed(v, digits) for v in vals)
+    return [f"{v:.{dec}f} %" for v in vals]
+
+
+def confint_lm(fit: LmFit, level: float = 0.95, parm: Sequence[Any] | None = None) -> ConfintTable:
+    """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased."""
+    cf = fit.coefficients
+    names = list(cf.index)
+    ses = pd.Series(np.sqrt(np.diag(vcov_lm(fit, complete=True).reindex(index=names, columns=names)
+                                    .to_numpy())), index=cf.index)
+    if parm is None:
+        chosen = names
+    else:
+        chosen = [names[i - 1] if isinstance(i, (int, np.integer)) else i for i in parm]
+        for c in chosen:
+            if c not in names:
+                raise HlmError(f"unknown coefficient '{c}'")
+    a = (1.0 - level) / 2.0
+    probs = [a, 1.0 - a]
+    fac = stats.t.ppf(probs, fit.df_residual())
+    est = cf.loc[chosen].to_numpy()
+    se = ses.loc[chosen].to_numpy()
+    values = est[:, None] + se[:, None] * fac[None, :]
+    table = pd.DataFrame(values, index=pd.Index(chosen, dtype=object),
+                         columns=format_perc(probs, 3))
+    return ConfintTable(table=table)
+
+
+# --------------------------------------------------------------------------
+# predict
+
+
+def _newdata_offset(fit: LmFit, newdata: pd.DataFrame, n: int) -> np.ndarray | None:
+    expr = getattr(fit, "_offset_expr", None)
+    args = getattr(fit, "_args", None) or {}
+    if args.get("offset") is None:
+        return None
+    if expr is None:
+        raise HlmError("an 'offset' given as a vector cannot be evaluated in 'newdata'")
+    if expr in newdata.columns:
+        return np.asarray(newdata[expr], dtype=float)
+    try:
+        vals = newdata.eval(expr)
+    except Exception as exc:  # noqa: BLE001 - report R's way
+        raise HlmError(f"cannot evaluate the offset '{expr}' in 'newdata': {exc}") from exc
+    return np.broadcast_to(np.asarray(vals, dtype=float), (n,)).copy()
+
+
+def predict_lm(
+    fit: LmFit,
+    newdata: pd.DataFrame | None = None,
+    interval: str = "none",
+    level: float = 0.95,
+    se_fit: bool = False,
+    weights: Any = None,
+) -> pd.Series | pd.DataFrame | LmPrediction:
+    """R 4.2's ``predict.lm`` (type ``"response"``, ``scale = NULL``).
+
+    Rank-deficient fits predict from the non-aliased columns, warning for new
+    data as R 4.2 does (``prediction from a rank-deficient fit may be
+    misleading``).  Without ``newdata`` and with ``na.exclude`` the omitted
+    rows come back as NaN.
+    """
+    if interval not in ("none", "confidence", "prediction"):
+        raise HlmError("'arg' should be one of \u201cnone\u201d, \u201cconfidence\u201d, \u201cprediction\u201d")
+    no_data = newdata is None
+    if no_data:
+        X = np.asarray(fit.design.X.values, dtype=float)
+        index = fit.fitted_values.index
+        offset = fit.offset
+    else:
+        mm, off = fit.design.new_data_matrix(newdata)
+        X = np.asarray(mm.values, dtype=float)
+        index = pd.Index(mm.row_names)
+        offset = np.zeros(X.shape[0])
+        if off is not None:
+            offset = offset + np.asarray(off, dtype=float)
+        extra = _newdata_offset(fit, newdata, X.shape[0])
+        if extra is not None:
+            offset = offset + extra
+    p = fit.rank
+    piv = fit.qr.pivot[:p] if p > 0 else np.zeros(0, dtype=np.int64)
+    if p < X.shape[1] and not no_data:
+        warnings.warn("prediction from a rank-deficient fit may be misleading", stacklevel=3)
+    beta = fit.coefficients.to_numpy()
+    predictor = X[:, piv] @ beta[piv] if p > 0 else np.zeros(X.shape[0])
+    if offset is not None:
+        predictor = predictor + offset
+    pred_weights = 1.0
+    if interval == "prediction":
+        if no_data:
+            warnings.warn("predictions on current data refer to _future_ responses\n", stacklevel=3)
+        if no_data and weights is None and fit.weights is not None:
+            pred_weights = fit.weights
+            warnings.warn("assuming prediction variance inversely proportional to weights used "
+                          "for fitting\n", stacklevel=3)
+        if not no_data and weights is None and fit.weights is not None:
+            warnings.warn("Assuming constant prediction variance even though model fit is "
+                          "weighted\n", stacklevel=3)
+        if weights is not None:
+            pred_weights = np.asarray(weights, dtype=float)
+    se = None
+    df = math.inf
+    res_var = math.nan
+    if se_fit or interval != "none":
+        w = fit.weights
+        r = fit.resid.to_numpy()
+        rss = float(np.sum(r**2)) if w is None else float(np.sum(r**2 * w))
+        df = fit.df_residual()
+        res_var = rss / df if df > 0 else math.nan
+        if p > 0:
+            if no_data and w is None:
+                xrinv = qr_Q(fit.qr, p)[:, :p]
+            else:
+                from scipy.linalg import solve_triangular
+
+                rinv = solve_triangular(np.triu(fit.qr.qr[:p, :p]), np.eye(p), lower=False)
+                xrinv = X[:, piv] @ rinv
+            ip = (xrinv**2) @ np.full(p, res_var)
+        else:
+            ip = np.zeros(X.shape[0])
+        se = np.sqrt(ip)
+    out_fit: pd.Series | pd.DataFrame
+    if interval != "none":
+        tfrac = stats.t.ppf((1.0 - level) / 2.0, df)
+        if interval == "confidence":
+            hwid = tfrac * np.sqrt(ip)
+        else:
+            hwid = tfrac * np.sqrt(ip + res_var / pred_weights)
+        mat = np.column_stack([predictor, predictor + hwid, predictor - hwid])
+        if no_data:
+            cols = [naresid(fit, mat[:, j], index) for j in range(3)]
+            out_fit = pd.DataFrame({"fit": cols[0], "lwr": cols[1], "upr": cols[2]})
+        else:
+            out_fit = pd.DataFrame(mat, index=index, columns=["fit", "lwr", "upr"])
+    else:
+        out_fit = naresid(fit, predictor, index) if no_data else pd.Series(predictor, index=index)
+    if se_fit:
+        se_s = naresid(fit, se, index) if no_data else pd.Series(se, index=index)
+        return LmPrediction(fit=out_fit, se_fit=se_s, df=df, residual_scale=math.sqrt(res_var))
+    return out_fit
+
+
+# --------------------------------------------------------------------------
+# influence measures
+
+
+@dataclass
+class Influence:
+    """R's ``lm.influence(fit, do.coef = FALSE)``: ``hat``, ``sigma``, ``wt_res``
+    (padded as R pads them under ``na.exclude``)."""
+
+    hat: pd.Series
+    sigma: pd.Series
+    wt_res: pd.Series
+
+
+def _weighted_residuals(fit: LmFit) -> pd.Series:
+    """R's ``weighted.residuals``: deviance residuals, zero-weight rows dropped."""
+    r = fit.residuals(type="deviance")
+    if fit.weights is not None:
+        w = naresid(fit, fit.weights, fit.resid.index)
+        keep = (w != 0).to_numpy()
+        r = r[keep]
+    return r
+
+
+def influence(fit: LmFit) -> Influence:
+    """R's ``lm.influence`` (hat values, leave-one-out sigma, weighted residuals)."""
+    wt = _weighted_residuals(fit)
+    keep = ~np.isnan(wt.to_numpy())
+    e = wt.to_numpy()[keep].copy()
+    e_index = wt.index[keep]
+    sd = fit.sigma()
+    if fit.rank == 0:
+        n = e.shape[0]
+        hat = np.zeros(n)
+        sig = np.full(n, sd)
+    else:
+        qr = _require_qr(fit)
+        n = qr.n
+        if e.shape[0] != n:
+            raise HlmError("non-NA residual length does not match cases used in fitting")
+        e[np.abs(e) < 100 * _EPS * np.median(np.abs(e))] = 0.0
+        k = qr.rank
+        q = qr_Q(qr, k)
+        hat = np.sum(q[:, :k] ** 2, axis=1)
+        hat[hat >= 1.0 - 10 * _EPS] = 1.0
+        total = float(np.sum(e**2))
+        denom = n - k - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sig = np.where(hat < 1.0, np.sqrt((total - e**2 / (1.0 - hat)) / denom),
+                           np.sqrt(total / denom))
+    if fit.weights is None or bool(np.all(fit.weights != 0)):
+        hat_s = naresid(fit, hat, e_index, fill=0.0)
+        sig_s = naresid(fit, sig, e_index, fill=sd)
+        res_s = naresid(fit, e, e_index)
+    else:  # zero weights: R's padding would misalign; keep the rows used
+        hat_s = pd.Series(hat, index=e_index)
+        sig_s = pd.Series(sig, index=e_index)
+        res_s = pd.Series(e, index=e_index)
+    hv = hat_s.to_numpy().copy()
+    hv[hv > 1.0 - 10 * _EPS] = 1.0
+    hat_s = pd.Series(hv, index=hat_s.index)
+    return Influence(hat=hat_s, sigma=sig_s, wt_res=res_s)
+
+
+def _inf_to_nan(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=float).copy()
+    a[np.isinf(a)] = np.nan
+    return a
+
+
+def rstandard_lm(fit: LmFit) -> pd.Series:
+    """R's ``rstandard.lm`` (``type = "sd.1"``): e / (s sqrt(1 - h))."""
+    inf = influence(fit)
+    sd = fit.sigma()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals = inf.wt_res.to_numpy() / (np.sqrt(1.0 - inf.hat.to_numpy()) * sd)
+    return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
+
+
+def rstudent_lm(fit: LmFit) -> pd.Series:
+    """R's ``rstudent.lm``: e / (s_(i) sqrt(1 - h))."""
+    inf = influence(fit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals = inf.wt_res.to_numpy() / (inf.sigma.to_numpy() * np.sqrt(1.0 - inf.hat.to_numpy()))
+    return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
+
+
+def cooks_distance_lm(fit: LmFit) -> pd.Series:
+    """R's ``cooks.distance.lm``: (e / (s (1 - h)))^2 h / p."""
+    inf = influence(fit)
+    res = _weighted_residuals(fit)
+    sd = fit.sigma()
+    hat = inf.hat.to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals = ((res.to_numpy() / (sd * (1.0 - hat))) ** 2 * hat) / fit.rank
+    return pd.Series(_inf_to_nan(vals), index=res.index)
+
+
+# --------------------------------------------------------------------------
+# logLik
+
+
+def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
+    """R's ``logLik.lm``: weights enter as 0.5 sum(log w); zero weights dropped."""
+    res = fit.resid.to_numpy()
+    p = fit.rank
+    w = fit.weights
+    if w is None:
+        w = np.ones(res.shape[0])
+    else:
+        keep = w != 0
+        res = res[keep]
+        w = w[keep]
+    N = res.shape[0]
+    N0 = N
+    if REML:
+        N = N - p
+    val = 0.5 * (float(np.sum(np.log(w))) - N * (math.log(2 * math.pi) + 1 - math.log(N)
+                                                  + math.log(float(np.sum(w * res**2)))))
+    if REML and p > 0:
+        val -= float(np.sum(np.log(np.abs(np.diag(fit.qr.qr)[:p]))))
+    return LogLik(val, df=p + 1, nobs=N, nall=N0)
