@@ -1,0 +1,591 @@
+"""R's number formatting: ``format``, ``formatC``, ``signif``, ``round``, ``format.pval``.
+
+Each function mirrors one R routine of R 4.2.2 (options ``digits = 7``,
+``scipen = 0``, ``OutDec = "."``) and is written from R's C sources
+(``src/main/format.c``: ``scientific`` and ``formatReal``;
+``src/main/printutils.c``: ``EncodeReal0``; ``src/nmath/fround.c``,
+``src/nmath/fprec.c``; ``src/main/util.c``: ``str_signif``) and R code
+(``format.default``, ``formatC``, ``format.pval``, ``zapsmall``).
+
+Conventions: R's ``NA`` is ``NaN`` here, so every NaN prints as ``NA``
+(R would print a true ``NaN`` as ``NaN``; callers that know better can pass
+``na_string``). ``Inf`` and ``-Inf`` print as in R. The C routines use
+x86 ``long double`` in ``scientific``; numpy's ``longdouble`` is that same
+80-bit type on x86-64 Linux, so the digit counting is bit-for-bit R's there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "DIGITS",
+    "SCIPEN",
+    "NA_STRING",
+    "RealFormat",
+    "format_info",
+    "encode_real",
+    "format_real",
+    "format_number",
+    "format_integer",
+    "format_strings",
+    "format_c",
+    "signif",
+    "round_r",
+    "zapsmall",
+    "format_pval",
+    "cat_number",
+    "MACHINE_EPS",
+]
+
+#: R's ``getOption("digits")`` default.
+DIGITS = 7
+#: R's ``getOption("scipen")`` default.
+SCIPEN = 0
+#: How R prints a missing number.
+NA_STRING = "NA"
+#: ``.Machine$double.eps``.
+MACHINE_EPS = 2.220446049250313e-16
+
+_LD = np.longdouble
+# format.c's tbl[]: the literals 1e00 .. 1e27 are C doubles widened to long
+# double, so 1e23 .. 1e27 carry the double's rounding.
+_KP_MAX = 27
+_TBL: list[np.longdouble] = [_LD(float(10**_k)) for _k in range(_KP_MAX + 1)]
+_DBL_DIG = 15
+
+
+def _is_na(x: float) -> bool:
+    return x != x
+
+
+def _scientific(x: float, digits: int) -> tuple[int, int, int, bool]:
+    """format.c ``scientific``: (neg, kpower, nsig, roundingwidens) of one finite x."""
+    if x == 0.0:
+        return 0, 0, 1, False
+    if x < 0.0:
+        neg, r = 1, -x
+    else:
+        neg, r = 0, x
+    if digits >= _DBL_DIG + 1:
+        s = "%#.*e" % (digits - 1, r)  # noqa: UP031 - C printf semantics
+        mant, _, ex = s.partition("e")
+        kpower = int(ex)
+        body = mant.replace(".", "")
+        i = len(body)
+        while i >= 2 and body[i - 1] == "0":
+            i -= 1
+        return neg, kpower, i, False
+    kp = int(math.floor(math.log10(r))) - digits + 1
+    r_prec = _LD(r)
+    if abs(kp) <= _KP_MAX:
+        if kp > 0:
+            r_prec = r_prec / _TBL[kp]
+        elif kp < 0:
+            r_prec = r_prec * _TBL[-kp]
+    else:
+        r_prec = r_prec / np.power(_LD(10), _LD(kp))
+    if r_prec < _TBL[digits - 1]:
+        r_prec = r_prec * _LD(10)
+        kp -= 1
+    alpha = float(np.rint(r_prec))
+    nsig = digits
+    for _ in range(digits):
+        alpha /= 10.0
+        if alpha == math.floor(alpha):
+            nsig -= 1
+        else:
+            break
+    if nsig == 0 and digits > 0:
+        nsig = 1
+        kp += 1
+    kpower = kp + digits - 1
+    rgt = digits - kpower
+    rgt = 0 if rgt < 0 else (_KP_MAX if rgt > _KP_MAX else rgt)
+    fuzz = 0.5 / float(_TBL[rgt])
+    widens = bool(0 < kpower <= _KP_MAX and _LD(r) < _TBL[kpower] - _LD(fuzz))
+    return neg, kpower, nsig, widens
+
+
+class RealFormat(tuple):
+    """(w, d, e): field width, digits after the point / mantissa digits, exponent flag."""
+
+    __slots__ = ()
+
+    def __new__(cls, w: int, d: int, e: int) -> RealFormat:
+        return tuple.__new__(cls, (w, d, e))
+
+    @property
+    def w(self) -> int:
+        return self[0]
+
+    @property
+    def d(self) -> int:
+        return self[1]
+
+    @property
+    def e(self) -> int:
+        return self[2]
+
+
+def format_info(
+    values: Iterable[float],
+    digits: int = DIGITS,
+    nsmall: int = 0,
+    scipen: int = SCIPEN,
+    na_width: int = len(NA_STRING),
+    nan_mask: Sequence[bool] | None = None,
+) -> RealFormat:
+    """R's C ``formatReal``: the common (w, d, e) of a numeric vector.
+
+    ``e`` is 0 for fixed notation, else the number of exponent digits minus one.
+    NaN counts as R's ``NA`` unless ``nan_mask`` flags it as a genuine ``NaN``.
+    """
+    naflag = nanflag = posinf = neginf = False
+    neg = 0
+    mnl = 2**31
+    mxl = rgt = mxsl = mxns = -(2**31)
+    for i, x in enumerate(values):
+        x = float(x)
+        if not math.isfinite(x):
+            if _is_na(x) and nan_mask is not None and nan_mask[i]:
+                nanflag = True
+            elif _is_na(x):
+                naflag = True
+            elif x > 0:
+                posinf = True
+            else:
+                neginf = True
+            continue
+        neg_i, kpower, nsig, widens = _scientific(x, digits)
+        left = kpower + 1
+        if widens:
+            left -= 1
+        sleft = neg_i + (1 if left <= 0 else left)
+        right = nsig - left
+        if neg_i:
+            neg = 1
+        rgt = max(rgt, right)
+        mxl = max(mxl, left)
+        mnl = min(mnl, left)
+        mxsl = max(mxsl, sleft)
+        mxns = max(mxns, nsig)
+    if digits == 0:
+        rgt = 0
+    if mxl < 0:
+        mxsl = 1 + neg
+    if rgt < 0:
+        rgt = 0
+    wf = mxsl + rgt + (rgt != 0)
+    e = 2 if (mxl > 100 or mnl <= -99) else 1
+    if mxns != -(2**31):
+        d = mxns - 1
+        w = neg + (d > 0) + d + 4 + e
+        if wf <= w + scipen:
+            e = 0
+            if nsmall > rgt:
+                rgt = nsmall
+                wf = mxsl + rgt + (rgt != 0)
+            d = rgt
+            w = wf
+    else:
+        w = d = e = 0
+    if naflag and w < na_width:
+        w = na_width
+    if nanflag and w < 3:
+        w = 3
+    if posinf and w < 3:
+        w = 3
+    if neginf and w < 4:
+        w = 4
+    return RealFormat(w, d, e)
+
+
+def encode_real(
+    x: float, w: int, d: int, e: int, na_string: str = NA_STRING, is_nan: bool = False
+) -> str:
+    """R's ``EncodeReal0``: one number in the format (w, d, e), right-justified in w.
+
+    A NaN prints as ``na_string`` (R's ``NA``), or as ``NaN`` when ``is_nan``.
+    """
+    x = float(x)
+    if x == 0.0:
+        x = 0.0  # drop the sign of zero, as R does
+    if not math.isfinite(x):
+        if _is_na(x):
+            s = "NaN" if is_nan else na_string
+        else:
+            s = "Inf" if x > 0 else "-Inf"
+        return s.rjust(w)
+    if e:
+        if d:
+            return "%#*.*e" % (w, d, x)  # noqa: UP031 - C printf semantics
+        return "%*.*e" % (w, d, x)  # noqa: UP031
+    return "%*.*f" % (w, d, x)  # noqa: UP031
+
+
+def format_real(
+    values: Iterable[float],
+    digits: int | None = None,
+    nsmall: int = 0,
+    width: int = 0,
+    trim: bool = False,
+    scipen: int = SCIPEN,
+    na_string: str = NA_STRING,
+    nan_mask: Sequence[bool] | None = None,
+) -> list[str]:
+    """R's ``format(x, digits =, nsmall =, width =, trim =)`` of a numeric vector.
+
+    All elements share one format (R's ``formatReal``) and one width, as R does.
+    ``nan_mask`` flags the NaNs that are R's ``NaN`` rather than ``NA``.
+    """
+    vals = [float(v) for v in values]
+    if not vals:
+        return []
+    if digits is None:
+        digits = DIGITS
+    if digits < 0 or digits > 22:
+        raise ValueError(f"invalid value {digits} for 'digits' argument")
+    mask = [False] * len(vals) if nan_mask is None else [bool(m) for m in nan_mask]
+    w, d, e = format_info(vals, digits, nsmall, scipen, na_width=len(na_string), nan_mask=mask)
+    if trim:
+        w = 0
+    w = max(w, width)
+    return [encode_real(v, w, d, e, na_string, m) for v, m in zip(vals, mask)]
+
+
+def format_number(x: float, digits: int | None = None, nsmall: int = 0) -> str:
+    """R's ``format(x, digits =)`` of a single number."""
+    return format_real([x], digits=digits, nsmall=nsmall)[0]
+
+
+def cat_number(x: float) -> str:
+    """How R's ``cat`` writes one number (7 significant digits, no padding)."""
+    return format_real([x], digits=DIGITS)[0]
+
+
+def format_integer(values: Iterable[float | int | None], na_string: str = NA_STRING) -> list[str]:
+    """R's ``format`` of an integer vector: common width, NA as ``NA``."""
+    strs = []
+    for v in values:
+        if v is None or (isinstance(v, float) and _is_na(v)):
+            strs.append(na_string)
+        else:
+            strs.append(str(int(v)))
+    w = max((len(s) for s in strs), default=0)
+    return [s.rjust(w) for s in strs]
+
+
+def format_strings(strs: Sequence[str], justify: str = "left", width: int = 0) -> list[str]:
+    """R's ``format`` of a character vector: pad to the common width."""
+    w = max([width] + [len(s) for s in strs])
+    if justify == "left":
+        return [s.ljust(w) for s in strs]
+    if justify == "right":
+        return [s.rjust(w) for s in strs]
+    if justify == "centre":
+        out = []
+        for s in strs:
+            pad = w - len(s)
+            left = pad // 2
+            out.append(" " * left + s + " " * (pad - left))
+        return out
+    return list(strs)
+
+
+# ---------------------------------------------------------------------------
+# nmath: R_pow_di, fround (round), fprec (signif)
+
+
+def _pow_di(x: float, n: int) -> float:
+    """R's ``R_pow_di``: x^n by repeated squaring (the rounding R gets)."""
+    xn = 1.0
+    if n != 0:
+        is_neg = n < 0
+        if is_neg:
+            n = -n
+        while True:
+            if n & 1:
+                xn *= x
+            n >>= 1
+            if n:
+                x *= x
+            else:
+                break
+        if is_neg:
+            xn = 1.0 / xn
+    return xn
+
+
+_LOG10_2 = 0.301029995663981195213738894724
+
+
+def _nearbyint(x: float) -> float:
+    """C's ``nearbyint`` (ties to even), keeping the sign of a zero result."""
+    r = float(round(x))
+    return math.copysign(0.0, x) if r == 0.0 else r
+
+
+def _logb(x: float) -> int:
+    return math.frexp(x)[1] - 1
+
+
+def _fround1(x: float, digits: float) -> float:
+    if math.isnan(x) or math.isnan(digits):
+        return math.nan
+    if not math.isfinite(x):
+        return x
+    if digits > 308 + 15 or x == 0.0:
+        return x
+    if digits < -308:
+        return 0.0
+    if digits == 0.0:
+        return _nearbyint(x)
+    dig = int(math.floor(digits + 0.5))
+    sgn = 1.0
+    if x < 0.0:
+        sgn = -1.0
+        x = -x
+    l10x = _LOG10_2 * (0.5 + _logb(x))
+    if l10x + dig > _DBL_DIG:
+        return sgn * x
+    if dig <= 308:
+        pow10 = _pow_di(10.0, dig)
+        x10 = x * pow10
+        i10 = math.floor(x10)
+        xd = i10 / pow10
+        xu = math.ceil(x10) / pow10
+    else:
+        e10 = dig - 308
+        p10 = _pow_di(10.0, e10)
+        pow10 = _pow_di(10.0, 308)
+        x10 = (x * pow10) * p10
+        i10 = math.floor(x10)
+        xd = i10 / pow10 / p10
+        xu = math.ceil(x10) / pow10 / p10
+    du = xu - x
+    dd = x - xd
+    return sgn * (xu if (du < dd or (math.fmod(i10, 2.0) == 1 and du == dd)) else xd)
+
+
+def round_r(x, digits: float = 0):
+    """R's ``round(x, digits)`` (R >= 4.0.0 algorithm, ``fround.c``); scalar or array."""
+    if np.ndim(x) == 0:
+        return _fround1(float(x), float(digits))
+    arr = np.asarray(x, dtype=float)
+    return np.array([_fround1(v, float(digits)) for v in arr.ravel()]).reshape(arr.shape)
+
+
+def _fprec1(x: float, digits: float) -> float:
+    max10e = 308
+    if math.isnan(x) or math.isnan(digits):
+        return math.nan
+    if not math.isfinite(x):
+        return x
+    if not math.isfinite(digits):
+        if digits > 0:
+            return x
+        digits = 1.0
+    if x == 0:
+        return x
+    dig = int(math.floor(digits + 0.5)) if digits >= 0 else -int(math.floor(-digits + 0.5))
+    if dig > 22:
+        return x
+    if dig < 1:
+        dig = 1
+    sgn = 1.0
+    if x < 0.0:
+        sgn = -1.0
+        x = -x
+    l10 = math.log10(x)
+    e10 = int(dig - 1 - math.floor(l10))
+    if abs(l10) < max10e - 2:
+        p10 = 1.0
+        if e10 > max10e:
+            p10 = _pow_di(10.0, e10 - max10e)
+            e10 = max10e
+        if e10 > 0:
+            pow10 = _pow_di(10.0, e10)
+            return sgn * (_nearbyint((x * pow10) * p10) / pow10) / p10
+        pow10 = _pow_di(10.0, -e10)
+        return sgn * (_nearbyint(x / pow10) * pow10)
+    do_round = max10e - l10 >= _pow_di(10.0, -dig)
+    e2 = dig + (22 if e10 > 0 else -22)
+    p10 = _pow_di(10.0, e2)
+    x *= p10
+    P10 = _pow_di(10.0, e10 - e2)
+    x *= P10
+    if do_round:
+        x += 0.5
+    x = math.floor(x) / p10
+    return sgn * x / P10
+
+
+def signif(x, digits: int = 6):
+    """R's ``signif(x, digits)`` (``fprec.c``); scalar or array."""
+    if np.ndim(x) == 0:
+        return _fprec1(float(x), float(digits))
+    arr = np.asarray(x, dtype=float)
+    return np.array([_fprec1(v, float(digits)) for v in arr.ravel()]).reshape(arr.shape)
+
+
+def zapsmall(x, digits: int = DIGITS) -> np.ndarray:
+    """R's ``zapsmall(x, digits)`` (R 4.2: rounds to ``digits - log10(max|x|)`` places)."""
+    arr = np.asarray(x, dtype=float)
+    ok = ~np.isnan(arr)
+    if not ok.any():
+        return arr.copy()
+    mx = float(np.max(np.abs(arr[ok])))
+    d = max(0.0, digits - math.log10(mx)) if mx > 0 else float(digits)
+    return np.asarray(round_r(arr, d), dtype=float)
+
+
+# ---------------------------------------------------------------------------
+# formatC
+
+
+def _c_format(flag: str, width: int, prec: int, conv: str, x: float) -> str:
+    return ("%" + flag + "*.*" + conv) % (width, prec, x)
+
+
+def format_c(
+    x,
+    digits: int | None = None,
+    width: int | None = None,
+    format: str | None = None,
+    flag: str = "",
+    mode: str | None = None,
+) -> list[str] | str:
+    """R's ``formatC`` for numbers: C's printf formats ``d f e E g G fg``.
+
+    Returns a string for a scalar ``x``, else a list. Each element is formatted
+    on its own (no common width beyond ``width``), as in R.
+    """
+    scalar = np.ndim(x) == 0
+    vals = [float(v) for v in np.atleast_1d(np.asarray(x, dtype=float)).ravel()]
+    for ch in flag:
+        if ch not in "0+- #'I":
+            raise ValueError("'flag' should contain only characters from [0+- #'I]")
+    if mode is None:
+        mode = "double"
+    if format is None:
+        format = "d" if mode == "integer" else "g"
+    elif format in ("f", "e", "E", "g", "G", "fg"):
+        mode = "double"
+    elif format == "d":
+        mode = "integer"
+    else:
+        raise ValueError('\'format\' must be one of {"f","e","E","g","G", "fg", "s"}')
+    if not vals:
+        return []
+    ok = [math.isfinite(v) for v in vals]
+    if width is None and digits is None:
+        width = 1
+    if digits is None:
+        digits = 2 if mode == "integer" else 4
+    elif digits < 0:
+        digits = 6
+    if width is None:
+        width = digits + 1
+    elif width == 0:
+        width = digits
+    if digits > 0 and "#" in flag:
+        digits = -digits
+    dig = abs(digits)
+    rm_trailing_0 = digits >= 0
+    out: list[str] = []
+    for v, good in zip(vals, ok):
+        if not good:
+            out.append("")
+            continue
+        if format == "d":
+            out.append(("%" + flag + "*d") % (width, int(round(v))))
+        elif format == "fg":
+            out.append(_format_fg(v, width, dig, flag, rm_trailing_0))
+        else:
+            out.append(_c_format(flag, width, dig, format, v))
+    if not all(ok):
+        specials = []
+        for v, good in zip(vals, ok):
+            if not good:
+                specials.append(NA_STRING if _is_na(v) else ("Inf" if v > 0 else "-Inf"))
+        w = abs(width)
+        just = "left" if (flag == "-" or width < 0) else "right"
+        fs = iter(format_strings(specials, justify=just, width=w))
+        out = [s if good else next(fs) for s, good in zip(out, ok)]
+    return out[0] if scalar else out
+
+
+def _format_fg(xx: float, width: int, dig: int, flag: str, rm_trailing_0: bool) -> str:
+    if xx == 0.0:
+        return "0"
+    xxx = abs(xx)
+    iex = int(math.floor(math.log10(xxx) + 1e-12))
+    p10 = 10.0**iex
+    X = _fround1((xxx / p10 if p10 else math.inf) + 1e-12, float(dig - 1))
+    if iex > 0 and X >= 10:
+        xx = X * 10.0**iex
+        iex += 1
+    if iex == -4 and abs(xx) < 1e-4:
+        iex = -5
+    if iex < -4:
+        s = ("%" + flag + ".*f") % (dig - 1 + -iex, xx)
+        if rm_trailing_0:
+            s = s.rstrip("0")
+        return s
+    return _c_format(flag, width, (iex + 1) if iex >= dig else dig, "g", xx)
+
+
+# ---------------------------------------------------------------------------
+# format.pval
+
+
+def format_pval(
+    pv,
+    digits: int = max(1, DIGITS - 2),
+    eps: float = MACHINE_EPS,
+    na_form: str = "NA",
+) -> list[str] | str:
+    """R's ``format.pval``: p-values, ``< eps`` for tiny ones (e.g. ``< 2.2e-16``).
+
+    Fixed and scientific p-values are formatted as two separate groups (R's
+    ``fixp`` split), each with ``format(., digits)``. Scalar in, string out.
+    """
+    scalar = np.ndim(pv) == 0
+    vals = [float(v) for v in np.atleast_1d(np.asarray(pv, dtype=float)).ravel()]
+    ina = [_is_na(v) for v in vals]
+    p = [v for v, n in zip(vals, ina) if not n]
+    is0 = [v < eps for v in p]
+    r = [""] * len(p)
+    rr: list[str] = []
+    if not all(is0):
+        idx = [i for i, z in enumerate(is0) if not z]
+        pv2 = [p[i] for i in idx]
+        expo = [math.floor(math.log10(v if v > 0 else 1e-50)) for v in pv2]
+        fixp = [(ex >= -3) or (ex == -4 and digits > 1) for ex in expo]
+        rr = [""] * len(pv2)
+        for group in (True, False):
+            sel = [j for j, f in enumerate(fixp) if f == group]
+            if sel:
+                strs = format_real([pv2[j] for j in sel], digits=digits)
+                for j, s in zip(sel, strs):
+                    rr[j] = s
+        for i, s in zip(idx, rr):
+            r[i] = s
+    if any(is0):
+        dg = max(1, digits - 2)
+        if not all(is0):
+            nc = max(len(s) for s in rr)
+            if dg > 1 and dg + 6 > nc:
+                dg = max(1, nc - 7)
+            sep = "" if (dg == 1 and nc <= 6) else " "
+        else:
+            sep = "" if dg == 1 else " "
+        small = "<" + sep + format_number(eps, digits=dg)
+        r = [small if z else s for s, z in zip(r, is0)]
+    it = iter(r)
+    out = [na_form if n else next(it) for n in ina]
+    return out[0] if scalar else out
