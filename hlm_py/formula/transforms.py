@@ -157,13 +157,18 @@ def _drop_levels(f: Factor) -> Factor:
 
 def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
     vals = c.v
-    na = pd.isna(vals)
     if levels is None:
-        levels = sorted({str(x) for x in vals[~na]})
-    codes = pd.Index(levels).get_indexer(pd.Index(np.where(na, None, vals).astype(object)))
-    codes = np.asarray(codes, dtype=np.int64)
-    codes[na] = -1
-    return Factor(codes, list(levels))
+        cat = pd.Categorical(vals)
+        cats = [str(x) for x in cat.categories]
+        levels = sorted(cats)
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        if levels != cats:
+            pos = {lv: i for i, lv in enumerate(levels)}
+            remap = np.array([pos[x] for x in cats] + [-1], dtype=np.int64)
+            codes = remap[codes]
+        return Factor(codes, levels)
+    cat = pd.Categorical(vals, categories=list(levels))
+    return Factor(np.asarray(cat.codes, dtype=np.int64), list(levels))
 
 
 # ---------------------------------------------------------------- data columns
@@ -197,22 +202,17 @@ def column_value(s: pd.Series):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt):
         arr = s.to_numpy(dtype=object, na_value=None)
-        na = pd.isna(arr)
-        nonna = arr[~na]
-        if len(nonna) and all(isinstance(x, (bool, np.bool_)) for x in nonna):
-            out = np.full(len(arr), np.nan)
-            out[~na] = nonna.astype(float)
-            return Lgl(out)
-        if len(nonna) and all(
-            isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-            for x in nonna
-        ):
-            out = np.full(len(arr), np.nan)
-            out[~na] = nonna.astype(float)
-            return out
-        out = arr.copy()
-        out[na] = None
-        return Chr(out)
+        kind = pd.api.types.infer_dtype(arr, skipna=True)
+        if kind == "boolean":
+            return Lgl(pd.array(arr, dtype="boolean").to_numpy(dtype=np.float64, na_value=np.nan))
+        if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
+            return pd.to_numeric(s).to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind != "empty" and kind not in ("string",):
+            arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
+        else:
+            arr = arr.copy()
+        arr[pd.isna(arr)] = None
+        return Chr(arr)
     if pd.api.types.is_numeric_dtype(dt):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     raise HlmError(f"variable '{s.name}' has a type ({dt}) that formulas do not support")
@@ -412,19 +412,47 @@ def make_factor(x, levels: list[str] | None = None, ordered: bool | None = None)
     return Factor(codes, [_fmt_level(u, is_int) for u in uniq], bool(ordered))
 
 
+def _enough_unique(x: np.ndarray, k: int) -> bool:
+    """Whether ``x`` has more than ``k`` distinct values (cheap on long vectors)."""
+    head = x[: 64 * (k + 1)]
+    if len(np.unique(head)) > k:
+        return True
+    return len(np.unique(x)) > k
+
+
 def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
-    """R's ``poly(x, degree)``: orthonormal polynomials and their ``coefs``."""
+    """R's ``poly(x, degree)``: orthonormal polynomials and their ``coefs``.
+
+    R takes ``Q_j R_jj`` from the QR of ``outer(x - mean(x), 0:degree, "^")``:
+    the part of each power orthogonal to the lower ones, whatever the signs of
+    the QR. That residual is computed here by Gram-Schmidt with
+    re-orthogonalisation (O(n degree^2), no n x n work); it agrees with R's
+    to rounding.
+    """
     if np.isnan(x).any():
         raise HlmError("missing values are not allowed in 'poly'")
     if degree < 1:
         raise HlmError("'degree' must be at least 1")
-    if degree >= len(np.unique(x)):
+    if not _enough_unique(x, degree):
         raise HlmError("'degree' must be less than number of unique points")
+    n = len(x)
     xbar = x.mean()
     xc = x - xbar
-    X = np.vander(xc, degree + 1, increasing=True)
-    q, r = np.linalg.qr(X)
-    Z = q * np.diag(r)
+    Z = np.empty((n, degree + 1))
+    Q = np.empty((n, degree + 1))
+    Z[:, 0] = 1.0
+    Q[:, 0] = 1.0 / np.sqrt(n)
+    power = np.ones(n)
+    for j in range(1, degree + 1):
+        power = power * xc
+        v = power.copy()
+        for _ in range(2):
+            v -= Q[:, :j] @ (Q[:, :j].T @ v)
+        nv = np.sqrt(v @ v)
+        if not nv > 1e-7 * np.sqrt(power @ power):
+            raise HlmError("'degree' must be less than number of unique points")
+        Z[:, j] = v
+        Q[:, j] = v / nv
     norm2 = (Z**2).sum(axis=0)
     alpha = ((xc[:, None] * Z**2).sum(axis=0) / norm2 + xbar)[:degree]
     norm2 = np.concatenate([[1.0], norm2])
