@@ -76,6 +76,7 @@ def _unavailable(name: str, what: str) -> Any:
     def missing(*args: Any, **kwargs: Any) -> Any:
         raise NotAvailableError(f"hlm_py.{name}: {what} is not implemented in this version of hlm_py")
 
+    missing._hlm_unavailable = True  # type: ignore[attr-defined]
     missing.__name__ = name
     missing.__qualname__ = name
     missing.__doc__ = f"Not available: {what} is not implemented in this version of hlm_py."
