@@ -1,0 +1,688 @@
+"""``lme``: nlme's linear mixed-effects fit, and the fit object :class:`LmeFit`.
+
+Mirrors ``nlme::lme.formula`` (nlme 3.1-162): the same model, grouping,
+names and numbers (fixed effects, ``varFix``, sigma, the restricted or
+ordinary log-likelihood with nlme's constants, BLUPs, fitted values and
+residuals by level, ``predict``).  It differs in how the optimum is found:
+the data are reduced once to per-group cross-products and the profiled
+criterion is maximised to convergence (analytic gradient, then Newton),
+where nlme's defaults stop a little early (see ``docs/differences.md``).
+
+Not supported yet: ``weights=`` (varFunc) and ``correlation=`` (corStruct),
+``subset``; they raise :class:`HlmError`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hlm_py.errors import (
+    ConvergenceError,
+    GroupingError,
+    HlmError,
+    NonFiniteError,
+    SingularFitError,
+)
+from hlm_py.formula.design import Design, build_design
+from hlm_py.formula.terms import terms as formula_terms
+from hlm_py.lme.grouping import Grouping, as_factor, build_grouping, grouping_variable
+from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.optimize import OptimResult, maximize_profiled
+from hlm_py.lme.pdmat import PdClass, pdLogChol
+from hlm_py.lme.reduce import reduce_data
+
+__all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
+
+
+class LogLik(float):
+    """R's ``logLik`` object: a float with ``.df`` and ``.nobs``."""
+
+    df: int
+    nobs: int
+
+    def __new__(cls, value: float, df: int, nobs: int) -> LogLik:
+        obj = super().__new__(cls, value)
+        obj.df = int(df)
+        obj.nobs = int(nobs)
+        return obj
+
+
+@dataclass
+class RandomLevel:
+    """One level of the random-effects structure (nlme's reStruct component).
+
+    name     the grouping factor's name (``"Block"``)
+    formula  the random-effects formula of the level (``"~ 1"``, ``"~ age"``)
+    pd       the pd class of ``Psi`` (``pdLogChol`` when not given)
+    """
+
+    name: str
+    formula: str
+    pd: PdClass
+
+
+# ---------------------------------------------------------------------------
+# random= : what R's reStruct() accepts, as strings and pd objects
+
+
+def _split_bar(text: str) -> tuple[str, str | None]:
+    """Split ``"~ x | g"`` into ``("~ x", "g")`` at the last top-level ``|``."""
+    depth = 0
+    pos = -1
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            pos = i
+    if pos < 0:
+        return text.strip(), None
+    return text[:pos].strip(), text[pos + 1:].strip()
+
+
+def _one_sided(text: str) -> str:
+    t = text.strip()
+    if not t.startswith("~"):
+        t = "~ " + t
+    return t
+
+
+def _grouped_data_groups(data: pd.DataFrame) -> list[str] | None:
+    form = data.attrs.get("groupedData") or data.attrs.get("groups")
+    if not form:
+        return None
+    _, grp = _split_bar(str(form))
+    if grp is None:
+        grp = str(form).lstrip("~ ")
+    return [g.strip() for g in grp.split("/") if g.strip()]
+
+
+def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
+    """The levels (outer to inner) of an lme ``random`` argument.
+
+    Accepts ``"~ x | g"``, ``"~ 1 | a/b"``, a pd object (``pdDiag("~ x | g")``,
+    or ``pdDiag("~ x")`` with the grouping from ``data.attrs["groupedData"]``),
+    and a dict grouping name -> formula string or pd object, outer to inner.
+    """
+    if random is None:
+        raise HlmError(
+            "'random' is missing: give the random effects as \"~ 1 | g\" "
+            "(a groupedData default is not supported)"
+        )
+    if isinstance(random, str) or isinstance(random, PdClass):
+        pd_obj = random if isinstance(random, PdClass) else pdLogChol()
+        text = random.formula if isinstance(random, PdClass) else random
+        if text is None:
+            raise HlmError(f"{pd_obj.name}() needs a formula, e.g. {pd_obj.name}(\"~ x | g\")")
+        lhs, grp = _split_bar(text)
+        if grp is None:
+            groups = _grouped_data_groups(data)
+            if not groups:
+                raise HlmError(
+                    f"the random-effects formula '{text}' has no grouping factor: "
+                    "write it as '~ x | g'"
+                )
+        else:
+            groups = [g.strip() for g in grp.split("/")]
+            if any(not g for g in groups):
+                raise HlmError(f"invalid formula for groups: '{grp}'")
+        form = _one_sided(lhs)
+        return [RandomLevel(g, form, pd_obj.with_formula(form)) for g in groups]
+    if isinstance(random, dict):
+        if not random:
+            raise HlmError("'random' is an empty list")
+        levels = []
+        for name, spec in random.items():
+            if isinstance(spec, PdClass):
+                if spec.formula is None:
+                    raise HlmError(f"{spec.name}() for level '{name}' needs a formula")
+                form = _one_sided(_split_bar(spec.formula)[0])
+                levels.append(RandomLevel(str(name), form, spec.with_formula(form)))
+            elif isinstance(spec, str):
+                form = _one_sided(_split_bar(spec)[0])
+                levels.append(RandomLevel(str(name), form, pdLogChol(form)))
+            else:
+                raise HlmError(f"invalid random-effects specification for level '{name}': {spec!r}")
+        return levels
+    raise HlmError(f"invalid 'random' argument: {random!r}")
+
+
+# ---------------------------------------------------------------------------
+# the fit object
+
+
+@dataclass
+class LmeFit:
+    """An lme fit (R's ``lme`` object).  Field by field: ``docs/internals.md``, "lme/"."""
+
+    call: str
+    fixed: str
+    levels: list[RandomLevel]
+    method: str
+    design: Design
+    random_designs: list[Design]
+    grouping: Grouping
+    row_names: pd.Index
+    y: np.ndarray
+    X: np.ndarray
+    Z: list[np.ndarray]
+    coefficients: pd.Series
+    b: list[np.ndarray]
+    varFix: pd.DataFrame
+    sigma_: float
+    psi: list[np.ndarray]
+    theta: np.ndarray
+    theta_names: list[str]
+    theta_precision: np.ndarray
+    loglik: float
+    df: int
+    fitted_values: pd.DataFrame
+    residuals_: pd.DataFrame
+    dims: dict[str, Any]
+    optim: OptimResult
+    likelihood: ProfiledLikelihood
+    data: pd.DataFrame
+    contrasts: dict[str, Any] | None = None
+    control: dict[str, Any] = field(default_factory=dict)
+
+    # -- small facts --------------------------------------------------------
+    @property
+    def REML(self) -> bool:  # noqa: N802
+        return self.method == "REML"
+
+    @property
+    def Q(self) -> int:  # noqa: N802
+        return len(self.levels)
+
+    @property
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    @property
+    def p(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_groups(self) -> dict[str, int]:
+        return dict(zip(self.level_names, self.grouping.n_groups))
+
+    @property
+    def random_names(self) -> list[list[str]]:
+        return [list(d.X.columns) for d in self.random_designs]
+
+    @property
+    def numIter(self) -> int:  # noqa: N802
+        return self.optim.iterations
+
+    @property
+    def converged(self) -> bool:
+        return self.optim.converged
+
+    # -- R's generics -------------------------------------------------------
+    def fixef(self) -> pd.Series:
+        """nlme's ``fixef``."""
+        return self.coefficients.copy()
+
+    def ranef(self, level: int | list[int] | None = None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+        """nlme's ``ranef``: one DataFrame (one level) or a dict outer to inner."""
+        frames = {
+            lv.name: pd.DataFrame(b, index=pd.Index(self.grouping.labels[i]),
+                                  columns=self.random_names[i])
+            for i, (lv, b) in enumerate(zip(self.levels, self.b))
+        }
+        levels = _levels_arg(level, self.Q, default=list(range(1, self.Q + 1)))
+        if len(levels) == 1:
+            return frames[self.level_names[levels[0] - 1]]
+        return {self.level_names[i - 1]: frames[self.level_names[i - 1]] for i in levels}
+
+    def coef(self, level: int | None = None) -> pd.DataFrame:
+        """nlme's ``coef.lme``: fixed plus random effects per group of ``level`` (default Q)."""
+        lev = self.Q if level is None else int(level)
+        if not 1 <= lev <= self.Q:
+            raise HlmError(f"invalid level {level}: it must be between 1 and {self.Q}")
+        labels = self.grouping.labels[lev - 1]
+        G = len(labels)
+        fixed = self.coefficients
+        names = list(fixed.index)
+        out = np.tile(fixed.to_numpy(), (G, 1))
+        extra: list[str] = []
+        extra_vals: list[np.ndarray] = []
+        # ancestors of each group at each level <= lev
+        anc = [np.arange(G)]
+        for lv in range(lev - 1, 0, -1):
+            anc.insert(0, self.grouping.parents[lv][anc[0]])
+        for li in range(lev):
+            bl = self.b[li][anc[li]]
+            for j, cn in enumerate(self.random_names[li]):
+                if cn in names:
+                    out[:, names.index(cn)] += bl[:, j]
+                else:
+                    if cn in extra:
+                        extra_vals[extra.index(cn)] = extra_vals[extra.index(cn)] + bl[:, j]
+                    else:
+                        extra.append(cn)
+                        extra_vals.append(bl[:, j].copy())
+        df = pd.DataFrame(out, index=pd.Index(labels), columns=names)
+        for cn, v in zip(extra, extra_vals):
+            df[cn] = v
+        return df
+
+    def fitted(self, level: int | list[int] | None = None) -> pd.Series | pd.DataFrame:
+        """nlme's ``fitted.lme``: a Series named by group (one level), else a DataFrame."""
+        return self._by_level(self.fitted_values, level)
+
+    def residuals(self, level: int | list[int] | None = None, type: str = "response") -> pd.Series | pd.DataFrame:  # noqa: A002
+        """nlme's ``residuals.lme``; ``type`` ``"response"``, ``"pearson"`` or ``"normalized"``."""
+        kind = _match_type(type)
+        res = self.residuals_
+        if kind != "response":
+            # without a variance function or correlation both are r / sigma
+            res = res / self.sigma_
+        return self._by_level(res, level)
+
+    resid = residuals
+
+    def _by_level(self, table: pd.DataFrame, level: int | list[int] | None) -> pd.Series | pd.DataFrame:
+        levels = _levels_arg(level, self.Q, default=[self.Q], allow_zero=True)
+        if len(levels) == 1:
+            lv = levels[0]
+            s = table.iloc[:, lv].copy()
+            if lv == 0:
+                s.index = self.row_names
+            else:
+                lab = self.grouping.labels[lv - 1]
+                s.index = pd.Index([lab[c] for c in self.grouping.codes[lv - 1]])
+            s.name = None
+            return s
+        return table.iloc[:, levels].copy()
+
+    def predict(self, newdata: pd.DataFrame | None = None, level: int | list[int] | None = None,
+                **kwargs: Any) -> pd.Series | pd.DataFrame:
+        """nlme's ``predict.lme``: unseen groups give NaN at their level (R's NA)."""
+        if kwargs:
+            bad = ", ".join(sorted(kwargs))
+            raise HlmError(f"predict.lme: unsupported argument(s) {bad}")
+        if newdata is None:
+            return self.fitted(level)
+        levels = _levels_arg(level, self.Q, default=[self.Q], allow_zero=True)
+        if not isinstance(newdata, pd.DataFrame):
+            newdata = pd.DataFrame(newdata)
+        Xn, _ = self.design.new_data_matrix(newdata)
+        pred0 = Xn.values @ self.coefficients.to_numpy()
+        m = len(newdata)
+        cols = {"fixed": pred0}
+        labels_per_level: list[list[str]] = []
+        current = pred0.copy()
+        key_labels: list[str] = [""] * m
+        valid = np.ones(m, dtype=bool)
+        max_level = max(levels)
+        for li in range(max_level):
+            name = self.level_names[li]
+            col = grouping_variable(newdata, name)
+            _, labs, _ = as_factor(col.astype(object).where(col.notna(), None)
+                                   if not isinstance(col.dtype, pd.CategoricalDtype) else col)
+            codes, _, _ = as_factor(col)
+            own = [labs[c] if c >= 0 else None for c in codes]
+            key_labels = [own[i] if li == 0 else f"{key_labels[i]}/{own[i]}" for i in range(m)]
+            labels_per_level.append(list(key_labels))
+            index = {lab: g for g, lab in enumerate(self.grouping.labels[li])}
+            gi = np.array([index.get(k, -1) for k in key_labels], dtype=np.int64)
+            valid &= gi >= 0
+            Zn, _ = self.random_designs[li].new_data_matrix(newdata)
+            bl = self.b[li][np.maximum(gi, 0)]
+            current = current + np.einsum("ij,ij->i", Zn.values, bl)
+            cols[name] = np.where(valid, current, np.nan)
+        if len(levels) == 1:
+            lv = levels[0]
+            vals = cols["fixed"] if lv == 0 else cols[self.level_names[lv - 1]]
+            idx = newdata.index if lv == 0 else pd.Index(labels_per_level[lv - 1])
+            return pd.Series(vals, index=idx)
+        out = pd.DataFrame(index=newdata.index)
+        for lv in levels:
+            if lv > 0:
+                out[self.level_names[lv - 1]] = labels_per_level[lv - 1]
+        for lv in levels:
+            key = "fixed" if lv == 0 else self.level_names[lv - 1]
+            out[f"predict.{key}"] = cols[key]
+        return out
+
+    def sigma(self) -> float:
+        """nlme's residual standard error."""
+        return float(self.sigma_)
+
+    def nobs(self) -> int:
+        return self.n
+
+    def vcov(self) -> pd.DataFrame:
+        """nlme's ``vcov.lme`` (``varFix``)."""
+        return self.varFix.copy()
+
+    def logLik(self, REML: bool | None = None) -> LogLik:  # noqa: N802, N803
+        """nlme's ``logLik.lme``; ``REML`` other than the fit's method re-evaluates."""
+        value = self.loglik
+        if REML is not None and bool(REML) != self.REML:
+            value = _loglik_other_method(self, bool(REML))
+        reml = self.REML if REML is None else bool(REML)
+        return LogLik(value, self.df, self.n - (self.p if reml else 0))
+
+    def AIC(self) -> float:  # noqa: N802
+        return float(-2 * self.loglik + 2 * self.df)
+
+    def BIC(self) -> float:  # noqa: N802
+        n_eff = self.n - (self.p if self.REML else 0)
+        return float(-2 * self.loglik + np.log(n_eff) * self.df)
+
+    def df_residual(self) -> int:
+        return self.n - self.p
+
+    # -- delegated to hlm_py.lme.inference (summary, anova, intervals, VarCorr)
+    def summary(self, *args: Any, **kwargs: Any) -> Any:
+        return _inference("summary")(self, *args, **kwargs)
+
+    def anova(self, *args: Any, **kwargs: Any) -> Any:
+        return _inference("anova")(self, *args, **kwargs)
+
+    def intervals(self, *args: Any, **kwargs: Any) -> Any:
+        return _inference("intervals")(self, *args, **kwargs)
+
+    def VarCorr(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
+        return _inference("VarCorr")(self, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        try:
+            from hlm_py.report import render
+
+            return render(self)
+        except TypeError:
+            return (f"<LmeFit {self.call}: logLik {self.loglik:.6g}, "
+                    f"sigma {self.sigma_:.6g}, {self.n} obs>")
+
+    __str__ = __repr__
+
+
+def _inference(name: str) -> Any:
+    try:
+        from hlm_py.lme import inference
+    except ImportError as exc:  # pragma: no cover - until inference.py lands
+        raise HlmError(f"{name}() of an lme fit is not available yet") from exc
+    fn = getattr(inference, name, None)
+    if fn is None:
+        raise HlmError(f"{name}() of an lme fit is not available yet")
+    return fn
+
+
+def _match_type(type_: str) -> str:
+    for kind in ("response", "pearson", "normalized"):
+        if type_ and kind.startswith(type_):
+            return kind
+    raise HlmError(f"'type' should be one of \"response\", \"pearson\", \"normalized\", not {type_!r}")
+
+
+def _levels_arg(level: Any, Q: int, default: list[int], allow_zero: bool = False) -> list[int]:  # noqa: N803
+    if level is None:
+        return list(default)
+    levels = [level] if np.isscalar(level) else list(level)
+    out = []
+    lo = 0 if allow_zero else 1
+    for lv in levels:
+        if isinstance(lv, (int, np.integer)) and lo <= int(lv) <= Q:
+            out.append(int(lv))
+        else:
+            raise HlmError(f"level of {lv} does not match formula: levels are {lo}..{Q}")
+    return out
+
+
+def _loglik_other_method(fit: LmeFit, reml: bool) -> float:
+    """nlme's ``logLik.lme(REML=)`` correction for the other criterion."""
+    p, n = fit.p, fit.n
+    _, logdet = np.linalg.slogdet(fit.varFix.to_numpy()) if p else (1.0, 0.0)
+    if reml and not fit.REML:
+        return fit.loglik + (p * (np.log(2 * np.pi) + 1) + (n - p) * np.log(1 - p / n) + logdet) / 2
+    if not reml and fit.REML:
+        return fit.loglik - (p * (np.log(2 * np.pi) + 1) + n * np.log(1 - p / n) + logdet) / 2
+    return fit.loglik
+
+
+# ---------------------------------------------------------------------------
+# the fitting function
+
+
+def _deparse_random(random: Any) -> str:
+    if isinstance(random, str):
+        return random.strip()
+    if isinstance(random, PdClass):
+        return f"{random.name}({random.formula})"
+    if isinstance(random, dict):
+        parts = [f"{k} = {_deparse_random(v) if not isinstance(v, str) else v.strip()}"
+                 for k, v in random.items()]
+        return "list(" + ", ".join(parts) + ")"
+    return repr(random)
+
+
+def _random_variables(formula: str, columns: list[str]) -> list[str]:
+    t = formula_terms(formula, columns)
+    return [v for v in t.variable_names]
+
+
+def lme(
+    fixed: str,
+    data: pd.DataFrame,
+    random: Any = None,
+    method: str = "REML",
+    weights: Any = None,
+    correlation: Any = None,
+    na_action: str = "na.fail",
+    contrasts: dict[str, Any] | None = None,
+    control: dict[str, Any] | None = None,
+) -> LmeFit:
+    """nlme's ``lme(fixed, data, random, method, ...)``.
+
+    ``control`` accepts ``lmeControl`` names; ``returnObject=True`` turns a
+    convergence failure into a warning, ``msMaxIter`` bounds the Newton
+    iterations, ``maxIter`` the quasi-Newton ones.
+    """
+    if weights is not None:
+        raise HlmError("lme: 'weights' (variance functions) are not supported yet")
+    if correlation is not None:
+        raise HlmError("lme: 'correlation' structures are not supported yet")
+    if method not in ("REML", "ML"):
+        raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
+    if not isinstance(data, pd.DataFrame):
+        if isinstance(data, dict):
+            data = pd.DataFrame(data)
+        else:
+            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
+        raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    control = dict(control or {})
+    levels = parse_random(random, data)
+    columns = [str(c) for c in data.columns]
+
+    # the one frame: fixed variables plus random and grouping variables (R's asOneFormula)
+    extra: list[str] = []
+    for lv in levels:
+        for v in _random_variables(lv.formula, columns):
+            if v not in extra:
+                extra.append(v)
+        if lv.name not in extra:
+            extra.append(lv.name)
+    for lv in levels:
+        grouping_variable(data, lv.name)  # UnknownVariableError for a missing factor
+    design = build_design(fixed, data, na_action=na_action, contrasts=contrasts,
+                          extra_variables=extra)
+    design.check_finite()
+    if design.y is None:
+        raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    kept = data.iloc[design.frame.row_positions]
+    row_names = design.frame.row_names
+    grouping = build_grouping(kept, [lv.name for lv in levels])
+    random_designs = [
+        build_design(lv.formula, kept, na_action=na_action, contrasts=contrasts)
+        for lv in levels
+    ]
+    Z = [np.ascontiguousarray(d.X.values, dtype=float) for d in random_designs]
+    for z in Z:
+        if not np.all(np.isfinite(z)):
+            raise NonFiniteError("NA/NaN/Inf in the random-effects model matrix")
+    X = np.ascontiguousarray(design.X.values, dtype=float)
+    y = np.asarray(design.y, dtype=float)
+    n, p = X.shape
+    if any(z.shape[1] == 0 for z in Z):
+        raise HlmError("a random-effects formula without any term (~ 0) is not supported")
+
+    q_inner = Z[-1].shape[1]
+    sizes = np.bincount(grouping.codes[-1])
+    if sizes.max() < q_inner:
+        raise GroupingError(
+            f"fewer observations than random effects in all level {len(levels)} groups"
+        )
+    for lv, z, G in zip(levels, Z, grouping.n_groups):
+        k = lv.pd.n_params(z.shape[1])
+        if G < k:
+            raise GroupingError(
+                f"grouping factor '{lv.name}' has {G} groups, fewer than the {k} "
+                "random-effects parameters of its level"
+            )
+
+    red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups)
+    _check_fixed_rank(red.total()[sum(red.q):sum(red.q) + p, sum(red.q):sum(red.q) + p],
+                      list(design.X.columns))
+    lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML")
+
+    theta0 = _initial_theta(lik, Z, grouping)
+    max_newton = int(control.get("msMaxIter", 100)) if "msMaxIter" in control else 100
+    max_iter = int(control.get("maxIter", 500)) if "maxIter" in control else 500
+    opt = maximize_profiled(lik.deviance_and_gradient, theta0, max_iter=max_iter,
+                            max_newton=max(max_newton, 1))
+    if not opt.converged:
+        msg = (f"optimization did not converge after {opt.iterations} iterations "
+               f"({opt.evaluations} evaluations): {opt.message}")
+        if control.get("returnObject", False):
+            warnings.warn(msg, stacklevel=2)
+        else:
+            raise ConvergenceError(msg)
+
+    est = lik.estimates(opt.theta)
+    omegas = lik.omegas(opt.theta)
+    psi = [np.linalg.inv(om) for om in omegas]
+    psi = [0.5 * (m + m.T) for m in psi]
+
+    # fitted values and residuals by level, in the input row order
+    beta = est.beta
+    fit_cols = [X @ beta]
+    current = fit_cols[0].copy()
+    for li in range(len(levels)):
+        current = current + np.einsum("ij,ij->i", Z[li], est.b[li][grouping.codes[li]])
+        fit_cols.append(current.copy())
+    col_names = ["fixed"] + [lv.name for lv in levels]
+    fitted_df = pd.DataFrame(np.column_stack(fit_cols), index=row_names, columns=col_names)
+    resid_df = pd.DataFrame(y[:, None] - fitted_df.to_numpy(), index=row_names, columns=col_names)
+
+    # penalised RSS from the residuals: no cancellation, unlike the cross-products
+    prss = float(resid_df.iloc[:, -1].to_numpy() @ resid_df.iloc[:, -1].to_numpy())
+    for li in range(len(levels)):
+        prss += float(np.einsum("gi,ij,gj->", est.b[li], omegas[li], est.b[li]))
+    n_eff = lik.n_eff
+    sigma = float(np.sqrt(prss / n_eff))
+    dev = opt.deviance - n_eff * np.log(est.rss) + n_eff * np.log(prss)
+    loglik = float(-0.5 * dev)
+
+    names = list(design.X.columns)
+    coef = pd.Series(beta, index=pd.Index(names))
+    varfix = pd.DataFrame(sigma ** 2 * est.xtvx_inv, index=pd.Index(names), columns=pd.Index(names))
+
+    # nlme's order of the reStruct parameters: innermost level first
+    theta_psi: list[np.ndarray] = []
+    theta_names: list[str] = []
+    for li in range(len(levels) - 1, -1, -1):
+        lv = levels[li]
+        theta_psi.append(lv.pd.params(psi[li]))
+        theta_names += lv.pd.param_names(lv.name, Z[li].shape[1])
+    n_var = sum(lv.pd.n_params(z.shape[1]) for lv, z in zip(levels, Z))
+    dims = {
+        "N": n,
+        "Q": len(levels),
+        "qvec": [z.shape[1] for z in reversed(Z)] + [0, 0],
+        "ngrps": list(reversed(grouping.n_groups)) + [1, 1],
+        "ncol": [z.shape[1] for z in reversed(Z)] + [p, 1],
+        "names": [lv.name for lv in reversed(levels)],
+    }
+    call = f"lme.formula(fixed = {design.formula}, data = {data.attrs.get('name', 'data')}"
+    call += f", random = {_deparse_random(random)}"
+    if method != "REML":
+        call += f', method = "{method}"'
+    call += ")"
+    return LmeFit(
+        call=call,
+        fixed=design.formula,
+        levels=levels,
+        method=method,
+        design=design,
+        random_designs=random_designs,
+        grouping=grouping,
+        row_names=row_names,
+        y=y,
+        X=X,
+        Z=Z,
+        coefficients=coef,
+        b=est.b,
+        varFix=varfix,
+        sigma_=sigma,
+        psi=psi,
+        theta=np.concatenate(theta_psi),
+        theta_names=theta_names,
+        theta_precision=opt.theta,
+        loglik=loglik,
+        df=p + n_var + 1,
+        fitted_values=fitted_df,
+        residuals_=resid_df,
+        dims=dims,
+        optim=opt,
+        likelihood=lik,
+        data=data,
+        contrasts=contrasts,
+        control=control,
+    )
+
+
+def _check_fixed_rank(xtx: np.ndarray, names: list[str]) -> None:
+    """Singular fixed effects: nlme stops with 'Singularity in backsolve at level 0'."""
+    p = xtx.shape[0]
+    if p == 0:
+        return
+    d = np.sqrt(np.diag(xtx))
+    if np.any(d == 0):
+        bad = [names[i] for i in np.flatnonzero(d == 0)]
+        raise SingularFitError(
+            "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
+            f"rank deficient (column(s) {', '.join(bad)} are zero)"
+        )
+    c = xtx / np.outer(d, d)
+    w = np.linalg.eigvalsh(c)
+    if w.min() <= 1e-10 * max(w.max(), 1.0):
+        raise SingularFitError(
+            "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
+            "rank deficient (some columns are linear combinations of others)"
+        )
+
+
+def _initial_theta(lik: ProfiledLikelihood, Z: list[np.ndarray], grouping: Grouping) -> np.ndarray:
+    """Starting precision: nlme's ``0.375 sqrt(colSums(Z^2) / G)`` precision factor."""
+    parts = []
+    for pdc, z, G in zip(lik.pd, Z, grouping.n_groups):
+        ss = np.einsum("ij,ij->j", z, z) / G
+        ss = np.where(ss > 0, ss, 1.0)
+        delta = 0.375 * np.sqrt(ss)
+        parts.append(pdc.params(np.diag(delta ** 2)))
+    return np.concatenate(parts)
+

@@ -1,0 +1,146 @@
+"""Grouping factors of an lme fit: R's ``getGroups`` and lme's nesting.
+
+Mirrors what ``nlme::lme.formula`` does with the grouping factors:
+
+* each grouping variable becomes a factor (R's ``as.factor(x)[drop = TRUE]``):
+  a pandas ``Categorical`` keeps its categories' order, numbers are sorted
+  numerically, strings sorted (C locale), logicals ``FALSE < TRUE``;
+* the rows are put in the order ``order(g1, g2, ...)`` (outer first, stable);
+* level ``l`` groups are named by pasting the labels of levels ``1..l`` with
+  ``"/"`` (``"6/A"``) and numbered in order of first appearance in the sorted
+  rows, which is the row order of nlme's random effects
+  (``unique(as.character(groups[, l]))`` in ``MEestimate``).
+
+Level 1 is the outermost grouping factor, level ``Q`` the innermost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hlm_py.errors import GroupingError, MissingValueError, UnknownVariableError
+
+__all__ = ["Grouping", "as_factor", "build_grouping", "r_number_label"]
+
+
+def r_number_label(v: float) -> str:
+    """R's ``as.character`` of a double (15 significant digits)."""
+    if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    s = f"{v:.15g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        sign = exp[0]
+        digits = exp[1:].lstrip("0")
+        s = f"{mant}e{sign}{digits.zfill(2)}"
+    return s
+
+
+def as_factor(values: pd.Series) -> tuple[np.ndarray, list[str], bool]:
+    """R's ``as.factor(x)[drop = TRUE]``: integer codes, level labels, ordered flag."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.cat.remove_unused_categories()
+        codes = cat.cat.codes.to_numpy().astype(np.int64)
+        labels = [str(c) for c in cat.cat.categories]
+        return codes, labels, bool(cat.cat.ordered)
+    arr = values.to_numpy()
+    if values.dtype == bool:
+        uniq, codes = np.unique(arr.astype(bool), return_inverse=True)
+        return codes.astype(np.int64), ["TRUE" if u else "FALSE" for u in uniq], False
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        uniq, codes = np.unique(arr.astype(float), return_inverse=True)
+        return codes.astype(np.int64), [r_number_label(u) for u in uniq], False
+    strs = np.array([str(v) for v in arr], dtype=object)
+    uniq = sorted(set(strs))
+    index = {u: i for i, u in enumerate(uniq)}
+    codes = np.fromiter((index[s] for s in strs), dtype=np.int64, count=len(strs))
+    return codes, list(uniq), False
+
+
+@dataclass
+class Grouping:
+    """The grouping structure of an lme fit (outer to inner).
+
+    names        grouping factor names, outer to inner (``["Block", "Variety"]``)
+    order        permutation putting the rows in nlme's sorted order
+    codes        per level, the group index (0-based) of each row *in the input
+                 row order*; groups numbered in nlme's order
+    labels       per level, the group names in nlme's order (``"VI/Marvellous"``)
+    parents      per level, the level ``l-1`` group of each level ``l`` group
+                 (all zeros for level 1); non-decreasing
+    """
+
+    names: list[str]
+    order: np.ndarray
+    codes: list[np.ndarray]
+    labels: list[list[str]]
+    parents: list[np.ndarray]
+
+    @property
+    def Q(self) -> int:  # noqa: N802 - nlme's name
+        return len(self.names)
+
+    @property
+    def n_groups(self) -> list[int]:
+        return [len(lab) for lab in self.labels]
+
+
+def grouping_variable(data: pd.DataFrame, name: str) -> pd.Series:
+    """The column a grouping expression names (a plain or backquoted name)."""
+    key = name.strip()
+    if key.startswith("`") and key.endswith("`"):
+        key = key[1:-1]
+    if key not in data.columns:
+        raise UnknownVariableError(f"object '{key}' not found")
+    return data[key]
+
+
+def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
+    """Build nlme's grouping structure for ``names`` (outer to inner) over ``data``."""
+    n = len(data)
+    factor_codes: list[np.ndarray] = []
+    factor_labels: list[list[str]] = []
+    for name in names:
+        col = grouping_variable(data, name)
+        if col.isna().any():
+            raise MissingValueError("missing values in object")
+        codes, labels, _ = as_factor(col)
+        factor_codes.append(codes)
+        factor_labels.append(labels)
+    # order(g1, g2, ...): lexsort takes the last key as the primary one
+    order = np.lexsort(tuple(reversed(factor_codes))) if n else np.arange(0)
+    codes_out: list[np.ndarray] = []
+    labels_out: list[list[str]] = []
+    parents_out: list[np.ndarray] = []
+    key = np.zeros(n, dtype=np.int64)
+    prev_codes = np.zeros(n, dtype=np.int64)
+    prev_labels = [""]
+    for lev, (fc, fl) in enumerate(zip(factor_codes, factor_labels)):
+        # combined key of levels 1..l, dense and lexicographic
+        combined = key * (len(fl) + 1) + fc
+        uniq, inv = np.unique(combined, return_inverse=True)
+        inv = inv.astype(np.int64)
+        # parent of each new group and its own label
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inv[::-1]] = np.arange(n)[::-1]
+        parent = prev_codes[first] if lev else np.zeros(len(uniq), dtype=np.int64)
+        own = fc[first]
+        if lev == 0:
+            labels = [fl[c] for c in own]
+        else:
+            labels = [f"{prev_labels[p]}/{fl[c]}" for p, c in zip(parent, own)]
+        codes_out.append(inv)
+        labels_out.append(labels)
+        parents_out.append(parent)
+        key = inv
+        prev_codes = inv
+        prev_labels = labels
+    if names and len(labels_out[0]) < 2:
+        raise GroupingError(
+            f"grouping factor '{names[0]}' has only one level: "
+            "at least two groups are needed to estimate a random effect"
+        )
+    return Grouping(list(names), order, codes_out, labels_out, parents_out)
