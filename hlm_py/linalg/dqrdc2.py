@@ -23,6 +23,7 @@ than LINPACK's sequential ``ddot``, so results agree with R's to rounding
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,11 +71,31 @@ class QR:
         return int(self.qr.shape[1])
 
 
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm of a vector (``dnrm2``): a fast dot product, with a
+    rescaled computation when the squares would overflow or underflow."""
+    if v.shape[0] == 0:
+        return 0.0
+    s = float(v @ v)
+    if math.isfinite(s) and s > 1e-280:
+        return math.sqrt(s)
+    scale = float(np.max(np.abs(v)))
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    u = v / scale
+    return scale * math.sqrt(float(u @ u))
+
+
 def _colnorms(a: np.ndarray) -> np.ndarray:
-    """Euclidean norms of the columns of ``a`` (an overflow-safe dnrm2)."""
-    if a.shape[0] == 0:
-        return np.zeros(a.shape[1])
-    return np.linalg.norm(a, axis=0)
+    """Euclidean norms of the columns of ``a``."""
+    return np.array([_norm(a[:, j]) for j in range(a.shape[1])])
+
+
+def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
+    """y += alpha * x in place (BLAS ``daxpy``), using ``tmp`` as scratch."""
+    buf = tmp[: x.shape[0]]
+    np.multiply(x, alpha, out=buf)
+    np.add(y, buf, out=y)
 
 
 def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -> QR:
@@ -101,6 +122,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
 
     lup = min(n, p)
     k = p + 1  # 1-based, as in the Fortran
+    scratch = np.empty(n)
     for l in range(lup):  # l is 0-based; Fortran's l is l + 1
         # cycle negligible columns to the right-hand end
         while not (l + 1 >= k or qraux[l] >= work2[l] * tol):
@@ -114,7 +136,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
         if l + 1 == n:
             continue
         col = a[l:, l]
-        nrmxl = float(np.linalg.norm(col))
+        nrmxl = _norm(col)
         if nrmxl == 0.0:
             continue
         if col[0] != 0.0:
@@ -123,8 +145,9 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
         col[0] = 1.0 + col[0]
         if p > l + 1:
             block = a[l:, l + 1 :]
-            t = -(col @ block) / col[0]
-            block += np.outer(col, t)
+            tvec = -(col @ block) / col[0]
+            for j in range(p - l - 1):
+                _axpy(float(tvec[j]), col, a[l:, l + 1 + j], scratch)
             rows_l = block[0, :]
             qj = qraux[l + 1 :]
             nz = qj != 0.0
@@ -163,15 +186,19 @@ def _apply_householders(qr: QR, y: np.ndarray, k: int, transpose: bool) -> np.nd
     n = a.shape[0]
     ju = min(k, n - 1)
     steps = range(ju) if transpose else range(ju - 1, -1, -1)
+    y = np.asfortranarray(y)
+    scratch = np.empty(n)
     for j in steps:
         qa = qr.qraux[j]
         if qa == 0.0:
             continue
         v = a[j + 1 :, j]
-        dot = qa * y[j, :] + v @ y[j + 1 :, :]
-        t = -dot / qa
-        y[j, :] += t * qa
-        y[j + 1 :, :] += np.outer(v, t)
+        for c in range(y.shape[1]):
+            tail = y[j + 1 :, c]
+            dot = qa * y[j, c] + float(v @ tail)
+            t = -dot / qa
+            y[j, c] += t * qa
+            _axpy(t, v, tail, scratch)
     return y
 
 
@@ -253,7 +280,7 @@ def qr_Q(qr: QR, k: int | None = None) -> np.ndarray:
     """The first ``k`` (default ``min(n, p)``) columns of Q, as R's ``qr.Q``."""
     n, p = qr.qr.shape
     m = min(n, p) if k is None else k
-    eye = np.zeros((n, m))
+    eye = np.zeros((n, m), order="F")
     eye[np.arange(m), np.arange(m)] = 1.0
     return _apply_householders(qr, eye, qr.rank, transpose=False)
 

@@ -271,8 +271,11 @@ def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None
         rsd = _apply_householders(qr, rsd, rank, transpose=False)[:, 0]
         coef = np.full(p, np.nan)
         coef[qr.pivot[:rank]] = b
-        eff_names = [columns[j] for j in qr.pivot[:rank]] + [""] * (Xk.shape[0] - rank)
-        effects = pd.Series(qty[:, 0], index=pd.Index(eff_names, dtype=object))
+        eff_names = np.empty(Xk.shape[0], dtype=object)
+        eff_names[:] = ""
+        eff_names[:rank] = [columns[j] for j in qr.pivot[:rank]]
+        effects = pd.Series(qty[:, 0], index=pd.Index(eff_names, dtype=object, copy=False),
+                            copy=False)
         if w is not None:
             rsd = rsd / sw
         resid = np.empty(n)
@@ -301,8 +304,8 @@ def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None
         qr=qr,
         rank=int(rank),
         effects=effects,
-        resid=pd.Series(resid, index=index),
-        fitted_values=pd.Series(fitted, index=index),
+        resid=pd.Series(resid, index=index, copy=False),
+        fitted_values=pd.Series(fitted, index=index, copy=False),
         df_residual=int(df_res),
         weights=w,
         offset=off,
