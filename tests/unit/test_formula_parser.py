@@ -1,0 +1,87 @@
+"""R's parser and deparse for formulas (structure only; no numbers from R)."""
+
+import pytest
+
+from hlm_py.errors import FormulaParseError, HlmError
+from hlm_py.formula.parser import Call, Name, Num, deparse, format_number, parse
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("y~a+b", "y ~ a + b"),
+        ("y ~ a*b", "y ~ a * b"),
+        ("y ~ a/b", "y ~ a/b"),
+        ("y ~ a:b", "y ~ a:b"),
+        ("y ~ (a+b+c)^2", "y ~ (a + b + c)^2"),
+        ("y ~ b %in% a", "y ~ b %in% a"),
+        ("y ~ -1 + x", "y ~ -1 + x"),
+        ("y ~ 0 + x", "y ~ 0 + x"),
+        ("log(y) ~ log(x+1)", "log(y) ~ log(x + 1)"),
+        ("y ~ I(x^2.0)", "y ~ I(x^2)"),
+        ("y ~ poly(x,2)", "y ~ poly(x, 2)"),
+        ("y ~ poly(x, 2, raw=TRUE)", "y ~ poly(x, 2, raw = TRUE)"),
+        ("y ~ `my var`", "y ~ `my var`"),
+        ("~ a", "~a"),
+        ("y ~ I(a == 1 & !b)", "y ~ I(a == 1 & !b)"),
+        ("y ~ x %% 2", "y ~ x%%2"),
+    ],
+)
+def test_deparse_matches_r_spacing(text, expected):
+    assert deparse(parse(text)) == expected
+
+
+def test_backtick_only_when_asked():
+    node = parse("`my var`")
+    assert deparse(node, backtick=True) == "`my var`"
+    assert deparse(node, backtick=False) == "my var"
+
+
+@pytest.mark.parametrize(
+    "x, s",
+    [(1e5, "1e+05"), (1e-4, "1e-04"), (1000.0, "1000"), (0.1, "0.1"), (123456.0, "123456"),
+     (2.0, "2"), (-0.5, "-0.5"), (1 / 3, "0.333333333333333")],
+)
+def test_number_format_is_r_fifteen_digits(x, s):
+    assert format_number(x) == s
+
+
+def test_precedence_follows_r():
+    # unary minus binds tighter than ':' but looser than '^'
+    n = parse("-a:b")
+    assert isinstance(n, Call) and n.fn == ":"
+    n = parse("-a^2")
+    assert isinstance(n, Call) and n.fn == "-"
+    n = parse("a^b^c")
+    assert n.fn == "^" and n.args[1][1].fn == "^"
+    n = parse("!x == 1")
+    assert n.fn == "!"
+    n = parse("y ~ a + b:c")
+    assert n.args[1][1].fn == "+"
+
+
+def test_numbers_compare_by_value():
+    assert parse("x^2") == parse("x^2.0")
+    assert parse("x^2") == parse("x^2L")
+    assert parse("f(x)") != parse("f(x = x)")
+    assert isinstance(parse("2L"), Num) and parse("2L").is_int
+    assert parse("a") == Name("a")
+
+
+@pytest.mark.parametrize("text, pos", [("y ~ a +", 7), ("y ~ (a + b", 10), ("y ~ a b", 6), ("y ~ a $$ b", 7)])
+def test_parse_errors_name_the_position(text, pos):
+    with pytest.raises(FormulaParseError) as ei:
+        parse(text)
+    assert isinstance(ei.value, HlmError)
+    assert ei.value.position == pos
+    assert f"position {pos + 1}" in str(ei.value)
+
+
+def test_empty_formula_is_an_error():
+    with pytest.raises(FormulaParseError):
+        parse("")
+
+
+def test_assignment_is_rejected():
+    with pytest.raises(FormulaParseError):
+        parse("y ~ (a <- b)")
