@@ -131,10 +131,11 @@ def _variable_values(var: Any) -> np.ndarray:
 
 
 def _lookup_frame_column(frame: Any, expr: str) -> np.ndarray:
-    cols = getattr(frame, "columns", {}) or {}
-    for key in (expr, deparse_text(expr, cutoff=10**9)):
-        if key in cols:
-            return _variable_values(cols[key])
+    for holder in ("extras", "columns"):
+        cols = getattr(frame, holder, None) or {}
+        for key in (expr, deparse_text(expr, cutoff=10**9)):
+            if key in cols:
+                return _variable_values(cols[key])
     raise HlmError(f"object '{expr}' not found")
 
 
