@@ -155,12 +155,49 @@ def _drop_levels(f: Factor) -> Factor:
     return Factor(remap[f.codes], [f.levels[i] for i in keep], f.ordered)
 
 
+# R sorts character vectors with the locale's collation; on Linux with a
+# UTF-8 locale (C.UTF-8, en_US.UTF-8) that is ICU's root collation: symbols,
+# then digits, then letters compared without case, lowercase first on ties.
+_ICU_PUNCT = "\t\n\x0b\x0c\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+_PRIMARY = {c: i for i, c in enumerate(_ICU_PUNCT)}
+for _i, _c in enumerate("0123456789"):
+    _PRIMARY[_c] = 100 + _i
+for _i, _c in enumerate("abcdefghijklmnopqrstuvwxyz"):
+    _PRIMARY[_c] = 200 + _i
+
+
+def collate_key(s: str) -> tuple:
+    """Sort key imitating R's ``sort`` of strings under ICU root collation.
+
+    Primary: symbols < digits < letters (case and accents ignored);
+    secondary: accents; tertiary: lowercase before uppercase; last, code
+    points. Differs from R only for scripts other than Latin (ordered by code
+    point here).
+    """
+    import unicodedata
+
+    prim, sec, ter = [], [], []
+    for ch in s:
+        d = unicodedata.normalize("NFD", ch)
+        base = d[0]
+        low = base.lower()
+        prim.append(_PRIMARY.get(low, 1000 + ord(low)))
+        sec.append(tuple(ord(c) for c in d[1:]))
+        ter.append(0 if base == low else 1)
+    return (prim, sec, ter, s)
+
+
+def r_sort(strings) -> list[str]:
+    """R's ``sort(unique(x))`` for character data (see :func:`collate_key`)."""
+    return sorted(strings, key=collate_key)
+
+
 def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
     vals = c.v
     if levels is None:
         cat = pd.Categorical(vals)
         cats = [str(x) for x in cat.categories]
-        levels = sorted(cats)
+        levels = r_sort(cats)
         codes = np.asarray(cat.codes, dtype=np.int64)
         if levels != cats:
             pos = {lv: i for i, lv in enumerate(levels)}

@@ -70,3 +70,12 @@ def test_resolve_by_name_matrix_and_errors():
         resolve_contrast("contr.treatment", ["a"])
     with pytest.raises(HlmError):
         resolve_contrast("contr.nonsense", LV)
+
+
+def test_character_levels_sort_like_r():
+    from hlm_py.formula.transforms import r_sort
+
+    # R (ICU collation in UTF-8 locales): case-insensitive first, lowercase first on ties
+    assert r_sort(["b", "C", "a", "B"]) == ["a", "b", "B", "C"]
+    assert r_sort(["Hi", "lo", "hi"]) == ["hi", "Hi", "lo"]
+    assert r_sort(["z9", "Z10", "_x", "1"]) == ["_x", "1", "Z10", "z9"]

@@ -66,7 +66,7 @@ def test_names_and_assign(df):
         ("y ~ b", ["(Intercept)", "bTRUE"]),
         ("y ~ 0 + b", ["bFALSE", "bTRUE"]),
         ("y ~ o", ["(Intercept)", "o.L", "o.Q", "o.C"]),
-        ("y ~ s", ["(Intercept)", "sq", "sr"]),  # sorted in the C locale: P < q < r
+        ("y ~ s", ["(Intercept)", "sq", "sr"]),  # sorted as R does: P < q < r
         ("y ~ poly(x, 2)", ["(Intercept)", "poly(x, 2)1", "poly(x, 2)2"]),
         ("y ~ poly(x, 2):g", ["(Intercept)", "poly(x, 2)1:gu", "poly(x, 2)2:gu", "poly(x, 2)1:gv", "poly(x, 2)2:gv"]),
         ("y ~ scale(x)", ["(Intercept)", "scale(x)"]),
