@@ -56,7 +56,9 @@ def _strings(obj: Any) -> list[str | None]:
 
 
 def _doubles(obj: Any) -> list[Any]:
-    arr = np.array(obj.memoryview(), dtype=np.float64, copy=True)
+    if len(obj) == 0:
+        return []
+    arr = np.array(obj.memoryview(), dtype=np.float64, copy=True).ravel(order="K")
     low = arr.view(np.uint64) & np.uint64(0xFFFFFFFF)
     out: list[Any] = []
     for x, lw in zip(arr.tolist(), low.tolist()):
@@ -72,12 +74,16 @@ def _doubles(obj: Any) -> list[Any]:
 
 
 def _ints(obj: Any) -> list[int | None]:
-    arr = np.array(obj.memoryview(), dtype=np.int32, copy=True)
+    if len(obj) == 0:
+        return []
+    arr = np.array(obj.memoryview(), dtype=np.int32, copy=True).ravel(order="K")
     return [None if v == INT_NA else int(v) for v in arr.tolist()]
 
 
 def _logicals(obj: Any) -> list[bool | None]:
-    arr = np.array(obj.memoryview(), dtype=np.int32, copy=True)
+    if len(obj) == 0:
+        return []
+    arr = np.array(obj.memoryview(), dtype=np.int32, copy=True).ravel(order="K")
     return [None if v == INT_NA else bool(v) for v in arr.tolist()]
 
 
