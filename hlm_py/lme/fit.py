@@ -523,18 +523,20 @@ def lme(
     design.check_finite()
     if design.y is None:
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
-    kept = data.iloc[design.frame.row_positions]
+    pos = np.asarray(design.frame.row_positions)
+    kept = data if (pos.size == len(data) and np.array_equal(pos, np.arange(len(data)))) \
+        else data.iloc[pos]
     row_names = design.frame.row_names
     grouping = build_grouping(kept, [lv.name for lv in levels])
     random_designs = [
         build_design(lv.formula, kept, na_action=na_action, contrasts=contrasts)
         for lv in levels
     ]
-    Z = [np.ascontiguousarray(d.X.values, dtype=float) for d in random_designs]
+    Z = [np.asfortranarray(d.X.values, dtype=float) for d in random_designs]
     for z in Z:
         if not np.all(np.isfinite(z)):
             raise NonFiniteError("NA/NaN/Inf in the random-effects model matrix")
-    X = np.ascontiguousarray(design.X.values, dtype=float)
+    X = np.asfortranarray(design.X.values, dtype=float)
     y = np.asarray(design.y, dtype=float)
     n, p = X.shape
     if any(z.shape[1] == 0 for z in Z):

@@ -42,10 +42,15 @@ def r_number_label(v: float) -> str:
 def as_factor(values: pd.Series) -> tuple[np.ndarray, list[str], bool]:
     """R's ``as.factor(x)[drop = TRUE]``: integer codes, level labels, ordered flag."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cat = values.cat.remove_unused_categories()
-        codes = cat.cat.codes.to_numpy().astype(np.int64)
-        labels = [str(c) for c in cat.cat.categories]
-        return codes, labels, bool(cat.cat.ordered)
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        labels = [str(c) for c in values.cat.categories]
+        if (codes < 0).any():
+            raise MissingValueError("missing values in object")
+        used = np.bincount(codes, minlength=len(labels)) > 0
+        if not used.all():
+            codes = (np.cumsum(used) - 1)[codes]
+            labels = [lab for lab, u in zip(labels, used) if u]
+        return codes, labels, bool(values.cat.ordered)
     arr = values.to_numpy()
     if values.dtype == bool:
         uniq, codes = np.unique(arr.astype(bool), return_inverse=True)
@@ -65,7 +70,6 @@ class Grouping:
     """The grouping structure of an lme fit (outer to inner).
 
     names        grouping factor names, outer to inner (``["Block", "Variety"]``)
-    order        permutation putting the rows in nlme's sorted order
     codes        per level, the group index (0-based) of each row *in the input
                  row order*; groups numbered in nlme's order
     labels       per level, the group names in nlme's order (``"VI/Marvellous"``)
@@ -74,7 +78,6 @@ class Grouping:
     """
 
     names: list[str]
-    order: np.ndarray
     codes: list[np.ndarray]
     labels: list[list[str]]
     parents: list[np.ndarray]
@@ -86,6 +89,11 @@ class Grouping:
     @property
     def n_groups(self) -> list[int]:
         return [len(lab) for lab in self.labels]
+
+    @property
+    def order(self) -> np.ndarray:
+        """The permutation ``order(g1, g2, ...)`` that puts the rows in nlme's order."""
+        return np.lexsort(tuple(reversed(self.codes))) if self.codes else np.arange(0)
 
 
 def grouping_variable(data: pd.DataFrame, name: str) -> pd.Series:
@@ -110,8 +118,6 @@ def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
         codes, labels, _ = as_factor(col)
         factor_codes.append(codes)
         factor_labels.append(labels)
-    # order(g1, g2, ...): lexsort takes the last key as the primary one
-    order = np.lexsort(tuple(reversed(factor_codes))) if n else np.arange(0)
     codes_out: list[np.ndarray] = []
     labels_out: list[list[str]] = []
     parents_out: list[np.ndarray] = []
@@ -121,12 +127,20 @@ def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
     for lev, (fc, fl) in enumerate(zip(factor_codes, factor_labels)):
         # combined key of levels 1..l, dense and lexicographic
         combined = key * (len(fl) + 1) + fc
-        uniq, inv = np.unique(combined, return_inverse=True)
-        inv = inv.astype(np.int64)
+        span = int(combined.max()) + 1 if n else 0
+        if span <= 4 * n + 1024:
+            present = np.bincount(combined, minlength=span) > 0
+            relabel = np.cumsum(present) - 1
+            inv = relabel[combined].astype(np.int64)
+            n_uniq = int(present.sum())
+        else:
+            _, inv = np.unique(combined, return_inverse=True)
+            inv = inv.astype(np.int64)
+            n_uniq = int(inv.max()) + 1
         # parent of each new group and its own label
-        first = np.zeros(len(uniq), dtype=np.int64)
+        first = np.zeros(n_uniq, dtype=np.int64)
         first[inv[::-1]] = np.arange(n)[::-1]
-        parent = prev_codes[first] if lev else np.zeros(len(uniq), dtype=np.int64)
+        parent = prev_codes[first] if lev else np.zeros(n_uniq, dtype=np.int64)
         own = fc[first]
         if lev == 0:
             labels = [fl[c] for c in own]
@@ -143,4 +157,4 @@ def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
             f"grouping factor '{names[0]}' has only one level: "
             "at least two groups are needed to estimate a random effect"
         )
-    return Grouping(list(names), order, codes_out, labels_out, parents_out)
+    return Grouping(list(names), codes_out, labels_out, parents_out)

@@ -57,6 +57,42 @@ class Estimates:
     loglik: float
 
 
+def _stack_inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Inverses and the summed log-determinant of a stack of pd matrices (None if not pd)."""
+    q = M.shape[1]
+    if q == 1:
+        m = M[:, 0, 0]
+        if not np.all(m > 0):
+            return None
+        return (1.0 / m)[:, None, None], float(np.log(m).sum())
+    if q == 2:
+        a, b, c = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        det = a * c - b * b
+        if not (np.all(a > 0) and np.all(det > 0)):
+            return None
+        inv = np.empty_like(M)
+        inv[:, 0, 0] = c / det
+        inv[:, 1, 1] = a / det
+        inv[:, 0, 1] = inv[:, 1, 0] = -b / det
+        return inv, float(np.log(det).sum())
+    try:
+        L = np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        return None
+    Linv = np.linalg.inv(L)
+    return np.swapaxes(Linv, 1, 2) @ Linv, float(2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+
+
+def _stack_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g @ B_g`` for stacks, cheap for the small ``q`` of random effects."""
+    q = A.shape[1]
+    if q == 1:
+        return A * B
+    if q == 2:
+        return A[:, :, 0:1] * B[:, 0:1, :] + A[:, :, 1:2] * B[:, 1:2, :]
+    return A @ B
+
+
 def _segment_starts(parent: np.ndarray) -> np.ndarray:
     if parent.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -107,26 +143,30 @@ class ProfiledLikelihood:
         S = self.red.cells
         levels = []
         logdet = 0.0
+        A = None
         for lvl in range(len(self.q) - 1, -1, -1):
             qz = self.q[lvl]
             om = omegas[lvl]
-            M = S[:, :qz, :qz] + om
-            try:
-                L = np.linalg.cholesky(M)
-            except np.linalg.LinAlgError:
-                return None
-            Linv = np.linalg.inv(L)
-            Minv = np.swapaxes(Linv, 1, 2) @ Linv
-            K = Minv @ S[:, :qz, qz:]
-            Snew = S[:, qz:, qz:] - np.swapaxes(S[:, :qz, qz:], 1, 2) @ K
             sign, ld_om = np.linalg.slogdet(om)
             if sign <= 0:
                 return None
-            logdet += 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum() - M.shape[0] * ld_om
+            inv = _stack_inverse(S[:, :qz, :qz] + om)
+            if inv is None:
+                return None
+            Minv, ld_m = inv
+            Szr = S[:, :qz, qz:]
+            K = _stack_matmul(Minv, Szr)
+            logdet += ld_m - S.shape[0] * ld_om
             levels.append((Minv, K))
-            S = np.add.reduceat(Snew, self._starts[lvl], axis=0)
+            if lvl == 0:
+                # the outermost level: only the sum over its groups is needed
+                r = Szr.shape[2]
+                A = S[:, qz:, qz:].sum(axis=0) - Szr.reshape(-1, r).T @ K.reshape(-1, r)
+                A = 0.5 * (A + A.T)
+            else:
+                Snew = S[:, qz:, qz:] - np.swapaxes(Szr, 1, 2) @ K
+                S = np.add.reduceat(Snew, self._starts[lvl], axis=0)
         levels.reverse()  # outer to inner
-        A = S[0]
         return levels, logdet, A
 
     def _root(self, A: np.ndarray):
@@ -192,18 +232,26 @@ class ProfiledLikelihood:
         grad = np.empty(self.n_params)
         thetas = self.split(theta)
         for lvl, (Minv, K) in enumerate(levels):
-            a_g = abar[self._parents[lvl]]  # adjoint of each group's reduced block
-            KA = K @ a_g
-            zz = Minv + KA @ np.swapaxes(K, 1, 2)
             G = Minv.shape[0]
-            om_bar = zz.sum(axis=0) - G * np.linalg.inv(omegas[lvl])
+            if lvl == 0:
+                a0 = abar[0]
+                KA = K @ a0
+                om_bar = Minv.sum(axis=0) + np.tensordot(KA, K, axes=([0, 2], [0, 2]))
+                a_g = None
+            else:
+                a_g = abar[self._parents[lvl]]  # adjoint of each group's reduced block
+                KA = K @ a_g
+                om_bar = Minv.sum(axis=0) + np.tensordot(KA, K, axes=([0, 2], [0, 2]))
+            om_bar = 0.5 * (om_bar + om_bar.T) - G * np.linalg.inv(omegas[lvl])
             J = self.pd[lvl].jacobian(thetas[lvl], self.q[lvl])
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", om_bar, J)
             if lvl + 1 < len(levels):
                 qz = self.q[lvl]
+                if a_g is None:
+                    a_g = np.broadcast_to(abar[0], (G,) + abar[0].shape)
                 r = a_g.shape[1]
                 nxt = np.empty((G, qz + r, qz + r))
-                nxt[:, :qz, :qz] = zz
+                nxt[:, :qz, :qz] = Minv + KA @ np.swapaxes(K, 1, 2)
                 nxt[:, :qz, qz:] = -KA
                 nxt[:, qz:, :qz] = -np.swapaxes(KA, 1, 2)
                 nxt[:, qz:, qz:] = a_g

@@ -1,7 +1,7 @@
 """The one pass over the data: per-group cross-products for lme.
 
 nlme works from per-group QR decompositions of ``[Z X y]`` (Pinheiro & Bates
-2000, ch. 2).  Here the data are reduced once, in ``O(n k^2)`` with
+2000, ch. 2).  Here the data are reduced once, in ``O(n k^2)`` (one ``bincount`` per pair of distinct columns) with
 ``k = sum(q) + p + 1``, to the cross-product matrices ``W_c'W_c`` of the
 columns ``W = [Z_Q | ... | Z_1 | X | y]`` (innermost level's random-effects
 columns first, the response last) within each innermost group ``c``.  Every
@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 __all__ = ["Reduced", "reduce_data", "group_crossprod"]
 
@@ -31,7 +30,6 @@ class Reduced:
     n         number of observations
     parents   per level (outer to inner) the parent group of each group
     n_groups  groups per level, outer to inner
-    xtx_scale ``sqrt(diag(X'X))`` (for the rank check)
     """
 
     cells: np.ndarray
@@ -54,28 +52,51 @@ class Reduced:
         return self.cells.sum(axis=0)
 
 
-def group_crossprod(W: np.ndarray, codes: np.ndarray, n_groups: int, chunk: int = 262144) -> np.ndarray:
-    """``(G, k, k)`` array of ``W_g'W_g`` for the row groups given by ``codes``.
+def _distinct_columns(cols: list[np.ndarray]) -> tuple[list[int], list[np.ndarray]]:
+    """Map each column to a distinct column (equal columns share one: Z often repeats X)."""
+    index: list[int] = []
+    distinct: list[np.ndarray] = []
+    prints: list[tuple[float, float]] = []
+    for c in cols:
+        fp = (float(c.sum()), float(c @ c)) if c.size else (0.0, 0.0)
+        found = -1
+        for j, (d, f) in enumerate(zip(distinct, prints)):
+            if f == fp and np.array_equal(c, d):
+                found = j
+                break
+        if found < 0:
+            distinct.append(c)
+            prints.append(fp)
+            found = len(distinct) - 1
+        index.append(found)
+    return index, distinct
 
-    One pass over the rows: the ``k(k+1)/2`` column products are summed per
-    group by a sparse indicator product, in row chunks to bound memory.
+
+def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """``(G, k, k)`` array of ``W_g'W_g`` for the columns ``cols`` of ``W``, by row group.
+
+    One pass over the rows per distinct pair of columns (``np.bincount`` with
+    weights); repeated columns are reduced once and a column of ones needs no
+    products.
     """
-    n, k = W.shape
-    iu, ju = np.triu_indices(k)
-    out = np.zeros((n_groups, iu.size))
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        Wc = W[start:stop]
-        P = Wc[:, iu] * Wc[:, ju]
-        ind = sparse.csr_matrix(
-            (np.ones(stop - start), (codes[start:stop], np.arange(stop - start))),
-            shape=(n_groups, stop - start),
-        )
-        out += ind @ P
-    S = np.zeros((n_groups, k, k))
-    S[:, iu, ju] = out
-    S[:, ju, iu] = out
-    return S
+    k = len(cols)
+    index, distinct = _distinct_columns([np.ascontiguousarray(c, dtype=float) for c in cols])
+    m = len(distinct)
+    ones = [bool(d.size) and bool(np.all(d == 1.0)) for d in distinct]
+    counts = np.bincount(codes, minlength=n_groups).astype(float)
+    D = np.empty((n_groups, m, m))
+    for i in range(m):
+        for j in range(i, m):
+            if ones[i] and ones[j]:
+                v = counts
+            elif ones[i] or ones[j]:
+                v = np.bincount(codes, weights=distinct[j if ones[i] else i], minlength=n_groups)
+            else:
+                v = np.bincount(codes, weights=distinct[i] * distinct[j], minlength=n_groups)
+            D[:, i, j] = v
+            D[:, j, i] = v
+    idx = np.asarray(index)
+    return np.ascontiguousarray(D[:, idx[:, None], idx[None, :]]).reshape(n_groups, k, k)
 
 
 def reduce_data(
@@ -92,9 +113,9 @@ def reduce_data(
     level-``l`` group of row ``i``.
     """
     n = X.shape[0]
-    cols = [z for z in reversed(Z)] + [X, y.reshape(-1, 1)]
-    W = np.ascontiguousarray(np.hstack(cols), dtype=float)
-    cells = group_crossprod(W, codes[-1], n_groups[-1])
+    cols = [z[:, j] for z in reversed(Z) for j in range(z.shape[1])]
+    cols += [X[:, j] for j in range(X.shape[1])] + [np.asarray(y, dtype=float)]
+    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1])
     return Reduced(
         cells=cells,
         q=[z.shape[1] for z in Z],
