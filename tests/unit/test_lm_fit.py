@@ -1,0 +1,201 @@
+"""lm fitting: least-squares identities, aliasing, weights, offsets, NA actions, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hlm_py as hlm
+from hlm_py.errors import HlmError, NonFiniteError
+from hlm_py.lm import lm
+from hlm_py.lm.fit import LmFit
+
+
+@pytest.fixture(scope="module")
+def mtcars() -> pd.DataFrame:
+    return hlm.datasets.load("mtcars")
+
+
+@pytest.fixture(scope="module")
+def airquality() -> pd.DataFrame:
+    return hlm.datasets.load("airquality")
+
+
+def test_residuals_orthogonal_to_x_and_effects_reproduce_rss(mtcars):
+    fit = lm("mpg ~ wt + hp + qsec", mtcars)
+    assert isinstance(fit, LmFit)
+    X = fit.model_matrix().to_numpy()
+    r = fit.residuals().to_numpy()
+    np.testing.assert_allclose(X.T @ r, 0.0, atol=1e-9)
+    eff = fit.effects.to_numpy()
+    assert np.sum(eff[fit.rank:] ** 2) == pytest.approx(fit.deviance(), rel=1e-10)
+    np.testing.assert_allclose(fit.fitted() + fit.residuals(), mtcars["mpg"].to_numpy(), atol=1e-10)
+    assert list(fit.effects.index[: fit.rank]) == ["(Intercept)", "wt", "hp", "qsec"]
+    assert set(fit.effects.index[fit.rank:]) == {""}
+
+
+def test_coefficients_solve_the_normal_equations(mtcars):
+    fit = lm("mpg ~ wt + hp", mtcars)
+    X = fit.model_matrix().to_numpy()
+    y = mtcars["mpg"].to_numpy()
+    ref = np.linalg.solve(X.T @ X, X.T @ y)
+    np.testing.assert_allclose(fit.coef().to_numpy(), ref, rtol=1e-10)
+    assert list(fit.coef().index) == ["(Intercept)", "wt", "hp"]
+    assert fit.df_residual() == 32 - 3
+    assert fit.nobs() == 32
+
+
+def test_exact_duplicate_column_is_aliased(mtcars):
+    fit = lm("mpg ~ wt + I(2 * wt) + cyl", mtcars)
+    cf = fit.coef()
+    assert fit.rank == 3
+    assert list(cf.index) == ["(Intercept)", "wt", "I(2 * wt)", "cyl"]
+    assert np.isnan(cf["I(2 * wt)"]) and cf.drop("I(2 * wt)").notna().all()
+    ref = lm("mpg ~ wt + cyl", mtcars).coef()
+    np.testing.assert_allclose(cf.drop("I(2 * wt)").to_numpy(), ref.to_numpy(), rtol=1e-10)
+    s = fit.summary()
+    assert s.df == (3, 29, 4)
+    assert list(s.coefficients.index) == ["(Intercept)", "wt", "cyl"]
+    assert s.aliased.to_dict() == {"(Intercept)": False, "wt": False, "I(2 * wt)": True, "cyl": False}
+    v = fit.vcov()
+    assert v.shape == (4, 4)
+    assert v.loc["I(2 * wt)"].isna().all() and v["I(2 * wt)"].isna().all()
+
+
+def test_empty_cell_interaction_is_aliased():
+    d = pd.DataFrame({
+        "y": [1.0, 3, 2, 5, 4, 6, 8, 7, 9, 12],
+        "a": list("ppqqrrpqrp"),
+        "b": list("uvuvuuuuuv"),
+    })
+    fit = lm("y ~ a * b", d)
+    cf = fit.coef()
+    assert fit.rank == 5
+    assert np.isnan(cf["ar:bv"]) and cf.drop("ar:bv").notna().all()
+    r = fit.residuals().to_numpy()
+    X = fit.model_matrix().to_numpy()
+    np.testing.assert_allclose(X.T @ r, 0.0, atol=1e-9)
+
+
+def test_weights_match_scaled_ordinary_least_squares(mtcars):
+    fit = lm("mpg ~ wt + hp", mtcars, weights="disp")
+    w = mtcars["disp"].to_numpy()
+    X = fit.model_matrix().to_numpy()
+    y = mtcars["mpg"].to_numpy()
+    ref = np.linalg.solve(X.T @ (w[:, None] * X), X.T @ (w * y))
+    np.testing.assert_allclose(fit.coef().to_numpy(), ref, rtol=1e-10)
+    r = fit.residuals().to_numpy()
+    np.testing.assert_allclose(X.T @ (w * r), 0.0, atol=1e-7)
+    assert fit.deviance() == pytest.approx(float(np.sum(w * r**2)), rel=1e-12)
+
+
+def test_zero_weights_are_dropped_from_df_but_get_fitted_values(mtcars):
+    d = mtcars.copy()
+    w = np.where(np.arange(1, 33) % 5 == 0, 0.0, d["carb"].to_numpy())
+    d["w"] = w
+    fit = lm("mpg ~ wt + hp", d, weights="w")
+    kept = d[w != 0]
+    ref = lm("mpg ~ wt + hp", kept, weights="w")
+    np.testing.assert_allclose(fit.coef().to_numpy(), ref.coef().to_numpy(), rtol=1e-10)
+    assert fit.df_residual() == ref.df_residual() == int(np.sum(w != 0)) - 3
+    assert fit.nobs() == int(np.sum(w != 0))
+    assert len(fit.residuals()) == 32
+    X = fit.model_matrix().to_numpy()
+    np.testing.assert_allclose(fit.fitted().to_numpy(), X @ fit.coef().to_numpy(), atol=1e-10)
+    assert len(fit.effects) == int(np.sum(w != 0))
+    assert len(fit.hatvalues()) == int(np.sum(w != 0))
+
+
+def test_offset_in_formula_and_argument_agree(mtcars):
+    a = lm("mpg ~ wt + offset(log(hp))", mtcars)
+    b = lm("mpg ~ wt", mtcars, offset="log(hp)")
+    c = lm("mpg ~ wt", mtcars, offset=np.log(mtcars["hp"].to_numpy()))
+    for f in (b, c):
+        np.testing.assert_allclose(f.coef().to_numpy(), a.coef().to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(f.fitted().to_numpy(), a.fitted().to_numpy(), rtol=1e-12)
+    ref = lm("I(mpg - log(hp)) ~ wt", mtcars)
+    np.testing.assert_allclose(a.coef().to_numpy(), ref.coef().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.fitted() - np.log(mtcars["hp"].to_numpy()), ref.fitted(), atol=1e-10)
+    assert b.call.endswith("offset = log(hp))")
+
+
+def test_na_omit_and_na_exclude(airquality):
+    f_omit = lm("Ozone ~ Solar.R + Wind + Temp", airquality)
+    f_excl = lm("Ozone ~ Solar.R + Wind + Temp", airquality, na_action="na.exclude")
+    complete = airquality[["Ozone", "Solar.R", "Wind", "Temp"]].notna().all(axis=1)
+    n_ok = int(complete.sum())
+    assert f_omit.nobs() == n_ok and len(f_omit.residuals()) == n_ok
+    np.testing.assert_allclose(f_excl.coef().to_numpy(), f_omit.coef().to_numpy(), rtol=1e-12)
+    r = f_excl.residuals()
+    assert len(r) == len(airquality)
+    assert list(r.index) == list(airquality.index)
+    assert r.isna().to_numpy().tolist() == (~complete).to_numpy().tolist()
+    np.testing.assert_allclose(r.dropna().to_numpy(), f_omit.residuals().to_numpy())
+    assert f_excl.fitted().isna().sum() == len(airquality) - n_ok
+    assert f_excl.predict().isna().sum() == len(airquality) - n_ok
+    h = f_excl.hatvalues()
+    assert len(h) == len(airquality) and (h[~complete.to_numpy()] == 0).all()
+    assert f_excl.rstandard()[~complete.to_numpy()].isna().all()
+    assert "na.action = na.exclude" in f_excl.call
+    assert "na.action" not in f_omit.call
+
+
+def test_subset_equals_fitting_the_subset(mtcars):
+    a = lm("mpg ~ wt", mtcars, subset="cyl > 4")
+    b = lm("mpg ~ wt", mtcars[mtcars["cyl"] > 4])
+    np.testing.assert_allclose(a.coef().to_numpy(), b.coef().to_numpy(), rtol=1e-12)
+    assert "subset = cyl > 4" in a.call
+
+
+def test_no_intercept_and_empty_models(mtcars):
+    f = lm("mpg ~ 0 + wt", mtcars)
+    assert list(f.coef().index) == ["wt"]
+    x = mtcars["wt"].to_numpy()
+    y = mtcars["mpg"].to_numpy()
+    assert f.coef()["wt"] == pytest.approx(float(x @ y / (x @ x)), rel=1e-12)
+    e = lm("mpg ~ 0", mtcars)
+    assert e.rank == 0 and len(e.coef()) == 0
+    np.testing.assert_allclose(e.residuals().to_numpy(), y)
+    assert e.df_residual() == 32
+    s = e.summary()
+    assert s.df == (0, 32, 0) and s.fstatistic is None
+
+
+def test_non_finite_data_and_no_rows_raise(mtcars):
+    d = mtcars.copy()
+    d.loc[d.index[0], "wt"] = np.inf
+    with pytest.raises(NonFiniteError, match="NA/NaN/Inf in 'x'"):
+        lm("mpg ~ wt", d)
+    d = mtcars.copy()
+    d.loc[d.index[0], "mpg"] = -np.inf
+    with pytest.raises(NonFiniteError, match="NA/NaN/Inf in 'y'"):
+        lm("mpg ~ wt", d)
+    d = mtcars.copy()
+    d["z"] = np.nan
+    with pytest.raises(HlmError, match="0 \\(non-NA\\) cases"):
+        lm("mpg ~ z", d)
+
+
+def test_call_deparse_and_update(mtcars):
+    fit = lm("mpg~wt+hp", mtcars)
+    assert fit.call == "lm(formula = mpg ~ wt + hp, data = mtcars)"
+    d = mtcars.copy()
+    d.attrs = {"name": "cars"}
+    d["g"] = pd.Categorical(d["gear"].astype(int).astype(str))
+    c = lm("mpg ~ g", d, contrasts={"g": "contr.sum"})
+    assert c.call == 'lm(formula = mpg ~ g, data = cars, contrasts = list(g = "contr.sum"))'
+    long = lm("mpg ~ wt + hp + qsec + disp + drat + gear + carb + am + vs", mtcars)
+    lines = long.call.split("\n")
+    assert len(lines) == 2
+    assert len(lines[0]) > 60 and lines[0].endswith("+ ")
+    assert lines[1].startswith("    ") and not lines[1].startswith("     ")
+    up = fit.update(". ~ . - hp + qsec")
+    assert up.formula == "mpg ~ wt + qsec"
+    assert up.call == "lm(formula = mpg ~ wt + qsec, data = mtcars)"
+    np.testing.assert_allclose(up.coef().to_numpy(), lm("mpg ~ wt + qsec", mtcars).coef().to_numpy())
+    assert fit.update("~ . + I(hp^2)").formula == "mpg ~ wt + hp + I(hp^2)"
+    assert fit.update(". ~ . - 1").formula == "mpg ~ wt + hp - 1"
+    assert fit.update("log(.) ~ .").formula == "log(mpg) ~ wt + hp"
+    w = fit.update(weights="disp")
+    assert w.call == "lm(formula = mpg ~ wt + hp, data = mtcars, weights = disp)"
