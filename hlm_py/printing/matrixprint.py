@@ -36,6 +36,7 @@ __all__ = [
     "print_string_matrix",
     "print_data_frame",
     "print_series",
+    "print_row",
 ]
 
 #: R's ``getOption("width")``.
@@ -220,6 +221,14 @@ def print_matrix(
                 row += encode_real(x[i, j], widths[j], d, e, na_string)
             lines.append(row)
     return "\n".join(lines)
+
+
+def print_row(
+    values: Sequence[float], row_label: str, colnames: Sequence[str], digits: int = DIGITS
+) -> str:
+    """A one-row numeric matrix, e.g. nlme's ``StdDev:`` line under ``Random effects``
+    (``print(array(sd, c(1, p), list("StdDev:", names)))``)."""
+    return print_matrix(np.asarray([list(values)], dtype=float), [row_label], colnames, digits)
 
 
 def print_string_matrix(

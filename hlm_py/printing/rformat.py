@@ -39,6 +39,7 @@ __all__ = [
     "format_pval",
     "cat_number",
     "MACHINE_EPS",
+    "abbreviate",
 ]
 
 #: R's ``getOption("digits")`` default.
@@ -589,3 +590,111 @@ def format_pval(
     it = iter(r)
     out = [na_form if n else next(it) for n in ina]
     return out[0] if scalar else out
+
+
+# ---------------------------------------------------------------------------
+# abbreviate (nlme prints correlation column labels through it)
+
+_WIDE_VOWELS = frozenset(
+    chr(c) for c in (
+        0x61, 0x65, 0x69, 0x6F, 0x75, 0xE0, 0xE1, 0x2E, 0xE3, 0xE4, 0xE5,
+        0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEE, 0xEF,
+        0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC,
+        0x101, 0x103, 0x105, 0x113, 0x115, 0x117, 0x118, 0x11B,
+        0x129, 0x12B, 0x12D, 0x12F, 0x131, 0x14D, 0x14F, 0x151,
+        0x169, 0x16B, 0x16D, 0x16F, 0x171, 0x173,
+    )
+)
+_SPACE = frozenset(" \t\n\v\f\r")
+
+
+def _strip_chars(text: str, minlen: int, usecl: bool) -> str:
+    """R's C ``stripchars`` / ``wstripchars`` (``.Internal(abbreviate())``)."""
+    wide = not text.isascii()
+    vowels = _WIDE_VOWELS if wide else frozenset("aeiou")
+    s = list(text)
+
+    def is_lower(c: str) -> bool:
+        return "a" <= c <= "z"
+
+    def first(i: int) -> bool:
+        return s[i - 1] in _SPACE
+
+    def last(i: int) -> bool:
+        return s[i - 1] not in _SPACE and (i + 1 >= len(s) or s[i + 1] in _SPACE)
+
+    nspace = 0
+
+    def done() -> str:
+        if len(s) > minlen:
+            for i in range(len(s) - 1, 0, -1):
+                if s[i] in _SPACE:
+                    del s[i]
+        return "".join(s)
+
+    if len(s) < minlen:
+        return done()
+    j = True
+    for i in range(len(s) - 1, 0, -1):
+        if s[i] in _SPACE:
+            if j:
+                del s[i:]
+            else:
+                nspace += 1
+        else:
+            j = False
+        if len(s) - nspace <= minlen:
+            return done()
+    passes = []
+    if usecl:
+        passes = [
+            lambda i: s[i] in vowels and last(i),
+            lambda i: s[i] in vowels and not first(i),
+            lambda i: is_lower(s[i]) and last(i),
+            lambda i: is_lower(s[i]) and not first(i),
+        ]
+    passes.append(lambda i: not first(i) and s[i] not in _SPACE)
+    for test in passes:
+        for i in range(len(s) - 1, 0, -1):
+            if i < len(s) and test(i):
+                del s[i]
+            if len(s) - nspace <= minlen:
+                return done()
+    return done()
+
+
+def abbreviate(names: Sequence[str], minlength: int = 4, use_classes: bool = True) -> list[str]:
+    """R's ``abbreviate(names, minlength)`` (method ``"left.kept"``, not strict).
+
+    Drops lower-case vowels, then lower-case letters, from the end, until each
+    name has ``minlength`` characters, lengthening duplicates until unique.
+    """
+    if minlength <= 0:
+        return ["" for _ in names]
+    old = [str(n).rstrip(" ").lstrip(" ") for n in names]
+    uniq: list[str] = []
+    for n in old:
+        if n not in uniq:
+            uniq.append(n)
+    x = list(uniq)
+    dup2 = [True] * len(uniq)
+    these = list(uniq)
+    while True:
+        ans = [_strip_chars(t, minlength, use_classes) for t in these]
+        it = iter(ans)
+        for k in range(len(x)):
+            if dup2[k]:
+                x[k] = next(it)
+        seen: set[str] = set()
+        dup2 = []
+        for v in x:
+            dup2.append(v in seen)
+            seen.add(v)
+        if not any(dup2):
+            break
+        minlength += 1
+        dupvals = {x[k] for k in range(len(x)) if dup2[k]}
+        dup2 = [d or (v in dupvals) for d, v in zip(dup2, x)]
+        these = [uniq[k] for k in range(len(uniq)) if dup2[k]]
+    lookup = dict(zip(uniq, x))
+    return [lookup[n] for n in old]

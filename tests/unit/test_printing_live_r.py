@@ -184,3 +184,28 @@ def test_legend_matches_r(R):
     theirs = str(R('attr(symnum(0.5, corr = FALSE, na = FALSE, cutpoints = c(0, .001, .01, .05, .1, 1), '
                    'symbols = c("***", "**", "*", ".", " ")), "legend")')[0])
     assert coefmat.signif_legend() == theirs
+
+
+def test_abbreviate_matches_r(R):
+    import rpy2.robjects as ro
+
+    cases = [["(Intercept)", "age", "SexFemale", "age:SexFemale"],
+             ["cses", "meanses", "sectorCatholic", "cses:sectorCatholic"],
+             ["aaaa", "aaab", "aaac", "aaaaa"], ["hello world foo", "hello world bar", "x y"],
+             ["Straße", "éléphant moyen", "naïve Ölmühle"]]
+    for names in cases:
+        ro.globalenv[".hlm_nn"] = ro.StrVector(names)
+        for m in (1, 4, 6, 8):
+            assert rf.abbreviate(names, m) == _strs(R, f"unname(abbreviate(.hlm_nn, minlength = {m}))")
+
+
+def test_nlme_style_rows_match_r(R):
+    R("suppressPackageStartupMessages(library(nlme)); "
+      ".hlm_f <- lme(distance ~ age, data = Orthodont, random = ~ 1 | Subject)")
+    sd = _vec(R, "c(as.numeric(VarCorr(.hlm_f)[1, 2]), .hlm_f$sigma)")
+    assert matrixprint.print_row(sd, "StdDev:", ["(Intercept)", "Residual"]) == _printed(
+        R, 'array(c(as.numeric(VarCorr(.hlm_f)[1, 2]), .hlm_f$sigma), c(1, 2), '
+           'list("StdDev:", c("(Intercept)", "Residual")))')
+    res = _vec(R, 'residuals(.hlm_f, type = "pearson")')
+    assert reports.residual_quantiles(res, 7, names=("Min", "Q1", "Med", "Q3", "Max"), zap=False) == \
+        _printed(R, "summary(.hlm_f)$residuals")

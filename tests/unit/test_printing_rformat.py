@@ -142,3 +142,22 @@ def test_signif_has_at_most_digits(x, digits):
     mant = f"{abs(y):.{digits - 1}e}".split("e")[0]
     assert float(mant + "e0") * 10 ** int(f"{abs(y):e}".split("e")[1]) == pytest.approx(abs(y))
     assert abs(y - x) <= 0.5 * 10.0 ** (math.floor(math.log10(abs(x))) - digits + 1) * (1 + 1e-9) + 1e-300
+
+
+def test_abbreviate_drops_lower_case_vowels_then_letters_from_the_end():
+    # nlme labels correlation columns with abbreviate(names, minlength = 6)
+    assert rf.abbreviate(["(Intercept)", "age"], 6) == ["(Intr)", "age"]
+    assert rf.abbreviate(["abcdef"], 3) == ["abc"]
+    assert rf.abbreviate(["short"], 8) == ["short"]
+    # duplicates are lengthened until they differ
+    out = rf.abbreviate(["aaaab", "aaaac"], 4)
+    assert len(set(out)) == 2
+    assert rf.abbreviate(["x"], 0) == [""]
+
+
+@given(st.lists(st.text(alphabet="abcdeXYZ (): ", min_size=1, max_size=15), min_size=1, max_size=6),
+       st.integers(min_value=1, max_value=8))
+def test_abbreviate_keeps_distinct_names_distinct(names, minlength):
+    out = rf.abbreviate(names, minlength)
+    stripped = [n.strip(" ") for n in names]
+    assert len(set(out)) == len(set(stripped))
