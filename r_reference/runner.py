@@ -112,8 +112,12 @@ def _r() -> Any:
 
 
 def _load_kind(kind: str) -> None:
+    """Source ``R/<kind>.R`` (after the files of the kinds its module lists in
+    ``R_DEPENDS``, e.g. model_matrix uses lm.R's helpers)."""
     if kind in _loaded_kinds:
         return
+    for dep in getattr(kind_modules().get(kind), "R_DEPENDS", ()):
+        _load_kind(dep)
     path = R_DIR / f"{kind}.R"
     if not path.is_file():
         raise CaseError(f"no R extractor file {path}")
