@@ -1,0 +1,198 @@
+"""lme fits: optimality, invariances, boundary, identities between outputs, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hlm_py.errors import (
+    GroupingError,
+    HlmError,
+    MissingValueError,
+    NonFiniteError,
+    SingularFitError,
+    UnknownVariableError,
+)
+from hlm_py.lme import lme, pdDiag
+
+
+def _data(n_groups=12, per=8, seed=0, unbalanced=True):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, per + 1, n_groups) if unbalanced else np.full(n_groups, per)
+    sizes[0] = 1  # a group of one observation
+    g = np.repeat(np.arange(n_groups), sizes)
+    n = g.size
+    x = rng.normal(size=n)
+    u = rng.normal(size=n)
+    b0 = rng.normal(size=n_groups) * 1.5
+    b1 = rng.normal(size=n_groups) * 0.7
+    y = 2 + 0.8 * x - 0.5 * u + b0[g] + b1[g] * x + rng.normal(size=n)
+    sub = rng.integers(0, 3, n)
+    return pd.DataFrame({"y": y, "x": x, "u": u,
+                         "g": [f"G{k:02d}" for k in g],
+                         "s": pd.Categorical(np.array(["a", "b", "c"])[sub])})
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _data()
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_estimates_maximise_the_criterion(data, method):
+    fit = lme("y ~ x + u", data, random="~ x | g", method=method)
+    assert fit.converged
+    lik = fit.likelihood
+    best = -0.5 * lik.deviance(fit.theta_precision)
+    assert best == pytest.approx(fit.loglik, abs=1e-8)
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        d = rng.normal(size=fit.theta_precision.size) * 1e-3
+        assert -0.5 * lik.deviance(fit.theta_precision + d) < best
+    assert np.max(np.abs(fit.optim.gradient)) < 1e-4
+
+
+def test_invariant_to_row_order_and_relabelling(data):
+    fit = lme("y ~ x + u", data, random="~ x | g")
+    perm = np.random.default_rng(2).permutation(len(data))
+    shuffled = data.iloc[perm].copy()
+    shuffled["g"] = shuffled["g"].map(lambda s: "Z" + s[::-1])
+    fit2 = lme("y ~ x + u", shuffled, random="~ x | g")
+    assert fit2.loglik == pytest.approx(fit.loglik, abs=1e-8)
+    np.testing.assert_allclose(fit2.fixef(), fit.fixef(), rtol=1e-6)
+    assert fit2.sigma() == pytest.approx(fit.sigma(), rel=1e-6)
+    np.testing.assert_allclose(fit2.psi[0], fit.psi[0], rtol=1e-5)
+    # fitted values follow their rows
+    np.testing.assert_allclose(fit2.fitted_values.loc[data.index].to_numpy(),
+                               fit.fitted_values.to_numpy(), rtol=1e-6, atol=1e-8)
+    # ranef follow their groups
+    r1 = fit.ranef()
+    r2 = fit2.ranef()
+    r2.index = [s[1:][::-1] for s in r2.index]
+    np.testing.assert_allclose(r2.loc[r1.index].to_numpy(), r1.to_numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_zero_variance_approaches_lm():
+    rng = np.random.default_rng(7)
+    g = np.repeat(np.arange(10), 6)
+    x = rng.normal(size=g.size)
+    e = rng.normal(size=g.size)
+    e -= np.bincount(g, e)[g] / 6  # no between-group variation at all
+    y = 1 + 2 * x + e
+    data = pd.DataFrame({"y": y, "x": x, "g": g})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = lme("y ~ x", data, random="~ 1 | g", method="ML")
+    X = np.column_stack([np.ones_like(x), x])
+    beta, rss = np.linalg.lstsq(X, y, rcond=None)[:2]
+    sd = fit.sigma() * np.sqrt(fit.psi[0][0, 0])
+    assert sd < 1e-3 * fit.sigma()
+    np.testing.assert_allclose(fit.fixef().to_numpy(), beta, rtol=1e-5)
+    n = y.size
+    ll_lm = -n / 2 * (np.log(2 * np.pi) + 1 + np.log(rss[0] / n))
+    assert fit.loglik == pytest.approx(ll_lm, abs=1e-6)
+    assert fit.loglik >= ll_lm - 1e-9
+
+
+def test_outputs_are_consistent(data):
+    fit = lme("y ~ x + u", data, random="~ x | g")
+    beta = fit.fixef()
+    X = fit.X
+    fixed = X @ beta.to_numpy()
+    np.testing.assert_allclose(fit.fitted(level=0).to_numpy(), fixed)
+    re = fit.ranef()
+    codes = fit.grouping.codes[0]
+    lvl1 = fixed + np.einsum("ij,ij->i", fit.Z[0], re.to_numpy()[codes])
+    np.testing.assert_allclose(fit.fitted().to_numpy(), lvl1)
+    assert list(fit.fitted().index[:3]) == [fit.grouping.labels[0][c] for c in codes[:3]]
+    np.testing.assert_allclose(fit.residuals().to_numpy(), fit.y - lvl1)
+    np.testing.assert_allclose(fit.residuals(type="pearson").to_numpy(),
+                               (fit.y - lvl1) / fit.sigma())
+    np.testing.assert_allclose(fit.residuals(type="normalized").to_numpy(),
+                               fit.residuals(type="pearson").to_numpy())
+    co = fit.coef()
+    np.testing.assert_allclose(co[["(Intercept)", "x"]].to_numpy(),
+                               beta[["(Intercept)", "x"]].to_numpy() + re.to_numpy())
+    np.testing.assert_allclose(co["u"].to_numpy(), beta["u"])
+    assert list(co.columns) == ["(Intercept)", "x", "u"]
+    # predict on the data itself reproduces fitted values; unseen groups give NaN
+    pred = fit.predict(data, level=1)
+    np.testing.assert_allclose(pred.to_numpy(), fit.fitted().to_numpy())
+    new = data.iloc[:2].copy()
+    new["g"] = ["G00", "nope"]
+    p2 = fit.predict(new, level=[0, 1])
+    assert np.isnan(p2["predict.g"].iloc[1]) and np.isfinite(p2["predict.g"].iloc[0])
+    assert p2["predict.fixed"].notna().all()
+    # information criteria and df
+    k = fit.p + 3 + 1
+    assert fit.df == k
+    assert fit.AIC() == pytest.approx(-2 * fit.loglik + 2 * k)
+    assert fit.BIC() == pytest.approx(-2 * fit.loglik + np.log(fit.n - fit.p) * k)
+    assert fit.logLik().df == k
+    assert fit.vcov().shape == (3, 3)
+    np.testing.assert_allclose(fit.vcov().to_numpy(), fit.vcov().to_numpy().T)
+
+
+def test_nested_levels_and_dict_random(data):
+    fit = lme("y ~ x", data, random="~ 1 | g/s")
+    fit2 = lme("y ~ x", data, random={"g": "~ 1", "s": "~ 1"})
+    assert fit.loglik == pytest.approx(fit2.loglik, abs=1e-9)
+    re = fit.ranef()
+    assert list(re) == ["g", "s"]
+    assert all("/" in lab for lab in re["s"].index)
+    assert fit.fitted_values.columns.tolist() == ["fixed", "g", "s"]
+    # coef at level 1 = fixed + outer ranef
+    co1 = fit.coef(level=1)
+    np.testing.assert_allclose(co1["(Intercept)"].to_numpy(),
+                               fit.fixef()["(Intercept)"] + re["g"]["(Intercept)"].to_numpy())
+    assert fit.theta_names == ["reStruct.s", "reStruct.g"]
+    fit3 = lme("y ~ x", data, random={"g": pdDiag("~ x"), "s": "~ 1"})
+    assert fit3.converged and fit3.psi[0].shape == (2, 2)
+    assert fit3.psi[0][0, 1] == 0
+
+
+def test_pd_classes_in_random(data):
+    diag = lme("y ~ x", data, random=pdDiag("~ x | g"))
+    gen = lme("y ~ x", data, random="~ x | g")
+    assert diag.psi[0][0, 1] == 0
+    assert gen.loglik >= diag.loglik - 1e-9  # the general matrix nests the diagonal one
+    assert len(diag.theta) == 2 and len(gen.theta) == 3
+
+
+def test_random_part_with_factor_and_transform(data):
+    fit = lme("y ~ x", data, random="~ I(x^2) | g")
+    assert fit.random_names[0] == ["(Intercept)", "I(x^2)"]
+    assert fit.converged
+
+
+def test_errors(data):
+    bad = data.copy()
+    bad.loc[bad.index[3], "x"] = np.nan
+    with pytest.raises(MissingValueError):
+        lme("y ~ x", bad, random="~ 1 | g")
+    with pytest.raises(UnknownVariableError):
+        lme("y ~ nothere", data, random="~ 1 | g")
+    with pytest.raises(UnknownVariableError):
+        lme("y ~ x", data, random="~ 1 | nothere")
+    one = data.assign(h="only")
+    with pytest.raises(GroupingError):
+        lme("y ~ x", one, random="~ 1 | h")
+    with pytest.raises(SingularFitError):
+        lme("y ~ x + I(2 * x)", data, random="~ 1 | g")
+    inf = data.copy()
+    inf.loc[inf.index[2], "u"] = np.inf
+    with pytest.raises(NonFiniteError):
+        lme("y ~ u", inf, random="~ 1 | g")
+    with pytest.raises(HlmError, match="not supported"):
+        lme("y ~ x", data, random="~ 1 | g", weights="varIdent")
+    with pytest.raises(HlmError, match="not supported"):
+        lme("y ~ x", data, random="~ 1 | g", correlation="corAR1")
+    two = data[data.g.isin(["G01", "G02"])]
+    with pytest.raises(GroupingError):
+        lme("y ~ x", two, random="~ x | g")  # 3 parameters, 2 groups
+    single = pd.DataFrame({"y": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 5], "g": list("abcd")})
+    with pytest.raises(GroupingError):
+        lme("y ~ 1", single, random="~ x | g")  # one observation per group, q = 2
