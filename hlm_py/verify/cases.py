@@ -114,9 +114,8 @@ class LmContext:
         self.data = rebuild_data(golden)
         self.newdata = new_data(self.case.get("newdata"))
 
-    @cached_property
-    def fit(self) -> Any:
-        a = dict(self.args)
+    def _lm(self, args: dict[str, Any]) -> Any:
+        a = dict(args)
         formula = a.pop("formula")
         kwargs: dict[str, Any] = {}
         for key in ("weights", "subset", "na_action", "contrasts", "offset"):
@@ -127,6 +126,49 @@ class LmContext:
         if a:
             raise HlmError(f"case {self.case['name']!r}: lm arguments not understood: {sorted(a)}")
         return hlm.lm(formula, self.data, **kwargs)
+
+    @cached_property
+    def fit(self) -> Any:
+        return self._lm(self.args)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return self.case.get("extra") or {}
+
+    @property
+    def fit_name(self) -> str:
+        return self.extra.get("fit_name") or "fit"
+
+    @cached_property
+    def other_fits(self) -> dict[str, Any]:
+        """The case's further fits (``extra["compare"]``): same data and arguments,
+        with the changes each one lists (``formula``, or ``args``)."""
+        out = {}
+        for m in self.extra.get("compare") or []:
+            args = dict(self.args)
+            args.update(m.get("args") or {})
+            for key, value in m.items():
+                if key not in ("name", "args"):
+                    args[key] = value
+            out[m["name"]] = self._lm(args)
+        return out
+
+    @property
+    def compare_order(self) -> list[str]:
+        order = self.extra.get("anova_order")
+        if order is None:
+            order = [m["name"] for m in self.extra.get("compare") or []] + [self.fit_name]
+        return list(order)
+
+    @property
+    def compare_call(self) -> str:
+        return "anova(" + ", ".join(self.compare_order) + ")"
+
+    @cached_property
+    def compare_anova(self) -> Any:
+        fits = {self.fit_name: self.fit, **self.other_fits}
+        ordered = [fits[n] for n in self.compare_order]
+        return hlm.anova(*ordered)
 
     @cached_property
     def summary(self) -> Any:
@@ -142,72 +184,157 @@ class LmContext:
         return hlm.predict(self.fit, self.newdata, **kwargs)
 
 
-def _fstat(ctx: LmContext) -> Any:
-    f = ctx.summary.fstatistic
+def _fstat(ctx_summary: Any) -> Any:
+    f = ctx_summary.fstatistic
     if f is None:
         return None
     return pd.Series([f["value"], f["numdf"], f["dendf"]], index=["value", "numdf", "dendf"])
 
 
-def _loglik(ctx: LmContext) -> float:
-    return float(hlm.logLik(ctx.fit))
+def _weights(fit: Any) -> pd.Series | None:
+    """R's ``weights(fit)``: the prior weights, padded under ``na.exclude``."""
+    from hlm_py.lm import inference
+
+    if fit.weights is None:
+        return None
+    return inference.naresid(fit, np.asarray(fit.weights, dtype=float), fit.resid.index)
 
 
-def _interval(kind: str) -> Callable[[LmContext], Any]:
-    return lambda ctx: ctx.predict(interval=kind)
+def _weighted_residuals(fit: Any) -> pd.Series:
+    """R's ``weighted.residuals(fit)``: deviance residuals, zero weights dropped."""
+    r = hlm.residuals(fit, type="deviance")
+    w = _weights(fit)
+    if w is None:
+        return r
+    return r[~(w.to_numpy() == 0)]
 
 
-def _se_fit(ctx: LmContext) -> Any:
+def _terms(fit: Any) -> dict[str, Any]:
+    t = fit.design.frame.terms
+    factors = None
+    if len(t.term_labels):
+        factors = pd.DataFrame(np.asarray(t.factors, dtype=int), index=list(t.variables),
+                               columns=list(t.term_labels))
+    return {
+        "term_labels": list(t.term_labels),
+        "order": [int(o) for o in t.order],
+        "intercept": int(bool(t.intercept)),
+        "response": 1 if t.response is not None else 0,
+        "variables": list(t.variables),
+        "offset": [int(i) + 1 for i in t.offsets] if t.offsets else None,
+        "factors": factors,
+    }
+
+
+def _na_action(fit: Any) -> dict[str, Any] | None:
+    na = fit.design.frame.na_action
+    if na is None:
+        return None
+    return {"class": str(na.kind), "omitted": [str(v) for v in na.omitted_labels]}
+
+
+def _model_matrix_contrasts(fit: Any) -> dict[str, Any]:
+    return dict(fit.model_matrix().attrs.get("contrasts") or {})
+
+
+def _predict_se(ctx: LmContext) -> dict[str, Any]:
     p = ctx.predict(se_fit=True)
-    return p.se_fit
+    return {"fit": p.fit, "se.fit": p.se_fit, "df": p.df, "residual.scale": p.residual_scale}
+
+
+def _r_matrix_text(df: Any) -> str:
+    from hlm_py.printing.matrixprint import print_matrix
+
+    if hasattr(df, "to_frame") and not isinstance(df, pd.DataFrame):
+        df = df.to_frame()
+    return print_matrix(df.to_numpy(dtype=float), [str(i) for i in df.index],
+                        [str(c) for c in df.columns])
+
+
+def _r_vector_text(s: pd.Series) -> str:
+    from hlm_py.printing.matrixprint import print_series
+
+    return print_series(s)
+
+
+def _compare_models(ctx: LmContext) -> dict[str, Any]:
+    out = {}
+    for name, fit in ctx.other_fits.items():
+        s = hlm.summary(fit)
+        out[name] = {
+            "coefficients": hlm.coef(fit), "sigma": s.sigma, "r_squared": s.r_squared,
+            "adj_r_squared": s.adj_r_squared, "df_residual": hlm.df_residual(fit),
+            "deviance": fit.deviance(), "fstatistic": _fstat(s),
+        }
+    return out
 
 
 LM_RESULTS: dict[str, Callable[[LmContext], Any]] = {
+    "call": lambda c: c.fit.call,
     "coefficients": lambda c: hlm.coef(c.fit),
-    "coef": lambda c: hlm.coef(c.fit),
-    "residuals": lambda c: hlm.residuals(c.fit),
-    "fitted_values": lambda c: hlm.fitted(c.fit),
-    "fitted": lambda c: hlm.fitted(c.fit),
-    "effects": lambda c: c.fit.effects,
     "rank": lambda c: c.fit.rank,
-    "df_residual": lambda c: hlm.df_residual(c.fit),
-    "nobs": lambda c: hlm.nobs(c.fit),
-    "sigma": lambda c: hlm.sigma(c.fit),
-    "vcov": lambda c: hlm.vcov(c.fit),
-    "summary_coefficients": lambda c: c.summary.coefficients,
-    "coef_summary": lambda c: c.summary.coefficients,
     "aliased": lambda c: c.summary.aliased,
-    "summary_sigma": lambda c: c.summary.sigma,
+    "qr_pivot": lambda c: [int(i) + 1 for i in c.fit.qr.pivot],
+    "df_residual": lambda c: hlm.df_residual(c.fit),
+    "summary_df": lambda c: [int(v) for v in c.summary.df],
+    "sigma": lambda c: c.summary.sigma,
     "r_squared": lambda c: c.summary.r_squared,
     "adj_r_squared": lambda c: c.summary.adj_r_squared,
-    "fstatistic": _fstat,
-    "summary_df": lambda c: list(c.summary.df),
+    "fstatistic": lambda c: _fstat(c.summary),
+    "summary_coefficients": lambda c: c.summary.coefficients,
     "summary_residuals": lambda c: c.summary.residuals,
     "cov_unscaled": lambda c: c.summary.cov_unscaled,
+    "vcov": lambda c: hlm.vcov(c.fit),
     "anova": lambda c: c.anova.to_frame(),
-    "confint": lambda c: hlm.confint(c.fit).to_frame(),
-    "predict": lambda c: c.predict(),
-    "predict_confidence": _interval("confidence"),
-    "predict_prediction": _interval("prediction"),
-    "predict_se_fit": _se_fit,
-    "logLik": _loglik,
-    "logLik_df": lambda c: hlm.logLik(c.fit).df,
-    "AIC": lambda c: hlm.AIC(c.fit),
-    "BIC": lambda c: hlm.BIC(c.fit),
-    "deviance": lambda c: c.fit.deviance(),
+    "anova_heading": lambda c: list(c.anova.heading),
+    "residuals": lambda c: hlm.residuals(c.fit),
+    "fitted": lambda c: hlm.fitted(c.fit),
+    "effects": lambda c: c.fit.effects,
+    "weights": lambda c: _weights(c.fit),
+    "weighted_residuals": lambda c: _weighted_residuals(c.fit),
     "hatvalues": lambda c: hlm.hatvalues(c.fit),
     "rstandard": lambda c: hlm.rstandard(c.fit),
-    "rstudent": lambda c: c.fit.rstudent(),
     "cooks_distance": lambda c: hlm.cooks_distance(c.fit),
+    "deviance": lambda c: c.fit.deviance(),
+    "nobs": lambda c: hlm.nobs(c.fit),
+    "loglik": lambda c: float(hlm.logLik(c.fit)),
+    "loglik_df": lambda c: hlm.logLik(c.fit).df,
+    "loglik_nobs": lambda c: hlm.logLik(c.fit).nobs,
+    "aic": lambda c: hlm.AIC(c.fit),
+    "bic": lambda c: hlm.BIC(c.fit),
     "model_matrix": lambda c: c.fit.model_matrix(),
+    "model_matrix_assign": lambda c: [int(v) for v in c.fit.model_matrix().attrs["assign"]],
+    "model_matrix_contrasts": lambda c: _model_matrix_contrasts(c.fit),
+    "xlevels": lambda c: {k: list(v) for k, v in c.fit.design.frame.xlevels.items()},
+    "terms": lambda c: _terms(c.fit),
+    "na_action": lambda c: _na_action(c.fit),
+    "confint": lambda c: hlm.confint(c.fit).to_frame(),
+    "predict": lambda c: c.predict(),
+    "predict_confidence": lambda c: c.predict(interval="confidence"),
+    "predict_prediction": lambda c: c.predict(interval="prediction"),
+    "predict_se": _predict_se,
+    "predict_error": lambda c: c.predict(),
+    "compare_call": lambda c: c.compare_call,
+    "compare_anova": lambda c: c.compare_anova.to_frame(),
+    "compare_anova_heading": lambda c: list(c.compare_anova.heading),
+    "compare_models": _compare_models,
 }
+
+
+def _summary_of(name: str) -> Callable[[LmContext], str]:
+    return lambda c: str(hlm.summary(c.other_fits[name]))
+
 
 LM_PRINTED: dict[str, Callable[[LmContext], str]] = {
     "print": lambda c: str(c.fit),
     "summary": lambda c: str(c.summary),
     "anova": lambda c: str(c.anova),
     "confint": lambda c: str(hlm.confint(c.fit)),
-    "logLik": lambda c: str(hlm.logLik(c.fit)),
+    "vcov": lambda c: _r_matrix_text(hlm.vcov(c.fit)),
+    "predict": lambda c: _r_vector_text(c.predict()),
+    "predict_confidence": lambda c: _r_matrix_text(c.predict(interval="confidence")),
+    "predict_prediction": lambda c: _r_matrix_text(c.predict(interval="prediction")),
+    "compare_anova": lambda c: str(c.compare_anova),
 }
 
 
@@ -220,8 +347,16 @@ def _run_lm(golden: dict[str, Any]) -> dict[str, Any]:
     keys = golden_targets("lm", golden).keys()
     return {
         "results": _produce(LM_RESULTS, keys, ctx, "lm"),
-        "printed": _produce(LM_PRINTED, (golden.get("printed") or {}).keys(), ctx, "lm printed"),
+        "printed": _produce(_lm_printed_table(golden), (golden.get("printed") or {}).keys(),
+                            ctx, "lm printed"),
     }
+
+
+def _lm_printed_table(golden: dict[str, Any]) -> dict[str, Callable[[LmContext], str]]:
+    table = dict(LM_PRINTED)
+    for m in (golden["case"].get("extra") or {}).get("compare") or []:
+        table[f"summary_{m['name']}"] = _summary_of(m["name"])
+    return table
 
 
 # --------------------------------------------------------------------------

@@ -188,3 +188,21 @@ def test_verify_with_no_golden_fails(tmp_path, capsys):
     assert main(["verify", "--golden", str(tmp_path), "--kind", "lm"]) == 1
     assert "no golden case found" in capsys.readouterr().out
     assert main(["verify", "--golden", str(tmp_path / "nowhere")]) == 2
+
+
+def test_text_rounding_noise_is_accepted_and_said():
+    r = ("             a            b\n"
+         "a  4.606262e+00 -1.627258e-14\n"
+         "b -1.627258e-14  2.303131e+02")
+    py = ("             a            b\n"
+          "a  4.606262e+00  2.000000e-15\n"
+          "b  2.000000e-15  2.303131e+02")
+    row = compare_text("c", "printed:vcov", py, r)
+    assert row.ok and "rounding noise" in row.detail
+
+
+def test_text_last_digit_or_layout_differences_are_not_noise():
+    assert not compare_text("c", "p", "x    7.423  1e-20", "x    7.422  1e-20").ok
+    # a noise token elsewhere does not excuse a real difference
+    assert not compare_text("c", "p", "x 7.423\ny 1e-17", "x 7.422\ny 3e-17").ok
+    assert not compare_text("c", "p", "x  1.0", "x 1.0").ok  # spacing, no noise
