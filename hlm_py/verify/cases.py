@@ -344,9 +344,12 @@ def _run_lm(golden: dict[str, Any]) -> dict[str, Any]:
         _ = ctx.fit
     except Exception as exc:  # the fit itself failed: every quantity fails with it
         return _all_failed(golden, "lm", exc)
-    keys = golden_targets("lm", golden).keys()
+    keys = [k for k in golden_targets("lm", golden) if k != "error"]
+    results = _produce(LM_RESULTS, keys, ctx, "lm")
+    if golden.get("error") is not None:
+        results["error"] = "hlm_py fitted the case without an error"
     return {
-        "results": _produce(LM_RESULTS, keys, ctx, "lm"),
+        "results": results,
         "printed": _produce(_lm_printed_table(golden), (golden.get("printed") or {}).keys(),
                             ctx, "lm printed"),
     }
