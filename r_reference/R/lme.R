@@ -28,8 +28,8 @@ hlm_lme_try <- function(expr) {
 }
 
 # R's default fit keeps its per-observation vectors (fitted, resid) only up
-# to this many observations; the tight fit always keeps them.
-hlm_lme_max_default_obs <- 1000
+# to this many observations (all current cases); the tight fit always keeps them.
+hlm_lme_max_default_obs <- 20000
 
 hlm_lme_print <- function(x, ...) paste(capture.output(print(x, ...)), collapse = "\n")
 
