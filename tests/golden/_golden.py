@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ from hlm_py.verify.cases import case_name, run_case
 from hlm_py.verify.compare import compare_case
 from hlm_py.verify.goldens import golden_files, load_golden, quantity_groups
 
-GOLDEN_DIR = Path(__file__).resolve().parent.parent.parent / "golden"
+# HLM_GOLDEN_DIR points the tests at another golden tree (e.g. freshly regenerated)
+GOLDEN_DIR = Path(os.environ.get("HLM_GOLDEN_DIR")
+                  or Path(__file__).resolve().parent.parent.parent / "golden")
 _RUNS: dict[str, dict[str, Any]] = {}
 
 
