@@ -210,20 +210,7 @@ def _weighted_residuals(fit: Any) -> pd.Series:
 
 
 def _terms(fit: Any) -> dict[str, Any]:
-    t = fit.design.frame.terms
-    factors = None
-    if len(t.term_labels):
-        factors = pd.DataFrame(np.asarray(t.factors, dtype=int), index=list(t.variables),
-                               columns=list(t.term_labels))
-    return {
-        "term_labels": list(t.term_labels),
-        "order": [int(o) for o in t.order],
-        "intercept": int(bool(t.intercept)),
-        "response": 1 if t.response is not None else 0,
-        "variables": list(t.variables),
-        "offset": [int(i) + 1 for i in t.offsets] if t.offsets else None,
-        "factors": factors,
-    }
+    return _terms_of(fit.design.frame.terms)
 
 
 def _na_action(fit: Any) -> dict[str, Any] | None:
@@ -384,13 +371,58 @@ class MatrixContext:
         return hlm.model_matrix(formula, self.data, contrasts=contrasts)
 
 
+def _terms_of(t: Any) -> dict[str, Any]:
+    factors = None
+    if len(t.term_labels):
+        factors = pd.DataFrame(np.asarray(t.factors, dtype=int), index=list(t.variables),
+                               columns=list(t.term_labels))
+    return {
+        "term_labels": list(t.term_labels),
+        "order": [int(o) for o in t.order],
+        "intercept": int(bool(t.intercept)),
+        "response": 1 if t.response is not None else 0,
+        "variables": list(t.variables),
+        "offset": [int(i) + 1 for i in t.offsets] if t.offsets else None,
+        "factors": factors,
+    }
+
+
+def _formula_terms(formula: str, data: pd.DataFrame) -> dict[str, Any]:
+    from hlm_py.formula.terms import terms
+
+    return _terms_of(terms(formula, data_columns=[str(c) for c in data.columns]))
+
+
+def print_model_matrix(mm: pd.DataFrame) -> str:
+    """R's ``print`` of a ``model.matrix``: the matrix, then its ``assign`` and
+    ``contrasts`` attributes."""
+    from hlm_py.formula.parser import is_syntactic_name
+    from hlm_py.printing.matrixprint import print_matrix, print_vector
+
+    lines = [print_matrix(mm.to_numpy(dtype=float), [str(i) for i in mm.index],
+                          [str(c) for c in mm.columns]),
+             'attr(,"assign")',
+             print_vector([float(v) for v in mm.attrs["assign"]])]
+    contrasts = mm.attrs.get("contrasts") or {}
+    if contrasts:
+        lines.append('attr(,"contrasts")')
+        for name, value in contrasts.items():
+            shown = name if is_syntactic_name(name) else f"`{name}`"
+            lines.append(f'attr(,"contrasts")${shown}')
+            lines.append(f'[1] "{value}"')
+            lines.append("")
+    return "\n".join(lines)
+
+
 MATRIX_RESULTS: dict[str, Callable[[MatrixContext], Any]] = {
     "model_matrix": lambda c: c.matrix,
-    "matrix": lambda c: c.matrix,
     "assign": lambda c: [int(v) for v in c.matrix.attrs["assign"]],
-    "contrasts": lambda c: dict(c.matrix.attrs.get("contrasts") or {}),
-    "colnames": lambda c: [str(v) for v in c.matrix.columns],
-    "dim": lambda c: [int(v) for v in c.matrix.shape],
+    "contrasts": lambda c: {k: str(v) for k, v in (c.matrix.attrs.get("contrasts") or {}).items()},
+    "terms": lambda c: _formula_terms(c.args["formula"], c.data),
+}
+
+MATRIX_PRINTED: dict[str, Callable[[MatrixContext], str]] = {
+    "print": lambda c: print_model_matrix(c.matrix),
 }
 
 
@@ -402,7 +434,8 @@ def _run_model_matrix(golden: dict[str, Any]) -> dict[str, Any]:
         return _all_failed(golden, "model_matrix", exc)
     keys = golden_targets("model_matrix", golden).keys()
     return {"results": _produce(MATRIX_RESULTS, keys, ctx, "model_matrix"),
-            "printed": _produce({}, (golden.get("printed") or {}).keys(), ctx, "model_matrix")}
+            "printed": _produce(MATRIX_PRINTED, (golden.get("printed") or {}).keys(), ctx,
+                                "model_matrix printed")}
 
 
 # --------------------------------------------------------------------------
