@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HlmError, UnknownVariableError
+from .contrasts import long_double_sum, qr_diag_residuals, r_mean
 from .parser import Call, Name, Node, Num, Str, deparse, format_number
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
@@ -460,11 +461,9 @@ def _enough_unique(x: np.ndarray, k: int) -> bool:
 def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
     """R's ``poly(x, degree)``: orthonormal polynomials and their ``coefs``.
 
-    R takes ``Q_j R_jj`` from the QR of ``outer(x - mean(x), 0:degree, "^")``:
-    the part of each power orthogonal to the lower ones, whatever the signs of
-    the QR. That residual is computed here by Gram-Schmidt with
-    re-orthogonalisation (O(n degree^2), no n x n work); it agrees with R's
-    to rounding.
+    As R: the QR (LINPACK ``dqrdc2``) of ``outer(x - mean(x), 0:degree, "^")``,
+    ``Z = qr.qy(QR, diag(R))``, then ``alpha``/``norm2`` for prediction and
+    columns scaled to unit length.
     """
     if np.isnan(x).any():
         raise HlmError("missing values are not allowed in 'poly'")
@@ -472,26 +471,15 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
         raise HlmError("'degree' must be at least 1")
     if not _enough_unique(x, degree):
         raise HlmError("'degree' must be less than number of unique points")
-    n = len(x)
-    xbar = x.mean()
+    xbar = r_mean(x)
     xc = x - xbar
-    Z = np.empty((n, degree + 1))
-    Q = np.empty((n, degree + 1))
-    Z[:, 0] = 1.0
-    Q[:, 0] = 1.0 / np.sqrt(n)
-    power = np.ones(n)
-    for j in range(1, degree + 1):
-        power = power * xc
-        v = power.copy()
-        for _ in range(2):
-            v -= Q[:, :j] @ (Q[:, :j].T @ v)
-        nv = np.sqrt(v @ v)
-        if not nv > 1e-7 * np.sqrt(power @ power):
-            raise HlmError("'degree' must be less than number of unique points")
-        Z[:, j] = v
-        Q[:, j] = v / nv
-    norm2 = (Z**2).sum(axis=0)
-    alpha = ((xc[:, None] * Z**2).sum(axis=0) / norm2 + xbar)[:degree]
+    X = np.power.outer(xc, np.arange(degree + 1, dtype=float))
+    Z, rank = qr_diag_residuals(X)
+    if rank < degree:
+        raise HlmError("'degree' must be less than number of unique points")
+    Z2 = Z * Z
+    norm2 = long_double_sum(Z2, axis=0)
+    alpha = (long_double_sum(xc[:, None] * Z2, axis=0) / norm2 + xbar)[:degree]
     norm2 = np.concatenate([[1.0], norm2])
     Z = Z / np.sqrt(norm2[1:])
     return Z[:, 1:], {"alpha": alpha, "norm2": norm2}
