@@ -32,6 +32,7 @@ from hlm_py.printing.matrixprint import (
     print_matrix,
     print_named_strings,
     print_named_vector,
+    print_vector,
 )
 from hlm_py.printing.rformat import (
     DIGITS,
@@ -53,6 +54,9 @@ __all__ = [
     "render_anova",
     "render_confint",
     "anova_text",
+    "r_list_tag",
+    "model_matrix_text",
+    "render_model_matrix",
     "register_all",
 ]
 
@@ -283,6 +287,60 @@ def render_confint(c: Any) -> str:
     t = c.table
     return print_matrix(t.to_numpy(dtype=float, na_value=np.nan), [str(i) for i in t.index],
                         [str(j) for j in t.columns])
+
+
+# ---------------------------------------------------------------------------
+# model.matrix
+
+_RESERVED = frozenset(
+    "if else repeat while function for next break TRUE FALSE NULL Inf NaN NA NA_integer_ "
+    "NA_real_ NA_character_ NA_complex_ in".split()
+)
+_SYNTACTIC = re.compile(r"^((([A-Za-z]|[.][._A-Za-z])[._A-Za-z0-9]*)|[.])$")
+
+
+def r_list_tag(name: str) -> str:
+    """How R's list printing writes a component name: ``$name`` or ``$`a b```."""
+    if _SYNTACTIC.match(name) and name not in _RESERVED and not re.match(r"^\.\.[0-9]+$", name):
+        return "$" + name
+    return "$`" + name.replace("`", "\\`") + "`"
+
+
+def model_matrix_text(
+    values,
+    rownames: Sequence[str],
+    colnames: Sequence[str],
+    assign: Sequence[int],
+    contrasts: dict[str, Any] | None = None,
+) -> str:
+    """R's ``print(model.matrix(...))``: the matrix, then its ``assign`` and
+    ``contrasts`` attributes as R prints attributes (contrasts in R's list order)."""
+    out = print_matrix(values, rownames, colnames) + "\n"
+    out += 'attr(,"assign")\n' + print_vector([float(a) for a in assign]) + "\n"
+    if contrasts:
+        out += 'attr(,"contrasts")\n'
+        for name, how in contrasts.items():
+            out += 'attr(,"contrasts")' + r_list_tag(str(name)) + "\n"
+            if isinstance(how, str):
+                out += '[1] "' + how + '"\n'
+            else:
+                frame = pd.DataFrame(how)
+                out += print_matrix(frame.to_numpy(dtype=float), [str(i) for i in frame.index],
+                                    [str(c) for c in frame.columns]) + "\n"
+            out += "\n"
+    return _finish(out)
+
+
+def render_model_matrix(mm: Any) -> str:
+    """``model_matrix_text`` of a ``pd.DataFrame`` from ``hlm.model_matrix`` (attrs
+    ``assign`` and ``contrasts``) or of a ``ModelMatrix`` (``values``, ``columns``,
+    ``row_names``, ``assign``, ``contrasts``)."""
+    if isinstance(mm, pd.DataFrame):
+        return model_matrix_text(mm.to_numpy(dtype=float), [str(i) for i in mm.index],
+                                 [str(c) for c in mm.columns], mm.attrs.get("assign", []),
+                                 mm.attrs.get("contrasts"))
+    return model_matrix_text(np.asarray(mm.values, dtype=float), [str(i) for i in mm.row_names],
+                             [str(c) for c in mm.columns], mm.assign, getattr(mm, "contrasts", None))
 
 
 # ---------------------------------------------------------------------------
