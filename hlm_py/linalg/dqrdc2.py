@@ -56,6 +56,7 @@ class QR:
     pivot: np.ndarray
     tol: float = 1e-7
     columns: list[str] | None = None
+    exact: bool = True
 
     @property
     def pivoted(self) -> bool:
@@ -71,11 +72,50 @@ class QR:
         return int(self.qr.shape[1])
 
 
-def _norm(v: np.ndarray) -> float:
-    """Euclidean norm of a vector (``dnrm2``): a fast dot product, with a
-    rescaled computation when the squares would overflow or underflow."""
-    if v.shape[0] == 0:
+# Reference BLAS (netlib, as R links it on Debian) sums dot products strictly
+# left to right; numpy's ``cumsum`` is the one vectorised numpy reduction that
+# keeps that order, so the kernels below reproduce R's rounding bit for bit
+# (which decides, e.g., the sign of a Householder reflection of a column whose
+# remaining entry is zero up to rounding).
+
+_TSML = 2.0**-511  # LAPACK 3.10+ dnrm2 (Blue's algorithm) thresholds
+_TBIG = 2.0**486
+_SSML = 2.0**537
+_SBIG = 2.0**-538
+
+
+def _seqsum(values: np.ndarray, buf: np.ndarray) -> float:
+    """Left-to-right sum of ``values`` (``buf`` is scratch of the same length)."""
+    if values.shape[0] == 0:
         return 0.0
+    np.cumsum(values, out=buf)
+    return float(buf[-1])
+
+
+EXACT_MAX_ROWS = 200_000
+"""Up to this many rows the kernels sum in R's (reference BLAS) order, bit for
+bit; beyond it they use numpy's fast BLAS dot products, which agree with R's
+to rounding (about 1e-15 relative) but not bit for bit."""
+
+
+def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = None,
+          exact: bool = True) -> float:
+    """BLAS ``ddot`` in reference order; ``first`` is a product that precedes x*y."""
+    if not exact:
+        val = float(x @ y)
+        return val if first is None else float(first) + val
+    m = x.shape[0]
+    buf = tmp[:m]
+    np.multiply(x, y, out=buf)
+    if first is not None:
+        if m == 0:
+            return float(first)
+        buf[0] = first + buf[0]
+    return _seqsum(buf, buf)
+
+
+def _fast_norm(v: np.ndarray) -> float:
+    """Euclidean norm by a BLAS dot product, rescaled when squares over/underflow."""
     s = float(v @ v)
     if math.isfinite(s) and s > 1e-280:
         return math.sqrt(s)
@@ -86,9 +126,42 @@ def _norm(v: np.ndarray) -> float:
     return scale * math.sqrt(float(u @ u))
 
 
-def _colnorms(a: np.ndarray) -> np.ndarray:
-    """Euclidean norms of the columns of ``a``."""
-    return np.array([_norm(a[:, j]) for j in range(a.shape[1])])
+def _dnrm2(x: np.ndarray, tmp: np.ndarray, exact: bool = True) -> float:
+    """LAPACK 3.10+ ``dnrm2`` (Blue's scaled sums), accumulating in reference order."""
+    m = x.shape[0]
+    if m == 0:
+        return 0.0
+    if not exact:
+        return _fast_norm(x)
+    ax = np.abs(x)
+    big = ax > _TBIG
+    small = ax < _TSML
+    buf = tmp[:m]
+    if not big.any() and not (small & (ax > 0)).any():
+        np.multiply(x, x, out=buf)
+        return math.sqrt(_seqsum(buf, buf))
+    med = ~(big | small)
+    amed = _seqsum(np.where(med, ax * ax, 0.0), buf)
+    if big.any():
+        abig = _seqsum(np.where(big, (ax * _SBIG) ** 2, 0.0), buf)
+        if amed > 0 or amed != amed:
+            abig = abig + (amed * _SBIG) * _SBIG
+        return (1.0 / _SBIG) * math.sqrt(abig)
+    # small entries count only before the first big one; there is none here
+    asml = _seqsum(np.where(small, (ax * _SSML) ** 2, 0.0), buf)
+    if asml > 0:
+        if amed > 0 or amed != amed:
+            amed = math.sqrt(amed)
+            asml = math.sqrt(asml) / _SSML
+            ymin, ymax = (amed, asml) if asml > amed else (asml, amed)
+            return math.sqrt(ymax**2 * (1.0 + (ymin / ymax) ** 2))
+        return (1.0 / _SSML) * math.sqrt(asml)
+    return math.sqrt(amed)
+
+
+def _colnorms(a: np.ndarray, tmp: np.ndarray, exact: bool = True) -> np.ndarray:
+    """``dnrm2`` of each column of ``a``."""
+    return np.array([_dnrm2(a[:, j], tmp, exact) for j in range(a.shape[1])])
 
 
 def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
@@ -98,7 +171,8 @@ def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
     np.add(y, buf, out=y)
 
 
-def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -> QR:
+def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
+           exact: bool | None = None) -> QR:
     """QR-decompose ``x`` (n x p) as LINPACK's ``dqrdc2`` does for R.
 
     Mirrors ``src/appl/dqrdc2.f``: limited column pivoting (negligible columns
@@ -110,19 +184,22 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
     if a.ndim != 2:
         raise ValueError("'x' must be a matrix")
     n, p = a.shape
+    if exact is None:
+        exact = n <= EXACT_MAX_ROWS
     jpvt = np.arange(p)
     qraux = np.zeros(p)
     work1 = np.zeros(p)
     work2 = np.ones(p)
+    scratch = np.empty(n)
+    scratch2 = np.empty(n)
     if n > 0:
-        qraux = _colnorms(a)
+        qraux = _colnorms(a, scratch, exact)
         work1 = qraux.copy()
         work2 = qraux.copy()
         work2[work2 == 0.0] = 1.0
 
     lup = min(n, p)
     k = p + 1  # 1-based, as in the Fortran
-    scratch = np.empty(n)
     for l in range(lup):  # l is 0-based; Fortran's l is l + 1
         # cycle negligible columns to the right-hand end
         while not (l + 1 >= k or qraux[l] >= work2[l] * tol):
@@ -136,7 +213,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
         if l + 1 == n:
             continue
         col = a[l:, l]
-        nrmxl = _norm(col)
+        nrmxl = _dnrm2(col, scratch, exact)
         if nrmxl == 0.0:
             continue
         if col[0] != 0.0:
@@ -145,9 +222,10 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
         col[0] = 1.0 + col[0]
         if p > l + 1:
             block = a[l:, l + 1 :]
-            tvec = -(col @ block) / col[0]
             for j in range(p - l - 1):
-                _axpy(float(tvec[j]), col, a[l:, l + 1 + j], scratch)
+                target = a[l:, l + 1 + j]
+                t = -_ddot(col, target, scratch, exact=exact) / col[0]
+                _axpy(t, col, target, scratch)
             rows_l = block[0, :]
             qj = qraux[l + 1 :]
             nz = qj != 0.0
@@ -160,7 +238,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
                 qj[keep] = qj[keep] * np.sqrt(tt[keep])
                 if np.any(small):
                     idx = np.nonzero(small)[0]
-                    fresh = _colnorms(block[1:, idx])
+                    fresh = _colnorms(block[1:, idx], scratch2, exact)
                     qj[idx] = fresh
                     work1[l + 1 + idx] = fresh
                 qraux[l + 1 :] = qj
@@ -170,7 +248,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
     cols = None
     if columns is not None:
         cols = [columns[j] for j in jpvt]
-    return QR(qr=a, qraux=qraux, rank=int(rank), pivot=jpvt, tol=tol, columns=cols)
+    return QR(qr=a, qraux=qraux, rank=int(rank), pivot=jpvt, tol=tol, columns=cols, exact=exact)
 
 
 def _as_2d(y: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -195,7 +273,7 @@ def _apply_householders(qr: QR, y: np.ndarray, k: int, transpose: bool) -> np.nd
         v = a[j + 1 :, j]
         for c in range(y.shape[1]):
             tail = y[j + 1 :, c]
-            dot = qa * y[j, c] + float(v @ tail)
+            dot = _ddot(v, tail, scratch, first=qa * y[j, c], exact=qr.exact)
             t = -dot / qa
             y[j, c] += t * qa
             _axpy(t, v, tail, scratch)
@@ -224,10 +302,15 @@ def qr_qy(qr: QR, y: np.ndarray, k: int | None = None) -> np.ndarray:
 
 
 def _solve_upper(r: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Back-substitution with an upper-triangular ``r`` (dqrsl's column loop)."""
-    from scipy.linalg import solve_triangular
-
-    return solve_triangular(r, b, lower=False, check_finite=False)
+    """Back-substitution with an upper-triangular ``r``, column by column as
+    ``dqrsl`` does it (``b[j] /= r[j, j]``, then ``b[:j] -= b[j] r[:j, j]``)."""
+    out = np.array(b, dtype=np.float64, copy=True)
+    k = r.shape[0]
+    for j in range(k - 1, -1, -1):
+        out[j] = out[j] / r[j, j]
+        if j > 0:
+            out[:j] = out[:j] + (-out[j]) * r[:j, j, None] if out.ndim == 2 else out[:j] + (-out[j]) * r[:j, j]
+    return out
 
 
 def qr_coef(qr: QR, y: np.ndarray) -> np.ndarray:

@@ -227,6 +227,8 @@ def anova_lm(fit: LmFit) -> AnovaTable:
     if fit.intercept:
         table = table.iloc[1:]
     response = " ".join(deparse_lines(fit.response)) if fit.response else ""
+    if response.startswith("`") and response.endswith("`") and response.count("`") == 2:
+        response = response[1:-1]  # R deparses a bare symbol without backticks
     return AnovaTable(table=table, heading=["Analysis of Variance Table\n", f"Response: {response}"])
 
 
