@@ -439,6 +439,257 @@ def _run_model_matrix(golden: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------
+# lme
+
+
+def _lme_random(random: Any) -> Any:
+    """A case's ``random`` as the public API takes it (strings, pd objects, dicts)."""
+    if random is None or isinstance(random, str):
+        return random
+    if isinstance(random, dict) and "pdClass" in random:
+        return getattr(hlm, random["pdClass"])(random["form"])
+    if isinstance(random, dict):
+        return {level: _lme_random(spec) for level, spec in random.items()}
+    raise HlmError(f"unsupported random specification {random!r}")
+
+
+class LmeContext:
+    """The fit of an lme case (and its comparison fits), computed once."""
+
+    def __init__(self, golden: dict[str, Any]):
+        self.golden = golden
+        self.case = golden["case"]
+        self.args = dict(self.case["args"])
+        self.data = rebuild_data(golden)
+        self.newdata = new_data(self.case.get("newdata"))
+        extra = self.case.get("extra") or {}
+        gd = extra.get("groupedData")
+        if gd:
+            # nlme takes the grouping of a pd object's formula from the groupedData
+            self.data.attrs["groupedData"] = gd
+
+    def _lme(self, args: dict[str, Any]) -> Any:
+        a = dict(args)
+        fixed = a.pop("fixed")
+        random = _lme_random(a.pop("random", None))
+        extra = self.case.get("extra") or {}
+        gd = extra.get("groupedData")
+        if gd and random is not None and not isinstance(random, (str, dict)):
+            # a pd object without grouping: the grouping is the groupedData's
+            group = gd.split("|")[-1].strip()
+            random = {group: random}
+        return hlm.lme(fixed, self.data, random=random, **a)
+
+    @cached_property
+    def fit(self) -> Any:
+        return self._lme(self.args)
+
+    @cached_property
+    def others(self) -> dict[str, Any]:
+        extra = self.case.get("extra") or {}
+        return {f"fit{k}": self._lme(args)
+                for k, args in enumerate(extra.get("compare") or [], start=2)}
+
+    @cached_property
+    def summary(self) -> Any:
+        return hlm.summary(self.fit)
+
+
+def _levels(fit: Any) -> list[str]:
+    return list(fit.level_names)
+
+
+def _all_levels(fit: Any) -> list[int]:
+    return list(range(len(_levels(fit)) + 1))
+
+
+def _varcorr_numbers(fit: Any) -> dict[str, Any]:
+    out = {}
+    s2 = hlm.sigma(fit) ** 2
+    for lev, names, psi, level in zip(_levels(fit), fit.random_names, fit.psi, fit.levels):
+        cov = s2 * np.asarray(psi, dtype=float)
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov / np.outer(sd, sd)
+        out[lev] = {
+            "pdClass": level.pd.name,
+            "cov": pd.DataFrame(cov, index=names, columns=names),
+            "variance": pd.Series(np.diag(cov), index=names),
+            "sd": pd.Series(sd, index=names),
+            "corr": pd.DataFrame(corr, index=names, columns=names),
+        }
+    return out
+
+
+def _pd_constrained(fit: Any) -> pd.Series:
+    """nlme's ``coef(fit$modelStruct, unconstrained = FALSE)`` (innermost level first)."""
+    names: list[str] = []
+    values: list[float] = []
+    items = list(zip(_levels(fit), fit.random_names, fit.psi, fit.levels))
+    for lev, cols, psi, level in reversed(items):
+        psi = np.asarray(psi, dtype=float)
+        cls = level.pd.name
+        pre = f"reStruct.{lev}."
+        if cls in ("pdLogChol", "pdSymm"):
+            for j in range(len(cols)):
+                for i in range(j, len(cols)):
+                    if i == j:
+                        names.append(f"{pre}var({cols[i]})")
+                    else:
+                        names.append(f"{pre}cov({cols[i]},{cols[j]})")
+                    values.append(float(psi[i, j]))
+        elif cls == "pdDiag":
+            for i, c in enumerate(cols):
+                names.append(f"{pre}sd({c})")
+                values.append(float(np.sqrt(psi[i, i])))
+        elif cls == "pdIdent":
+            rhs = level.formula.split("~", 1)[1].strip()
+            names.append(f"{pre}sd({rhs})")
+            values.append(float(np.sqrt(psi[0, 0])))
+        elif cls == "pdCompSymm":
+            names += [f"{pre}std. dev", f"{pre}corr."]
+            values += [float(np.sqrt(psi[0, 0])), float(psi[0, 1] / psi[0, 0])]
+        else:
+            raise HlmError(f"no constrained coefficients for {cls}")
+    return pd.Series(values, index=names)
+
+
+def _per_level(fit: Any, fn: Callable[[int], Any]) -> dict[str, Any]:
+    return {lev: fn(q) for q, lev in enumerate(_levels(fit), start=1)}
+
+
+def _ranef(fit: Any) -> dict[str, Any]:
+    r = hlm.ranef(fit)
+    if isinstance(r, dict):
+        return r
+    return {_levels(fit)[0]: r}
+
+
+def _resid_quantiles(fit: Any) -> pd.Series:
+    r = hlm.residuals(fit, type="pearson").to_numpy(dtype=float)
+    q = np.quantile(r[~np.isnan(r)], [0.0, 0.25, 0.5, 0.75, 1.0])
+    return pd.Series(q, index=["Min", "Q1", "Med", "Q3", "Max"])
+
+
+def _corr_of(v: pd.DataFrame) -> pd.DataFrame:
+    sd = np.sqrt(np.diag(v.to_numpy()))
+    return pd.DataFrame(v.to_numpy() / np.outer(sd, sd), index=v.index, columns=v.columns)
+
+
+def _tables(obj: Any) -> Any:
+    return obj.to_frame() if hasattr(obj, "to_frame") else obj
+
+
+def _intervals(fit: Any) -> dict[str, Any]:
+    iv = hlm.intervals(fit)
+    re = iv.reStruct
+    if not isinstance(re, dict):
+        re = {_levels(fit)[0]: re}
+    return {"fixed": _tables(iv.fixed), "reStruct": {k: _tables(v) for k, v in re.items()},
+            "sigma": _tables(iv.sigma)}
+
+
+def _fit_numbers(fit: Any) -> dict[str, Any]:
+    ll = hlm.logLik(fit)
+    return {"method": fit.method, "fixef": hlm.fixef(fit), "sigma": hlm.sigma(fit),
+            "logLik": float(ll), "logLik_df": ll.df, "AIC": hlm.AIC(fit), "BIC": hlm.BIC(fit),
+            "pd_unconstrained": pd.Series(np.asarray(fit.theta, dtype=float),
+                                          index=list(fit.theta_names))}
+
+
+def _anova_compare(c: LmeContext) -> Any:
+    fits = [c.fit, *c.others.values()]
+    return hlm.anova(*fits, names=["fit", *c.others.keys()])
+
+
+LME_RESULTS: dict[str, Callable[[LmeContext], Any]] = {
+    "method": lambda c: c.fit.method,
+    "fixef": lambda c: hlm.fixef(c.fit),
+    "vcov": lambda c: hlm.vcov(c.fit),
+    "sigma": lambda c: hlm.sigma(c.fit),
+    "logLik": lambda c: float(hlm.logLik(c.fit)),
+    "logLik_df": lambda c: hlm.logLik(c.fit).df,
+    "AIC": lambda c: hlm.AIC(c.fit),
+    "BIC": lambda c: hlm.BIC(c.fit),
+    "nobs": lambda c: hlm.nobs(c.fit),
+    "ngroups": lambda c: pd.Series(c.fit.n_groups)[_levels(c.fit)],
+    "varcorr": lambda c: _varcorr_numbers(c.fit),
+    "varcorr_residual": lambda c: pd.Series([hlm.sigma(c.fit) ** 2, hlm.sigma(c.fit)],
+                                            index=["variance", "sd"]),
+    "VarCorr_text": lambda c: _tables(hlm.VarCorr(c.fit)),
+    "pd_unconstrained": lambda c: _fit_numbers(c.fit)["pd_unconstrained"],
+    "pd_constrained": lambda c: _pd_constrained(c.fit),
+    "tTable": lambda c: _tables(c.summary.tTable),
+    "corFixed": lambda c: _corr_of(hlm.vcov(c.fit)),
+    "resid_quantiles": lambda c: _resid_quantiles(c.fit),
+    "fixDF_X": lambda c: _tables(c.summary.tTable)["DF"],
+    "fixDF_terms": lambda c: _tables(hlm.anova(c.fit))["denDF"],
+    "ranef": lambda c: _ranef(c.fit),
+    "coef": lambda c: _per_level(c.fit, lambda q: hlm.coef(c.fit, level=q)),
+    "fitted": lambda c: hlm.fitted(c.fit, level=_all_levels(c.fit)),
+    "resid": lambda c: {ty: hlm.residuals(c.fit, level=_all_levels(c.fit), type=ty)
+                        for ty in ("response", "pearson", "normalized")},
+    "predict": lambda c: hlm.predict(c.fit, c.newdata, level=_all_levels(c.fit)),
+    "predict_error": lambda c: hlm.predict(c.fit, c.newdata, level=_all_levels(c.fit)),
+    "anova": lambda c: _tables(hlm.anova(c.fit)),
+    "anova_marginal": lambda c: _tables(hlm.anova(c.fit, type="marginal")),
+    "intervals": lambda c: _intervals(c.fit),
+    "intervals_error": lambda c: hlm.intervals(c.fit),
+    "apVar": lambda c: c.fit.apVar,
+    "apVar_Pars": lambda c: c.fit.apVar_Pars,
+    "apVar_error": lambda c: c.fit.apVar,
+    "compare": lambda c: {k: _fit_numbers(f) for k, f in c.others.items()},
+    "anova_compare": lambda c: _tables(_anova_compare(c)),
+}
+
+
+def _lme_print_ranef(c: LmeContext) -> str:
+    from hlm_py.printing.matrixprint import print_data_frame
+
+    r = hlm.ranef(c.fit)
+    if not isinstance(r, dict):
+        return str(r) if not isinstance(r, pd.DataFrame) else print_data_frame(r)
+    return str(r)
+
+
+LME_PRINTED: dict[str, Callable[[LmeContext], str]] = {
+    "print": lambda c: str(c.fit),
+    "summary": lambda c: str(c.summary),
+    "tight_summary": lambda c: str(c.summary),
+    "VarCorr": lambda c: str(hlm.VarCorr(c.fit)),
+    "anova": lambda c: str(hlm.anova(c.fit)),
+    "anova_marginal": lambda c: str(hlm.anova(c.fit, type="marginal")),
+    "intervals": lambda c: str(hlm.intervals(c.fit)),
+    "fixef": lambda c: _r_vector_text(hlm.fixef(c.fit)),
+    "ranef": _lme_print_ranef,
+    "coef": lambda c: str(hlm.coef(c.fit)),
+    "anova_compare": lambda c: str(_anova_compare(c)),
+}
+
+
+def _lme_printed_table(golden: dict[str, Any]) -> dict[str, Callable[[LmeContext], str]]:
+    table = dict(LME_PRINTED)
+    extra = golden["case"].get("extra") or {}
+    for k in range(2, len(extra.get("compare") or []) + 2):
+        table[f"summary_fit{k}"] = (lambda name: lambda c: str(hlm.summary(c.others[name])))(
+            f"fit{k}")
+    return table
+
+
+def _run_lme(golden: dict[str, Any]) -> dict[str, Any]:
+    try:
+        ctx = LmeContext(golden)
+        _ = ctx.fit
+    except Exception as exc:
+        return _all_failed(golden, "lme", exc)
+    keys = [k for k in golden_targets("lme", golden) if k != "error"]
+    results = _produce(LME_RESULTS, keys, ctx, "lme")
+    return {"results": results,
+            "printed": _produce(_lme_printed_table(golden), (golden.get("printed") or {}).keys(),
+                                ctx, "lme printed")}
+
+
+# --------------------------------------------------------------------------
 
 
 def _all_failed(golden: dict[str, Any], kind: str, exc: BaseException) -> dict[str, Any]:
@@ -450,6 +701,7 @@ def _all_failed(golden: dict[str, Any], kind: str, exc: BaseException) -> dict[s
 RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "lm": _run_lm,
     "model_matrix": _run_model_matrix,
+    "lme": _run_lme,
 }
 
 
