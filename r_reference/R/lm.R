@@ -41,7 +41,8 @@
 #   model_matrix_contrasts attr(model.matrix(fit), "contrasts")   named list (absent without factors)
 #   xlevels               fit$xlevels                    named list of levels
 #   terms                 list(term_labels, order, intercept, response, variables, offset,
-#                              factors) of terms(fit) (variables deparsed; factors a matrix)
+#                              factors) of terms(fit) (variables deparsed as model.frame
+#                              names them: symbols without backticks; factors a matrix)
 #   na_action             list(class, omitted = names(fit$na.action)) (absent without NA)
 #   confint               confint(fit)                   matrix, columns "2.5 %", "97.5 %"
 #   with new_data (r_code binds it):

@@ -80,7 +80,10 @@ def lm_call(formula: str, args: dict[str, Any], data_name: str) -> str:
     if args.get("na_action") is not None:
         parts.append(f"na.action = {args['na_action']}")
     if args.get("contrasts"):
-        inner = ", ".join(f"{r_name(k)} = {r_value(v)}" for k, v in args["contrasts"].items())
+        # sorted by variable: the golden's case has sorted keys, and the Python
+        # side rebuilds R's call (whose text shows this order) from it
+        inner = ", ".join(f"{r_name(k)} = {r_value(v)}"
+                          for k, v in sorted(args["contrasts"].items()))
         parts.append(f"contrasts = list({inner})")
     return "lm(" + ", ".join(parts) + ")"
 

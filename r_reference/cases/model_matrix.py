@@ -22,7 +22,7 @@ R_DEPENDS = ("lm",)
 def r_code(case: Case) -> str:
     parts = [case.args["formula"], f"data = {case.data_name}"]
     if case.args.get("contrasts"):
-        inner = ", ".join(f"{r_name(k)} = {r_value(v)}" for k, v in case.args["contrasts"].items())
+        inner = ", ".join(f"{r_name(k)} = {r_value(v)}" for k, v in sorted(case.args["contrasts"].items()))
         parts.append(f"contrasts.arg = list({inner})")
     return "fit <- model.matrix(" + ", ".join(parts) + ")"
 
