@@ -85,6 +85,7 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) ->
     ones = [bool(d.size) and bool(np.all(d == 1.0)) for d in distinct]
     counts = np.bincount(codes, minlength=n_groups).astype(float)
     D = np.empty((n_groups, m, m))
+    buf = np.empty(codes.size)  # reused: fresh large temporaries cost page faults
     for i in range(m):
         for j in range(i, m):
             if ones[i] and ones[j]:
@@ -92,7 +93,8 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) ->
             elif ones[i] or ones[j]:
                 v = np.bincount(codes, weights=distinct[j if ones[i] else i], minlength=n_groups)
             else:
-                v = np.bincount(codes, weights=distinct[i] * distinct[j], minlength=n_groups)
+                np.multiply(distinct[i], distinct[j], out=buf)
+                v = np.bincount(codes, weights=buf, minlength=n_groups)
             D[:, i, j] = v
             D[:, j, i] = v
     idx = np.asarray(index)
