@@ -411,8 +411,9 @@ class LmFit(RReport):
         """R's ``deviance.lm``: the weighted residual sum of squares."""
         r = self.resid.to_numpy()
         if self.weights is None:
-            return float(np.sum(r**2))
-        return float(np.sum(self.weights * r**2))
+            return inference.r_sum(r**2)
+        keep = self.weights != 0
+        return inference.r_sum((r[keep] * np.sqrt(self.weights[keep])) ** 2)
 
     def fitted(self) -> pd.Series:
         """R's ``fitted``: padded with NaN at ``na.exclude``'s omitted rows."""

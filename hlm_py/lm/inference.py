@@ -43,9 +43,37 @@ __all__ = [
     "cooks_distance_lm",
     "loglik_lm",
     "format_perc",
+    "r_sum",
+    "r_mean",
 ]
 
 _EPS = np.finfo(float).eps
+_LONG_SUM_MAX = 2_000_000
+
+
+def r_sum(x: np.ndarray) -> float:
+    """R's ``sum`` of doubles: left to right in long double (80-bit on x86-64)."""
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    if a.shape[0] == 0:
+        return 0.0
+    if a.shape[0] > _LONG_SUM_MAX:
+        return float(np.sum(a))
+    return float(np.cumsum(a.astype(np.longdouble))[-1])
+
+
+def r_mean(x: np.ndarray) -> float:
+    """R's ``mean`` of doubles: a long double sum, then one refinement pass."""
+    a = np.asarray(x, dtype=np.float64).reshape(-1)
+    n = a.shape[0]
+    if n == 0:
+        return math.nan
+    if n > _LONG_SUM_MAX:
+        return float(np.mean(a))
+    la = a.astype(np.longdouble)
+    s = np.cumsum(la)[-1] / n
+    if math.isfinite(float(s)):
+        s = s + np.cumsum(la - s)[-1] / n
+    return float(s)
 
 
 # --------------------------------------------------------------------------
@@ -97,9 +125,9 @@ def summary_lm(fit: LmFit) -> LmSummary:
     if p == 0:
         n = r.shape[0]
         if w is None:
-            rss = float(np.sum(r**2))
+            rss = r_sum(r**2)
         else:
-            rss = float(np.sum(w * r**2))
+            rss = r_sum(w * r**2)
             r = np.sqrt(w) * r
         resvar = rss / rdf if rdf > 0 else math.nan
         return LmSummary(
@@ -120,15 +148,15 @@ def summary_lm(fit: LmFit) -> LmSummary:
     n = qr.n
     f = fit.fitted_values.to_numpy()
     if w is None:
-        mss = float(np.sum((f - f.mean()) ** 2)) if fit.intercept else float(np.sum(f**2))
-        rss = float(np.sum(r**2))
+        mss = r_sum((f - r_mean(f)) ** 2) if fit.intercept else r_sum(f**2)
+        rss = r_sum(r**2)
     else:
         if fit.intercept:
-            m = float(np.sum(w * f / np.sum(w)))
-            mss = float(np.sum(w * (f - m) ** 2))
+            m = r_sum(w * f / r_sum(w))
+            mss = r_sum(w * (f - m) ** 2)
         else:
-            mss = float(np.sum(w * f**2))
-        rss = float(np.sum(w * r**2))
+            mss = r_sum(w * f**2)
+        rss = r_sum(w * r**2)
         r = np.sqrt(w) * r
     resvar = rss / rdf if rdf > 0 else (math.inf if rss > 0 else math.nan)
     if math.isfinite(resvar) and f.shape[0] > 1:
@@ -194,8 +222,8 @@ def anova_lm(fit: LmFit) -> AnovaTable:
     w = fit.weights
     r = fit.resid.to_numpy()
     fv = fit.fitted_values.to_numpy()
-    ssr = float(np.sum(r**2)) if w is None else float(np.sum(w * r**2))
-    mss = float(np.sum(fv**2)) if w is None else float(np.sum(w * fv**2))
+    ssr = r_sum(r**2) if w is None else r_sum(w * r**2)
+    mss = r_sum(fv**2) if w is None else r_sum(w * fv**2)
     if ssr < 1e-10 * mss:
         warnings.warn("ANOVA F-tests on an essentially perfect fit are unreliable", stacklevel=3)
     dfr = fit.df_residual()
@@ -207,7 +235,7 @@ def anova_lm(fit: LmFit) -> AnovaTable:
         uniq_appear = list(dict.fromkeys(int(a) for a in asgn))
         tlabels = [labels_all[a] for a in uniq_appear]
         groups = sorted(set(int(a) for a in asgn))
-        ss = [float(np.sum(comp[asgn == g] ** 2)) for g in groups] + [ssr]
+        ss = [r_sum(comp[asgn == g] ** 2) for g in groups] + [ssr]
         df = [int(np.sum(asgn == g)) for g in groups] + [int(dfr)]
     else:
         ss, df, tlabels = [ssr], [int(dfr)], []
@@ -405,7 +433,7 @@ def predict_lm(
     if se_fit or interval != "none":
         w = fit.weights
         r = fit.resid.to_numpy()
-        rss = float(np.sum(r**2)) if w is None else float(np.sum(r**2 * w))
+        rss = r_sum(r**2) if w is None else r_sum(r**2 * w)
         df = fit.df_residual()
         res_var = rss / df if df > 0 else math.nan
         if p > 0:
@@ -558,8 +586,8 @@ def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's nam
     N0 = N
     if REML:
         N = N - p
-    val = 0.5 * (float(np.sum(np.log(w))) - N * (math.log(2 * math.pi) + 1 - math.log(N)
-                                                  + math.log(float(np.sum(w * res**2)))))
+    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - math.log(N)
+                                         + math.log(r_sum(w * res**2))))
     if REML and p > 0:
-        val -= float(np.sum(np.log(np.abs(np.diag(fit.qr.qr)[:p]))))
+        val -= r_sum(np.log(np.abs(np.diag(fit.qr.qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)
