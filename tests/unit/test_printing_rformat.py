@@ -130,7 +130,7 @@ def test_shown_value_is_within_half_a_unit_of_digits(x, digits):
         assert shown == 0
         return
     unit = 10.0 ** (math.floor(math.log10(abs(x))) - digits + 1)
-    assert abs(shown - x) <= 0.5 * unit * (1 + 1e-9) + 1e-300
+    assert abs(shown - x) <= 0.5 * unit * (1 + 1e-9) + 8 * 2.2e-16 * abs(x) + 1e-300
 
 
 @given(finite, st.integers(min_value=1, max_value=15))
