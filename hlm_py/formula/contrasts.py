@@ -82,8 +82,18 @@ def contr_helmert(levels: Sequence[str]) -> Contrast:
     return m, None
 
 
+# Up to this many rows the sums below follow R's order of summation exactly
+# (sequential, as the reference BLAS and R's long-double sums do), so that
+# even ill-conditioned polynomials (contr.poly of many levels, high degrees)
+# give R's digits. Longer vectors use numpy's pairwise sums: the difference
+# is then at rounding level and the sequential loop would cost seconds.
+EXACT_SUM_LIMIT = 100_000
+
+
 def _seq_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Reference BLAS ``ddot``: products summed left to right (along axis 0)."""
+    if a.shape[0] > EXACT_SUM_LIMIT:
+        return np.einsum("i...,i...->...", a, b)
     prod = a * b
     if prod.shape[0] == 0:
         return np.zeros(prod.shape[1:])
@@ -99,6 +109,11 @@ def _seq_nrm2(a: np.ndarray) -> np.ndarray:
 
     Works along axis 0 (one norm per column of a matrix).
     """
+    if a.shape[0] > EXACT_SUM_LIMIT:
+        with np.errstate(over="ignore"):
+            ss = np.einsum("i...,i...->...", a, a)
+        if np.all(np.isfinite(ss)) and np.all((ss > 1e-290) | (ss == 0)):
+            return np.sqrt(ss)
     ax = np.abs(a)
     big = ax > _TBIG
     small = ax < _TSML
@@ -131,12 +146,17 @@ def long_double_sum(v: np.ndarray, axis: int = 0) -> np.ndarray:
     """R's ``sum``/``colSums`` of doubles: a sequential sum in long double."""
     if v.shape[axis] == 0:
         return np.zeros(np.delete(v.shape, axis)) if v.ndim > 1 else np.float64(0.0)
+    if v.shape[axis] > EXACT_SUM_LIMIT:
+        return v.sum(axis=axis)
     return np.cumsum(v.astype(np.longdouble), axis=axis).take(-1, axis=axis).astype(np.float64)
 
 
 def r_mean(x: np.ndarray) -> float:
     """R's ``mean`` of doubles: long-double sum, divided, then one refinement pass."""
     n = len(x)
+    if n > EXACT_SUM_LIMIT:
+        m = x.sum() / n
+        return float(m + (x - m).sum() / n) if np.isfinite(m) else float(m)
     xl = x.astype(np.longdouble)
     s = np.cumsum(xl)[-1] / n
     if np.isfinite(s):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HlmError, UnknownVariableError
-from .contrasts import long_double_sum, qr_diag_residuals, r_mean
+from .contrasts import EXACT_SUM_LIMIT, long_double_sum, qr_diag_residuals, r_mean
 from .parser import Call, Name, Node, Num, Str, deparse, format_number
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
@@ -473,7 +473,13 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
         raise HlmError("'degree' must be less than number of unique points")
     xbar = r_mean(x)
     xc = x - xbar
-    X = np.power.outer(xc, np.arange(degree + 1, dtype=float))
+    if len(x) > EXACT_SUM_LIMIT:  # repeated products: pow() per element is slow
+        X = np.empty((len(x), degree + 1), order="F")
+        X[:, 0] = 1.0
+        for j in range(1, degree + 1):
+            X[:, j] = X[:, j - 1] * xc
+    else:
+        X = np.power.outer(xc, np.arange(degree + 1, dtype=float))
     Z, rank = qr_diag_residuals(X)
     if rank < degree:
         raise HlmError("'degree' must be less than number of unique points")
