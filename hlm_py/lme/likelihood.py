@@ -122,6 +122,13 @@ class ProfiledLikelihood:
         self._parents = [np.asarray(par) for par in reduced.parents]
         self._parents[0] = np.zeros(reduced.n_groups[0], dtype=np.int64)
         self._starts[0] = np.zeros(1, dtype=np.int64) if reduced.n_groups[0] else self._starts[0]
+        # the innermost level works on the constant cross-products: slice them once
+        qi = self.q[-1]
+        cells = reduced.cells
+        self._c_zz = np.ascontiguousarray(cells[:, :qi, :qi])
+        self._c_zr = np.ascontiguousarray(cells[:, :qi, qi:])
+        self._c_rr = np.ascontiguousarray(cells[:, qi:, qi:])
+        self._c_rr_sum = self._c_rr.sum(axis=0)
         if self.n_eff <= 0:
             raise SingularFitError("no residual degrees of freedom left after the fixed effects")
 
@@ -140,31 +147,38 @@ class ProfiledLikelihood:
 
     # -- the elimination ----------------------------------------------------
     def _forward(self, omegas: list[np.ndarray]):
-        S = self.red.cells
         levels = []
         logdet = 0.0
         A = None
-        for lvl in range(len(self.q) - 1, -1, -1):
+        Q = len(self.q)
+        S = None
+        for lvl in range(Q - 1, -1, -1):
             qz = self.q[lvl]
             om = omegas[lvl]
             sign, ld_om = np.linalg.slogdet(om)
             if sign <= 0:
                 return None
-            inv = _stack_inverse(S[:, :qz, :qz] + om)
+            if lvl == Q - 1:
+                Szz, Szr = self._c_zz, self._c_zr
+            else:
+                Szz, Szr = S[:, :qz, :qz], S[:, :qz, qz:]
+            inv = _stack_inverse(Szz + om)
             if inv is None:
                 return None
             Minv, ld_m = inv
-            Szr = S[:, :qz, qz:]
             K = _stack_matmul(Minv, Szr)
-            logdet += ld_m - S.shape[0] * ld_om
+            G = Szz.shape[0]
+            logdet += ld_m - G * ld_om
             levels.append((Minv, K))
+            r = Szr.shape[2]
             if lvl == 0:
                 # the outermost level: only the sum over its groups is needed
-                r = Szr.shape[2]
-                A = S[:, qz:, qz:].sum(axis=0) - Szr.reshape(-1, r).T @ K.reshape(-1, r)
+                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[:, qz:, qz:].sum(axis=0)
+                A = Srr_sum - Szr.reshape(-1, r).T @ K.reshape(-1, r)
                 A = 0.5 * (A + A.T)
             else:
-                Snew = S[:, qz:, qz:] - np.swapaxes(Szr, 1, 2) @ K
+                Srr = self._c_rr if lvl == Q - 1 else S[:, qz:, qz:]
+                Snew = Srr - np.swapaxes(Szr, 1, 2) @ K
                 S = np.add.reduceat(Snew, self._starts[lvl], axis=0)
         levels.reverse()  # outer to inner
         return levels, logdet, A
@@ -235,8 +249,9 @@ class ProfiledLikelihood:
             G = Minv.shape[0]
             if lvl == 0:
                 a0 = abar[0]
-                KA = K @ a0
-                om_bar = Minv.sum(axis=0) + np.tensordot(KA, K, axes=([0, 2], [0, 2]))
+                r = K.shape[2]
+                KA = (K.reshape(-1, r) @ a0).reshape(K.shape)
+                om_bar = Minv.sum(axis=0) + np.einsum("gqr,gsr->qs", KA, K)
                 a_g = None
             else:
                 a_g = abar[self._parents[lvl]]  # adjoint of each group's reduced block

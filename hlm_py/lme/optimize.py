@@ -105,34 +105,40 @@ def maximize_profiled(
         big = np.max(np.abs(step))
         if big > 5.0:
             step *= 5.0 / big
-        if decrement < 1e-16 * scale and np.max(np.abs(step)) < 1e-6:
+        if np.max(np.abs(step)) < 1e-10 or decrement < 1e-20 * scale:
             converged = True
-            message = "converged (Newton decrement negligible)"
+            message = "converged (Newton step negligible)"
             break
         alpha = 1.0
         accepted = False
+        gnorm = float(np.linalg.norm(g))
         while alpha > 1e-12:
             t_new = theta + alpha * step
             f_new, g_new = fgc(t_new)
-            if f_new <= f + 1e-4 * alpha * float(g @ step) or (f_new <= f and alpha < 1e-3):
+            if f_new <= f + 1e-4 * alpha * float(g @ step):
+                accepted = True
+                break
+            # at the optimum f changes by rounding only: let the gradient decide
+            if abs(f_new - f) <= 1e-13 * scale and np.linalg.norm(g_new) < gnorm:
                 accepted = True
                 break
             alpha *= 0.5
         if not accepted:
             # no descent possible from here: we are at the optimum to rounding
-            converged = decrement < 1e-8 * scale
+            converged = decrement < 1e-10 * scale
             message = ("converged (no further decrease possible)" if converged
                        else "line search failed")
             break
         change = f - f_new
         theta, f, g = t_new, f_new, g_new
         history.append(f)
-        if change < 1e-14 * scale and np.max(np.abs(alpha * step)) < 1e-8:
+        if np.max(np.abs(alpha * step)) < 1e-10:
             converged = True
-            message = "converged (relative change below 1e-14)"
+            message = "converged (Newton step negligible)"
             break
-        if change < 1e-13 * scale and decrement < 1e-12 * scale:
-            # boundary: parameters drift, the criterion is flat
+        if (abs(change) < 1e-13 * scale and decrement < 1e-12 * scale
+                and np.max(np.abs(theta)) > 8.0):
+            # boundary: parameters drift towards infinity, the criterion is flat
             converged = True
             message = "converged (criterion flat; a variance component is at its boundary)"
             break
