@@ -102,7 +102,8 @@ def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = N
           exact: bool = True) -> float:
     """BLAS ``ddot`` in reference order; ``first`` is a product that precedes x*y."""
     if not exact:
-        val = float(x @ y)
+        # einsum, not BLAS: BLAS threads stall badly on a busy machine
+        val = float(np.einsum("i,i->", x, y))
         return val if first is None else float(first) + val
     m = x.shape[0]
     buf = tmp[:m]
@@ -116,14 +117,14 @@ def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = N
 
 def _fast_norm(v: np.ndarray) -> float:
     """Euclidean norm by a BLAS dot product, rescaled when squares over/underflow."""
-    s = float(v @ v)
+    s = float(np.einsum("i,i->", v, v))
     if math.isfinite(s) and s > 1e-280:
         return math.sqrt(s)
     scale = float(np.max(np.abs(v)))
     if scale == 0.0 or not math.isfinite(scale):
         return scale
     u = v / scale
-    return scale * math.sqrt(float(u @ u))
+    return scale * math.sqrt(float(np.einsum("i,i->", u, u)))
 
 
 def _dnrm2(x: np.ndarray, tmp: np.ndarray, exact: bool = True) -> float:
