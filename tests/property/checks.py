@@ -1,0 +1,117 @@
+"""Comparisons with tolerances that say why they are what they are.
+
+Tolerances
+----------
+Two backward-stable least-squares solvers (R's LINPACK ``dqrdc2`` and
+hlm_py's) that round differently can differ, by Wedin's perturbation bound
+for least squares, by about ``eps * (kappa + kappa**2 * tan(theta))``
+relative to the coefficients (scaled by their columns' norms), where
+``kappa`` is the condition number of the column-equilibrated model matrix
+(Householder QR's backward error is column-wise, so column scaling does not
+count) and ``tan(theta) = ||residuals|| / ||fitted||``. Fitted values and
+residuals differ by about ``eps * kappa`` relative to ``||y||``.
+
+For well-conditioned draws that bound is far below ``1e-10``, the tolerance
+of the brief (relative, with an absolute floor of ``1e-12`` *in the
+quantity's own units*, e.g. ``||y|| / ||x_j||`` for coefficient ``j``, so that
+a response of scale 1e-8 or 1e8 is judged alike). For ill-conditioned draws
+(nearly collinear columns) the tolerance is ``max(1e-10, 100 * bound)``:
+a factor 100 of slack over the first-order bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+EPS = np.finfo(float).eps
+RTOL = 1e-10
+ATOL_REL = 1e-12
+
+
+def equilibrated_cond(X: np.ndarray) -> float:
+    """2-norm condition number of ``X`` with unit-norm columns (zero columns dropped)."""
+    X = np.asarray(X, dtype=float)
+    if X.size == 0:
+        return 1.0
+    norms = np.linalg.norm(X, axis=0)
+    keep = norms > 0
+    if not keep.any():
+        return 1.0
+    Xs = X[:, keep] / norms[keep]
+    s = np.linalg.svd(Xs, compute_uv=False)
+    if s[-1] == 0:
+        return np.inf
+    return float(s[0] / s[-1])
+
+
+def ls_tolerance(kappa: float, tan_theta: float = 0.0) -> float:
+    """Relative tolerance for coefficient-like quantities (see the module doc)."""
+    bound = EPS * (kappa + kappa**2 * tan_theta)
+    return max(RTOL, 100.0 * bound)
+
+
+def fit_tolerance(kappa: float) -> float:
+    """Relative tolerance (to ``||y||``) for fitted values and residuals."""
+    return max(RTOL, 100.0 * EPS * kappa)
+
+
+def close(a: np.ndarray | Sequence[float], b: np.ndarray | Sequence[float], *, rtol: float = RTOL,
+          atol: float | np.ndarray = 0.0) -> np.ndarray:
+    """Elementwise: equal NaN pattern and ``|a - b| <= rtol*|b| + atol``."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    both_nan = np.isnan(a) & np.isnan(b)
+    same_inf = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(a - b) <= rtol * np.abs(b) + atol
+    return ok | both_nan | same_inf
+
+
+def assert_close(what: str, a, b, *, rtol: float = RTOL, atol: float | np.ndarray = 0.0,
+                 names: Sequence[str] | None = None) -> None:
+    """Raise AssertionError listing every element out of tolerance."""
+    a_arr = np.asarray(a, dtype=float).ravel()
+    b_arr = np.asarray(b, dtype=float).ravel()
+    assert a_arr.shape == b_arr.shape, f"{what}: shapes differ: {a_arr.shape} vs {b_arr.shape}"
+    atol_arr = np.broadcast_to(np.asarray(atol, dtype=float), a_arr.shape)
+    ok = close(a_arr, b_arr, rtol=rtol, atol=atol_arr)
+    if ok.all():
+        return
+    lines = [f"{what}: {int((~ok).sum())} of {ok.size} values differ "
+             f"(rtol={rtol:.3g}, atol up to {float(np.max(atol_arr)) if atol_arr.size else 0:.3g})"]
+    for i in np.flatnonzero(~ok)[:12]:
+        label = names[i] if names is not None and i < len(names) else str(i)
+        lines.append(f"  {label}: python={a_arr[i]!r}  reference={b_arr[i]!r}  "
+                     f"diff={a_arr[i] - b_arr[i]!r}")
+    raise AssertionError("\n".join(lines))
+
+
+def as_float_series(s: pd.Series | np.ndarray | Sequence[float]) -> np.ndarray:
+    return np.asarray(s, dtype=float)
+
+
+def split_top(name: str, sep: str = ":") -> list[str]:
+    """Split a column or term name at top-level separators (not inside (), `` or "")."""
+    parts, depth, cur, quote = [], 0, [], None
+    for ch in name:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "`\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
