@@ -386,6 +386,20 @@ def deparse(node: Node, backtick: bool = True) -> str:
     return _deparse_call(node)
 
 
+def _op_prec(node: Node) -> int | None:
+    """Binding power of an operator call (None for atoms, calls and parentheses)."""
+    if not isinstance(node, Call) or any(k is not None for k, _ in node.args):
+        return None
+    if len(node.args) == 2:
+        if node.fn in _BINARY:
+            return _BINARY[node.fn]
+        if node.fn.startswith("%") and node.fn.endswith("%") and len(node.fn) >= 2:
+            return _PERCENT_BP
+    if len(node.args) == 1 and node.fn in _PREFIX:
+        return _PREFIX[node.fn]
+    return None
+
+
 def _deparse_call(node: Call) -> str:
     fn, args = node.fn, node.args
     named = any(a[0] is not None for a in args)
@@ -393,12 +407,22 @@ def _deparse_call(node: Call) -> str:
     if not named and fn == "(" and len(args) == 1:
         return "(" + deparse(args[0][1]) + ")"
     if not named and len(args) == 2 and (fn in _SPACED or fn in _UNSPACED or is_percent):
+        prec = _op_prec(node)
         left, right = deparse(args[0][1]), deparse(args[1][1])
+        lp, rp = _op_prec(args[0][1]), _op_prec(args[1][1])
+        if lp is not None and prec is not None and (lp < prec or (lp == prec and fn in _RIGHT_ASSOC)):
+            left = f"({left})"
+        if rp is not None and prec is not None and (rp < prec or (rp == prec and fn not in _RIGHT_ASSOC)):
+            right = f"({right})"
         if fn in _UNSPACED:
             return f"{left}{fn}{right}"
         return f"{left} {fn} {right}"
     if not named and len(args) == 1 and fn in ("-", "+", "!", "~"):
-        return fn + deparse(args[0][1])
+        inner = deparse(args[0][1])
+        ip = _op_prec(args[0][1])
+        if ip is not None and ip < _PREFIX[fn]:
+            inner = f"({inner})"
+        return fn + inner
     parts = []
     for name, val in args:
         v = deparse(val)

@@ -85,3 +85,13 @@ def test_empty_formula_is_an_error():
 def test_assignment_is_rejected():
     with pytest.raises(FormulaParseError):
         parse("y ~ (a <- b)")
+
+
+def test_deparse_adds_parentheses_for_built_trees():
+    a, b = Name("a"), Name("b")
+    plus = Call("+", ((None, a), (None, b)))
+    assert deparse(Call("+", ((None, Name("x")), (None, plus)))) == "x + (a + b)"
+    assert deparse(Call("+", ((None, plus), (None, Name("x"))))) == "a + b + x"
+    neg = Call("-", ((None, a),))
+    assert deparse(Call("^", ((None, neg), (None, Num(2.0))))) == "(-a)^2"
+    assert deparse(Call("-", ((None, plus),))) == "-(a + b)"
