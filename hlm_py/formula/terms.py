@@ -91,12 +91,15 @@ class _TermsBuilder:
         if isinstance(f, Name):
             if f.name == ".":
                 self.have_dot = True
-                if self.frame_names is not None:
-                    for nm in self.frame_names:
-                        v = Name(nm)
-                        if not (self.varlist and self.varlist[0] == v):
-                            self.install(v)
-                    return
+            if self.have_dot and self.frame_names is not None:
+                # as R: once '.' has been seen, a symbol re-installs the data's
+                # columns instead of itself (symbols that are not columns are
+                # then appended while the terms are expanded)
+                for nm in self.frame_names:
+                    v = Name(nm)
+                    if not (self.varlist and self.varlist[0] == v):
+                        self.install(v)
+                return
             self.install(f)
             return
         if isinstance(f, Call):
@@ -179,6 +182,8 @@ class _TermsBuilder:
                 return self.trim([lt | rt for lt in left for rt in right])
             if fn == "*":
                 left, right = self.encode(a[0]), self.encode(a[1])
+                if not left:  # R's CrossTerms returns nothing when the left side is empty
+                    return []
                 return self.trim(left + right + [lt | rt for lt in left for rt in right])
             if fn == "%in%":
                 left, right = self.encode(a[0]), self.encode(a[1])
@@ -188,6 +193,8 @@ class _TermsBuilder:
                 return self.trim([t | allr for t in left])
             if fn == "/":
                 left, right = self.encode(a[0]), self.encode(a[1])
+                if not left:  # R's NestTerms returns nothing when the left side is empty
+                    return []
                 alll = 0
                 for t in left:
                     alll |= t
@@ -279,10 +286,8 @@ def terms(
     b.extract(node)
     if b.have_dot and frame_names is None:
         raise FormulaParseError("'.' in formula and no 'data' argument", text, None)
-    nvar = len(b.varlist)
     term_list = b.encode(node)
-    if len(b.varlist) != nvar:  # pragma: no cover - would be a bug in extract()
-        raise AssertionError("variable list changed during expansion")
+    nvar = len(b.varlist)
 
     labels_bt = [deparse(v, backtick=True) for v in b.varlist]
     names_frame = [deparse(v, backtick=not isinstance(v, Name)) for v in b.varlist]

@@ -29,6 +29,10 @@ def labels(f, cols=None):
         ("log(y) ~ a:b:c + a", ["a", "a:b:c"]),
         ("y ~ x + I(x^2.0) + I(x^2)", ["x", "I(x^2)"]),
         ("y ~ a + offset(log(b)) + c", ["a", "c"]),
+        # R's CrossTerms/NestTerms give nothing when the left side is empty
+        ("y ~ 1*a", []),
+        ("y ~ a*1", ["a"]),
+        ("y ~ (b-b)/a + c", ["c"]),
     ],
 )
 def test_expansion_and_order(f, expected):
