@@ -57,40 +57,61 @@ class Estimates:
     loglik: float
 
 
-def _stack_inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Inverses and the summed log-determinant of a stack of pd matrices (None if not pd)."""
-    q = M.shape[1]
+def _inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Inverses and summed log-determinant of a ``(q, q, G)`` stack of pd matrices.
+
+    Groups sit on the last axis, so every operation runs over contiguous
+    length-``G`` vectors; ``None`` if some matrix is not positive definite.
+    """
+    q = M.shape[0]
     if q == 1:
-        m = M[:, 0, 0]
+        m = M[0, 0]
         if not np.all(m > 0):
             return None
-        return (1.0 / m)[:, None, None], float(np.log(m).sum())
+        return (1.0 / m)[None, None], float(np.log(m).sum())
     if q == 2:
-        a, b, c = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        a, b, c = M[0, 0], M[0, 1], M[1, 1]
         det = a * c - b * b
         if not (np.all(a > 0) and np.all(det > 0)):
             return None
         inv = np.empty_like(M)
-        inv[:, 0, 0] = c / det
-        inv[:, 1, 1] = a / det
-        inv[:, 0, 1] = inv[:, 1, 0] = -b / det
+        inv[0, 0] = c / det
+        inv[1, 1] = a / det
+        inv[0, 1] = -b / det
+        inv[1, 0] = inv[0, 1]
         return inv, float(np.log(det).sum())
     try:
-        L = np.linalg.cholesky(M)
+        L = np.linalg.cholesky(np.moveaxis(M, 2, 0))
     except np.linalg.LinAlgError:
         return None
     Linv = np.linalg.inv(L)
-    return np.swapaxes(Linv, 1, 2) @ Linv, float(2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+    inv = np.swapaxes(Linv, 1, 2) @ Linv
+    logdet = float(2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+    return np.ascontiguousarray(np.moveaxis(inv, 0, 2)), logdet
 
 
-def _stack_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A_g @ B_g`` for stacks, cheap for the small ``q`` of random effects."""
-    q = A.shape[1]
-    if q == 1:
-        return A * B
-    if q == 2:
-        return A[:, :, 0:1] * B[:, 0:1, :] + A[:, :, 1:2] * B[:, 1:2, :]
-    return A @ B
+def _mul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g B_g`` for stacks ``(a, j, G)`` and ``(j, b, G)``: a loop over ``j`` only."""
+    out = A[:, 0:1, :] * B[0:1, :, :]
+    for j in range(1, A.shape[1]):
+        out += A[:, j:j + 1, :] * B[j:j + 1, :, :]
+    return out
+
+
+def _tmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g' B_g`` for stacks ``(j, a, G)`` and ``(j, b, G)``."""
+    out = A[0][:, None, :] * B[0][None, :, :]
+    for j in range(1, A.shape[0]):
+        out += A[j][:, None, :] * B[j][None, :, :]
+    return out
+
+
+def _mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g B_g'`` for stacks ``(a, j, G)`` and ``(b, j, G)``."""
+    out = A[:, 0][:, None, :] * B[:, 0][None, :, :]
+    for j in range(1, A.shape[1]):
+        out += A[:, j][:, None, :] * B[:, j][None, :, :]
+    return out
 
 
 def _segment_starts(parent: np.ndarray) -> np.ndarray:
@@ -125,10 +146,10 @@ class ProfiledLikelihood:
         # the innermost level works on the constant cross-products: slice them once
         qi = self.q[-1]
         cells = reduced.cells
-        self._c_zz = np.ascontiguousarray(cells[:, :qi, :qi])
-        self._c_zr = np.ascontiguousarray(cells[:, :qi, qi:])
-        self._c_rr = np.ascontiguousarray(cells[:, qi:, qi:])
-        self._c_rr_sum = self._c_rr.sum(axis=0)
+        self._c_zz = np.ascontiguousarray(cells[:qi, :qi])
+        self._c_zr = np.ascontiguousarray(cells[:qi, qi:])
+        self._c_rr = np.ascontiguousarray(cells[qi:, qi:])
+        self._c_rr_sum = self._c_rr.sum(axis=2)
         if self.n_eff <= 0:
             raise SingularFitError("no residual degrees of freedom left after the fixed effects")
 
@@ -161,25 +182,24 @@ class ProfiledLikelihood:
             if lvl == Q - 1:
                 Szz, Szr = self._c_zz, self._c_zr
             else:
-                Szz, Szr = S[:, :qz, :qz], S[:, :qz, qz:]
-            inv = _stack_inverse(Szz + om)
+                Szz, Szr = S[:qz, :qz], S[:qz, qz:]
+            inv = _inverse(Szz + om[:, :, None])
             if inv is None:
                 return None
             Minv, ld_m = inv
-            K = _stack_matmul(Minv, Szr)
-            G = Szz.shape[0]
+            K = _mul(Minv, Szr)
+            G = Szz.shape[2]
             logdet += ld_m - G * ld_om
             levels.append((Minv, K))
-            r = Szr.shape[2]
             if lvl == 0:
                 # the outermost level: only the sum over its groups is needed
-                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[:, qz:, qz:].sum(axis=0)
-                A = Srr_sum - Szr.reshape(-1, r).T @ K.reshape(-1, r)
+                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
+                A = Srr_sum - np.tensordot(Szr, K, axes=([0, 2], [0, 2]))
                 A = 0.5 * (A + A.T)
             else:
-                Srr = self._c_rr if lvl == Q - 1 else S[:, qz:, qz:]
-                Snew = Srr - np.swapaxes(Szr, 1, 2) @ K
-                S = np.add.reduceat(Snew, self._starts[lvl], axis=0)
+                Srr = self._c_rr if lvl == Q - 1 else S[qz:, qz:]
+                Snew = Srr - _tmul(Szr, K)
+                S = np.add.reduceat(Snew, self._starts[lvl], axis=2)
         levels.reverse()  # outer to inner
         return levels, logdet, A
 
@@ -242,35 +262,31 @@ class ProfiledLikelihood:
         abar = (self.n_eff / rss) * np.outer(u, u)
         if self.reml and p:
             abar[:p, :p] += Axx_inv
-        abar = abar[None]
         grad = np.empty(self.n_params)
         thetas = self.split(theta)
+        a_g = None  # adjoint of each group's reduced block, (r, r, G)
         for lvl, (Minv, K) in enumerate(levels):
-            G = Minv.shape[0]
+            G = Minv.shape[2]
             if lvl == 0:
-                a0 = abar[0]
-                r = K.shape[2]
-                KA = (K.reshape(-1, r) @ a0).reshape(K.shape)
-                om_bar = Minv.sum(axis=0) + np.einsum("gqr,gsr->qs", KA, K)
-                a_g = None
+                KA = np.matmul(abar.T[None], K)  # (q, r, G): K_g abar
             else:
-                a_g = abar[self._parents[lvl]]  # adjoint of each group's reduced block
-                KA = K @ a_g
-                om_bar = Minv.sum(axis=0) + np.tensordot(KA, K, axes=([0, 2], [0, 2]))
+                a_g = a_g[:, :, self._parents[lvl]]
+                KA = _mul(K, a_g)
+            om_bar = Minv.sum(axis=2) + np.tensordot(KA, K, axes=([1, 2], [1, 2]))
             om_bar = 0.5 * (om_bar + om_bar.T) - G * np.linalg.inv(omegas[lvl])
             J = self.pd[lvl].jacobian(thetas[lvl], self.q[lvl])
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", om_bar, J)
             if lvl + 1 < len(levels):
                 qz = self.q[lvl]
-                if a_g is None:
-                    a_g = np.broadcast_to(abar[0], (G,) + abar[0].shape)
-                r = a_g.shape[1]
-                nxt = np.empty((G, qz + r, qz + r))
-                nxt[:, :qz, :qz] = Minv + KA @ np.swapaxes(K, 1, 2)
-                nxt[:, :qz, qz:] = -KA
-                nxt[:, qz:, :qz] = -np.swapaxes(KA, 1, 2)
-                nxt[:, qz:, qz:] = a_g
-                abar = nxt
+                if lvl == 0:
+                    a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
+                r = a_g.shape[0]
+                nxt = np.empty((qz + r, qz + r, G))
+                nxt[:qz, :qz] = Minv + _mul_t(KA, K)
+                nxt[:qz, qz:] = -KA
+                nxt[qz:, :qz] = -KA.transpose(1, 0, 2)
+                nxt[qz:, qz:] = a_g
+                a_g = nxt
         return dev, grad
 
     # -- estimates ----------------------------------------------------------
@@ -284,13 +300,13 @@ class ProfiledLikelihood:
         if root is None:
             raise SingularFitError("Singularity in backsolve at level 0, block 1")
         beta, rss, Axx_inv, ld_xx = root
-        w = np.r_[beta, -1.0][None]  # one row per group of the level above
+        w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
         bs = []
         for lvl, (_, K) in enumerate(levels):
-            wg = w[self._parents[lvl]]
-            b = -np.einsum("gqr,gr->gq", K, wg)
-            bs.append(b)
-            w = np.concatenate([b, wg], axis=1)
+            wg = w[:, self._parents[lvl]]
+            b = -np.einsum("qrg,rg->qg", K, wg)
+            bs.append(np.ascontiguousarray(b.T))
+            w = np.concatenate([b, wg], axis=0)
         dev = self._deviance(logdet, rss, ld_xx)
         sigma = float(np.sqrt(rss / self.n_eff))
         return Estimates(beta=beta, b=bs, rss=rss, sigma=sigma, xtvx_inv=Axx_inv, loglik=-0.5 * dev)

@@ -23,8 +23,8 @@ __all__ = ["Reduced", "reduce_data", "group_crossprod"]
 class Reduced:
     """Per-innermost-group cross-products and the structure to aggregate them.
 
-    cells     ``(G_Q, k, k)``: ``W_c'W_c`` for each innermost group ``c``,
-              ``W = [Z_Q | ... | Z_1 | X | y]``
+    cells     ``(k, k, G_Q)``: ``W_c'W_c`` for each innermost group ``c``
+              (groups on the last axis), ``W = [Z_Q | ... | Z_1 | X | y]``
     q         random-effects dimension per level, outer to inner
     p         number of fixed-effects columns
     n         number of observations
@@ -45,11 +45,11 @@ class Reduced:
 
     @property
     def k(self) -> int:
-        return self.cells.shape[1]
+        return self.cells.shape[0]
 
     def total(self) -> np.ndarray:
         """``W'W`` over all rows."""
-        return self.cells.sum(axis=0)
+        return self.cells.sum(axis=2)
 
 
 def _distinct_columns(cols: list[np.ndarray]) -> tuple[list[int], list[np.ndarray]]:
@@ -73,7 +73,7 @@ def _distinct_columns(cols: list[np.ndarray]) -> tuple[list[int], list[np.ndarra
 
 
 def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """``(G, k, k)`` array of ``W_g'W_g`` for the columns ``cols`` of ``W``, by row group.
+    """``(k, k, G)`` array of ``W_g'W_g`` for the columns ``cols`` of ``W``, by row group.
 
     One pass over the rows per distinct pair of columns (``np.bincount`` with
     weights); repeated columns are reduced once and a column of ones needs no
@@ -84,7 +84,7 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) ->
     m = len(distinct)
     ones = [bool(d.size) and bool(np.all(d == 1.0)) for d in distinct]
     counts = np.bincount(codes, minlength=n_groups).astype(float)
-    D = np.empty((n_groups, m, m))
+    D = np.empty((m, m, n_groups))
     buf = np.empty(codes.size)  # reused: fresh large temporaries cost page faults
     for i in range(m):
         for j in range(i, m):
@@ -95,10 +95,10 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) ->
             else:
                 np.multiply(distinct[i], distinct[j], out=buf)
                 v = np.bincount(codes, weights=buf, minlength=n_groups)
-            D[:, i, j] = v
-            D[:, j, i] = v
+            D[i, j] = v
+            D[j, i] = v
     idx = np.asarray(index)
-    return np.ascontiguousarray(D[:, idx[:, None], idx[None, :]]).reshape(n_groups, k, k)
+    return np.ascontiguousarray(D[idx[:, None], idx[None, :]]).reshape(k, k, n_groups)
 
 
 def reduce_data(
