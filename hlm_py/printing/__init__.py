@@ -61,3 +61,7 @@ __all__ = [
 ]
 
 REGISTERED = reports.register_all()
+
+from hlm_py.printing import lme_reports  # noqa: E402 - registers the lme renderers
+
+REGISTERED_LME = lme_reports.register_lme()
