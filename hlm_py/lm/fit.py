@@ -395,7 +395,7 @@ class LmFit(RReport):
 
     def sigma(self) -> float:
         """R's ``sigma``: sqrt(deviance / residual df)."""
-        return float(np.sqrt(self.deviance() / self._df_residual)) if self._df_residual > 0 else float("nan")
+        return float(np.sqrt(inference.rdiv(self.deviance(), self._df_residual)))
 
     def nobs(self) -> int:
         """R's ``nobs.lm``: rows with non-zero weight."""

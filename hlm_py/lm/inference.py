@@ -45,10 +45,17 @@ __all__ = [
     "format_perc",
     "r_sum",
     "r_mean",
+    "rdiv",
 ]
 
 _EPS = np.finfo(float).eps
 _LONG_SUM_MAX = 2_000_000
+
+
+def rdiv(a: float, b: float) -> float:
+    """a / b with R's (IEEE) results for zero divisors: Inf, -Inf or NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(a) / np.float64(b))
 
 
 def r_sum(x: np.ndarray) -> float:
@@ -129,13 +136,13 @@ def summary_lm(fit: LmFit) -> LmSummary:
         else:
             rss = r_sum(w * r**2)
             r = np.sqrt(w) * r
-        resvar = rss / rdf if rdf > 0 else math.nan
+        resvar = rdiv(rss, rdf)
         return LmSummary(
             call=fit.call,
             residuals=pd.Series(r, index=fit.resid.index),
             coefficients=pd.DataFrame(np.zeros((0, 4)), columns=coef_cols),
             aliased=aliased,
-            sigma=math.sqrt(resvar) if resvar == resvar else math.nan,
+            sigma=float(np.sqrt(resvar)),
             df=(0, int(n), int(aliased.shape[0])),
             r_squared=0.0,
             adj_r_squared=0.0,
@@ -158,7 +165,7 @@ def summary_lm(fit: LmFit) -> LmSummary:
             mss = r_sum(w * f**2)
         rss = r_sum(w * r**2)
         r = np.sqrt(w) * r
-    resvar = rss / rdf if rdf > 0 else (math.inf if rss > 0 else math.nan)
+    resvar = rdiv(rss, rdf)
     if math.isfinite(resvar) and f.shape[0] > 1:
         if resvar < (f.mean() ** 2 + np.var(f, ddof=1)) * 1e-30:
             warnings.warn("essentially perfect fit: summary may be unreliable", stacklevel=3)
@@ -175,9 +182,9 @@ def summary_lm(fit: LmFit) -> LmSummary:
     df_int = 1 if fit.intercept else 0
     fstat = None
     if p != df_int:
-        r2 = mss / (mss + rss)
-        adj = 1.0 - (1.0 - r2) * ((n - df_int) / rdf) if rdf > 0 else math.nan
-        fstat = {"value": (mss / (p - df_int)) / resvar, "numdf": float(p - df_int),
+        r2 = rdiv(mss, mss + rss)
+        adj = 1.0 - (1.0 - r2) * rdiv(n - df_int, rdf)
+        fstat = {"value": rdiv(mss / (p - df_int), resvar), "numdf": float(p - df_int),
                  "dendf": float(rdf)}
     else:
         r2 = adj = 0.0
@@ -243,7 +250,7 @@ def anova_lm(fit: LmFit) -> AnovaTable:
     df_a = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         ms = ss_a / df_a
-        fval = ms / (ssr / dfr)
+        fval = ms / rdiv(ssr, dfr)
         pval = stats.f.sf(fval, df_a, dfr)
     fval[-1] = np.nan
     pval[-1] = np.nan
@@ -435,7 +442,7 @@ def predict_lm(
         r = fit.resid.to_numpy()
         rss = r_sum(r**2) if w is None else r_sum(r**2 * w)
         df = fit.df_residual()
-        res_var = rss / df if df > 0 else math.nan
+        res_var = rdiv(rss, df)
         if p > 0:
             if no_data and w is None:
                 xrinv = qr_Q(fit.qr, p)[:, :p]
@@ -465,7 +472,8 @@ def predict_lm(
         out_fit = naresid(fit, predictor, index) if no_data else pd.Series(predictor, index=index)
     if se_fit:
         se_s = naresid(fit, se, index) if no_data else pd.Series(se, index=index)
-        return LmPrediction(fit=out_fit, se_fit=se_s, df=df, residual_scale=math.sqrt(res_var))
+        return LmPrediction(fit=out_fit, se_fit=se_s, df=df,
+                            residual_scale=float(np.sqrt(res_var)))
     return out_fit
 
 
