@@ -1,6 +1,5 @@
 """model.frame / model.matrix / build_design: R's names, order, assign, errors."""
 
-import time
 import warnings
 
 import numpy as np
@@ -228,16 +227,17 @@ def test_response_on_rhs_is_dropped(df):
     assert any("response appeared" in str(w.message) for w in rec)
 
 
-def test_million_rows_is_fast():
+def test_million_rows_design_shape():
+    # Speed is measured in benchmarks/, never here; this checks the large-n
+    # path (plain numpy sums above 100,000 rows) gives the full design.
     rng = np.random.default_rng(1)
     n = 1_000_000
     big = pd.DataFrame({
         "y": rng.normal(size=n), "x1": rng.normal(size=n), "x2": rng.normal(size=n),
         "g": pd.Categorical(rng.integers(0, 5, n).astype(str)),
     })
-    build_design("y ~ x1", big.iloc[:100])  # warm up
-    t0 = time.perf_counter()
     d = build_design("y ~ x1 * g + x2", big)
-    elapsed = time.perf_counter() - t0
+    small = build_design("y ~ x1 * g + x2", big.iloc[:1000])
     assert d.X.values.shape == (n, 11)
-    assert elapsed < 3.0  # generous: shared CI machines; typically ~0.2 s
+    assert d.X.columns == small.X.columns
+    np.testing.assert_array_equal(d.X.values[:1000], small.X.values)
