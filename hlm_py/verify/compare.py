@@ -579,6 +579,10 @@ def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any
         elif isinstance(py_text, BaseException):
             rows.append(Row(case, name, 0, math.inf, False,
                             f"py raised {type(py_text).__name__}: {py_text}"))
+        elif not isinstance(py_text, str) and callable(getattr(py_text, "compare", None)):
+            # a printout that carries its own rule (lme: nlme's early stop explained,
+            # hlm_py.verify.lme_cases.PrintedText)
+            rows.append(py_text.compare(case, name, r_text))
         else:
             rows.append(compare_text(case, name, py_text, r_text))
     if not rows:
