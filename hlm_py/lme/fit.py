@@ -581,17 +581,22 @@ def lme(
 
     # fitted values and residuals by level, in the input row order
     beta = est.beta
-    fit_cols = [X @ beta]
-    current = fit_cols[0].copy()
+    F = np.empty((n, len(levels) + 1), order="F")
+    F[:, 0] = X @ beta
     for li in range(len(levels)):
-        current = current + np.einsum("ij,ij->i", Z[li], est.b[li][grouping.codes[li]])
-        fit_cols.append(current.copy())
+        codes = grouping.codes[li]
+        col = F[:, li + 1]
+        col[:] = F[:, li]
+        for j in range(Z[li].shape[1]):
+            col += Z[li][:, j] * np.take(est.b[li][:, j], codes)
+    R = y[:, None] - F
     col_names = ["fixed"] + [lv.name for lv in levels]
-    fitted_df = pd.DataFrame(np.column_stack(fit_cols), index=row_names, columns=col_names)
-    resid_df = pd.DataFrame(y[:, None] - fitted_df.to_numpy(), index=row_names, columns=col_names)
+    fitted_df = pd.DataFrame(F, index=row_names, columns=col_names, copy=False)
+    resid_df = pd.DataFrame(R, index=row_names, columns=col_names, copy=False)
 
     # penalised RSS from the residuals: no cancellation, unlike the cross-products
-    prss = float(resid_df.iloc[:, -1].to_numpy() @ resid_df.iloc[:, -1].to_numpy())
+    r_inner = R[:, -1]
+    prss = float(r_inner @ r_inner)
     for li in range(len(levels)):
         prss += float(np.einsum("gi,ij,gj->", est.b[li], omegas[li], est.b[li]))
     n_eff = lik.n_eff

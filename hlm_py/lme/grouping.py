@@ -125,26 +125,30 @@ def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
     prev_codes = np.zeros(n, dtype=np.int64)
     prev_labels = [""]
     for lev, (fc, fl) in enumerate(zip(factor_codes, factor_labels)):
-        # combined key of levels 1..l, dense and lexicographic
-        combined = key * (len(fl) + 1) + fc
-        span = int(combined.max()) + 1 if n else 0
-        if span <= 4 * n + 1024:
-            present = np.bincount(combined, minlength=span) > 0
-            relabel = np.cumsum(present) - 1
-            inv = relabel[combined].astype(np.int64)
-            n_uniq = int(present.sum())
-        else:
-            _, inv = np.unique(combined, return_inverse=True)
-            inv = inv.astype(np.int64)
-            n_uniq = int(inv.max()) + 1
-        # parent of each new group and its own label
-        first = np.zeros(n_uniq, dtype=np.int64)
-        first[inv[::-1]] = np.arange(n)[::-1]
-        parent = prev_codes[first] if lev else np.zeros(n_uniq, dtype=np.int64)
-        own = fc[first]
         if lev == 0:
-            labels = [fl[c] for c in own]
+            # as_factor's codes are dense and in level order already
+            inv = fc
+            n_uniq = len(fl)
+            parent = np.zeros(n_uniq, dtype=np.int64)
+            labels = list(fl)
         else:
+            # combined key of levels 1..l, dense and lexicographic
+            combined = key * (len(fl) + 1) + fc
+            span = int(combined.max()) + 1 if n else 0
+            if span <= 4 * n + 1024:
+                present = np.bincount(combined, minlength=span) > 0
+                relabel = np.cumsum(present) - 1
+                inv = relabel[combined].astype(np.int64)
+                n_uniq = int(present.sum())
+            else:
+                _, inv = np.unique(combined, return_inverse=True)
+                inv = inv.astype(np.int64)
+                n_uniq = int(inv.max()) + 1
+            # parent of each new group and its own label
+            first = np.zeros(n_uniq, dtype=np.int64)
+            first[inv[::-1]] = np.arange(n)[::-1]
+            parent = prev_codes[first]
+            own = fc[first]
             labels = [f"{prev_labels[p]}/{fl[c]}" for p, c in zip(parent, own)]
         codes_out.append(inv)
         labels_out.append(labels)

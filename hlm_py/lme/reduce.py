@@ -52,13 +52,21 @@ class Reduced:
         return self.cells.sum(axis=2)
 
 
-def _distinct_columns(cols: list[np.ndarray]) -> tuple[list[int], list[np.ndarray]]:
-    """Map each column to a distinct column (equal columns share one: Z often repeats X)."""
+def _distinct_columns(cols: list[np.ndarray], keys: list[str] | None = None
+                      ) -> tuple[list[int], list[np.ndarray]]:
+    """Map each column to a distinct column (equal columns share one: Z often repeats X).
+
+    With ``keys`` (the columns' names) only columns of equal name are compared
+    (and then value by value); without, columns are fingerprinted first.
+    """
     index: list[int] = []
     distinct: list[np.ndarray] = []
-    prints: list[tuple[float, float]] = []
-    for c in cols:
-        fp = (float(c.sum()), float(c @ c)) if c.size else (0.0, 0.0)
+    prints: list[object] = []
+    for pos, c in enumerate(cols):
+        if keys is not None:
+            fp: object = keys[pos]
+        else:
+            fp = (float(c.sum()), float(c @ c)) if c.size else (0.0, 0.0)
         found = -1
         for j, (d, f) in enumerate(zip(distinct, prints)):
             if f == fp and np.array_equal(c, d):
@@ -72,7 +80,8 @@ def _distinct_columns(cols: list[np.ndarray]) -> tuple[list[int], list[np.ndarra
     return index, distinct
 
 
-def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> np.ndarray:
+def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int,
+                    keys: list[str] | None = None) -> np.ndarray:
     """``(k, k, G)`` array of ``W_g'W_g`` for the columns ``cols`` of ``W``, by row group.
 
     One pass over the rows per distinct pair of columns (``np.bincount`` with
@@ -80,9 +89,14 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) ->
     products.
     """
     k = len(cols)
-    index, distinct = _distinct_columns([np.ascontiguousarray(c, dtype=float) for c in cols])
+    cols = [np.ascontiguousarray(c, dtype=float) for c in cols]
+    index, distinct = _distinct_columns(cols, keys)
     m = len(distinct)
-    ones = [bool(d.size) and bool(np.all(d == 1.0)) for d in distinct]
+    first = [index.index(i) for i in range(m)]
+    ones = [
+        bool(d.size) and (keys is None or keys[f] == "(Intercept)") and bool(np.all(d == 1.0))
+        for d, f in zip(distinct, first)
+    ]
     counts = np.bincount(codes, minlength=n_groups).astype(float)
     D = np.empty((m, m, n_groups))
     buf = np.empty(codes.size)  # reused: fresh large temporaries cost page faults
@@ -108,16 +122,22 @@ def reduce_data(
     codes: list[np.ndarray],
     parents: list[np.ndarray],
     n_groups: list[int],
+    names: list[list[str]] | None = None,
 ) -> Reduced:
     """Reduce the data to innermost-group cross-products (the one pass over n).
 
     ``Z`` and ``codes`` are per level, outer to inner; ``codes[l][i]`` is the
-    level-``l`` group of row ``i``.
+    level-``l`` group of row ``i``.  ``names`` (the column names of each
+    ``Z`` and of ``X``, optional) lets equal columns be found without
+    fingerprinting every column.
     """
     n = X.shape[0]
     cols = [z[:, j] for z in reversed(Z) for j in range(z.shape[1])]
     cols += [X[:, j] for j in range(X.shape[1])] + [np.asarray(y, dtype=float)]
-    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1])
+    keys = None
+    if names is not None:
+        keys = [nm for zn in reversed(names[:-1]) for nm in zn] + list(names[-1]) + ["\0response"]
+    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1], keys)
     return Reduced(
         cells=cells,
         q=[z.shape[1] for z in Z],
