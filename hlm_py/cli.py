@@ -1,9 +1,11 @@
 """``hlm-py``: the seed's analyses printed as R prints them, and the golden check.
 
-``hlm-py demo``    runs the seed's mtcars analysis (two lm fits, their
+``hlm-py demo``    runs the seeds' analyses on the shipped data and prints what
+                   R prints for the same scripts: mtcars (two lm fits, their
                    summaries and anova tables, sums of squares, incremental
-                   R-squared, a prediction) on the shipped data and prints what
-                   R prints for the same script (:data:`SEED_MTCARS_R`).
+                   R-squared, a prediction; :data:`SEED_MTCARS_R`), then the
+                   High School and Beyond empty model (lme summary and
+                   VarCorr; :data:`SEED_HSB_R`). ``--part`` picks one.
 ``hlm-py verify``  runs every golden case in hlm_py and compares it with R's
                    numbers and texts; one row per case; exit status 1 on any
                    failure (or when no golden case was found).
@@ -21,7 +23,7 @@ from typing import Any
 import hlm_py as hlm
 from hlm_py.errors import HlmError
 
-__all__ = ["SEED_MTCARS_R", "demo_mtcars", "main", "r_cat", "verify"]
+__all__ = ["SEED_HSB_R", "SEED_MTCARS_R", "demo_hsb", "demo_mtcars", "main", "r_cat", "verify"]
 
 #: The seed's mtcars script as R code (printing made explicit), the reference
 #: that ``hlm-py demo`` reproduces line for line.
@@ -60,6 +62,19 @@ new_data <- data.frame(disp = 120, drat = 3.9, wt = 2.8)
 predicted_mpg <- predict(model_by_make, newdata = new_data)
 print(predicted_mpg)
 cat("Predicted MPG:", predicted_mpg, "\n")
+""".lstrip()
+
+
+#: The seed's High School and Beyond script (the empty model). ``hsb`` is the
+#: seed's data: ``mlmRev::Hsb82`` with the seed's column names, shipped as
+#: ``hlm.datasets.load("hsb")``; the first two lines only set R up.
+SEED_HSB_R = r"""
+library(nlme)
+hsb <- setNames(mlmRev::Hsb82, c("id", "minority", "female", "ses", "mathach",
+                                 "meanses", "sector", "cses"))
+model1 <- lme(mathach ~ 1, random = ~ 1 | id, data = hsb)
+print(summary(model1))
+print(VarCorr(model1))
 """.lstrip()
 
 
@@ -151,8 +166,21 @@ def demo_mtcars() -> str:
     return "".join(out)
 
 
+def demo_hsb() -> str:
+    """The text R prints for :data:`SEED_HSB_R`, computed by hlm_py."""
+    hsb = hlm.datasets.load("hsb")
+    model1 = hlm.lme("mathach ~ 1", random="~ 1 | id", data=hsb)
+    return r_print(hlm.summary(model1)) + r_print(hlm.VarCorr(model1))
+
+
+DEMOS = {"mtcars": demo_mtcars, "hsb": demo_hsb}
+
+
 def _demo(args: argparse.Namespace) -> int:
-    sys.stdout.write(demo_mtcars())
+    parts = list(DEMOS) if args.part == "all" else [args.part]
+    for part in parts:
+        sys.stdout.write(DEMOS[part]())
+        sys.stdout.flush()
     return 0
 
 
@@ -223,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hlm-py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="the seed's analyses, printed as R prints them")
+    p_demo.add_argument("--part", choices=["all", *DEMOS], default="all",
+                        help="mtcars (lm, anova, prediction) or hsb (lme); default: both")
     p_demo.set_defaults(func=_demo)
     p_verify = sub.add_parser("verify", help="compare hlm_py with every golden case")
     p_verify.add_argument("--golden", metavar="DIR",

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from _golden import GOLDEN_DIR
 
-from hlm_py.cli import demo_mtcars, r_cat
+from hlm_py.cli import demo_hsb, demo_mtcars, r_cat
 from hlm_py.printing.matrixprint import print_series
 from hlm_py.verify.goldens import load_golden
 
@@ -81,3 +81,13 @@ def test_r_printed_texts_appear_in_the_demo(name, what, demo_lines):
     text = _results(name)["printed"][what].rstrip("\n")
     assert len(text.split("\n")) > 5
     assert text in "\n".join(demo_lines), f"R's printed {what} of {name} is not in the demo"
+
+
+@pytest.mark.parametrize("what", ["summary", "VarCorr"])
+def test_hsb_seed_printed_texts_are_the_demo(what):
+    path = GOLDEN_DIR / "lme" / "hsb_empty_seed.json"
+    if not path.is_file():
+        pytest.fail(f"seed golden {path} is missing")
+    text = load_golden(path)["printed"][what].rstrip("\n")
+    assert len(text.split("\n")) > 3
+    assert text in demo_hsb(), f"R's printed {what} of the seed's empty model is not in the demo"
