@@ -94,3 +94,36 @@ def test_input_is_not_modified(full_rank):
     before = full_rank.copy()
     dqrdc2(full_rank)
     np.testing.assert_array_equal(full_rank, before)
+
+
+def test_exact_kernels_sum_left_to_right():
+    from hlm_py.linalg.dqrdc2 import _ddot, _dnrm2
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=1001) * np.exp(rng.normal(size=1001) * 4)
+    y = rng.normal(size=1001)
+    tmp = np.empty(1001)
+    acc = 0.0
+    for a, b in zip(x.tolist(), y.tolist()):
+        acc += a * b
+    assert _ddot(x, y, tmp) == acc
+    acc = 0.5 * y[0]
+    for a, b in zip(x[1:].tolist(), y[1:].tolist()):
+        acc += a * b
+    assert _ddot(x[1:], y[1:], tmp, first=0.5 * y[0]) == acc
+    sq = 0.0
+    for a in x.tolist():
+        sq += a * a
+    assert _dnrm2(x, tmp) == np.sqrt(sq)
+    # extreme magnitudes neither overflow nor underflow
+    assert _dnrm2(np.array([1e200, 1e200]), tmp) == pytest.approx(np.sqrt(2) * 1e200)
+    assert _dnrm2(np.array([1e-200, 1e-200]), tmp) == pytest.approx(np.sqrt(2) * 1e-200)
+
+
+def test_exact_and_fast_modes_agree(full_rank):
+    a = dqrdc2(full_rank, exact=True)
+    b = dqrdc2(full_rank, exact=False)
+    assert a.exact and not b.exact
+    np.testing.assert_allclose(a.qr, b.qr, rtol=1e-12, atol=1e-13)
+    y = np.cos(np.arange(40.0))
+    np.testing.assert_allclose(qr_qty(a, y), qr_qty(b, y), rtol=1e-12, atol=1e-13)

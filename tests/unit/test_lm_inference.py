@@ -211,3 +211,14 @@ def test_loglik_aic_bic(fit, mtcars):
     ref = float(np.sum(stats.norm.logpdf(w.residuals().to_numpy(), scale=np.sqrt(s2 / wv))))
     assert float(wl) == pytest.approx(ref, rel=1e-12)
     assert "'log Lik.'" in repr(ll) and "(df=5)" in repr(ll)
+
+
+def test_zero_residual_df_gives_nan_not_errors():
+    d = pd.DataFrame({"y": [1.0, 3.0, 2.0], "x": [0.5, 1.0, 4.0]})
+    f = lm("y ~ x + I(x^2)", d)
+    assert f.df_residual() == 0
+    s = f.summary()
+    assert np.isnan(s.sigma) and s.coefficients["Std. Error"].isna().all()
+    a = f.anova().table
+    assert a["F value"].isna().all()
+    assert np.isnan(f.sigma())
