@@ -680,12 +680,27 @@ def fd_hessian(pars: np.ndarray, fun: Any, rel_step: float = np.finfo(float).eps
 
 #: nlme's message when the Hessian is not negative definite
 APVAR_NOT_PD = "Non-positive definite approximate variance-covariance"
+#: fdHess steps: ``max(|par|, APVAR_MIN_ABS_PAR) * APVAR_REL_STEP``. nlme uses
+#: ``|par| * eps^(1/3)`` (6e-6), where the rounding noise of the log-likelihood
+#: divided by the squared step makes its Hessian noisy (up to tens of percent when
+#: a parameter is near 0 or the likelihood is large); these steps keep the
+#: truncation error below 1e-8 and the noise below 1e-6 (docs/differences.md,
+#: "lme intervals"; nlme with ``lmeControl(.relStep = 1e-4, minAbsParApVar = 1)``
+#: computes the same).
+APVAR_REL_STEP = 1e-4
+APVAR_MIN_ABS_PAR = 1.0
+#: eigenvalues of the Hessian above ``-APVAR_SINGULAR * max |eigenvalue|`` count as
+#: not negative (a singular Hessian at a boundary estimate)
+APVAR_SINGULAR = 1e-8
 
 
 def apvar(fit: Any) -> ApVar:
     """nlme's ``lmeApVar(natural = TRUE)``: ``solve(-H)`` of ``fdHess``'s Hessian of
     the log-likelihood in the natural parameters; :class:`HlmError` with nlme's
-    message when the Hessian is not negative definite."""
+    message when the Hessian is not negative definite.
+
+    Differs from nlme in the step sizes of ``fdHess`` (:data:`APVAR_REL_STEP`) and
+    in refusing a numerically singular Hessian (:data:`APVAR_SINGULAR`)."""
     cached = getattr(fit, "_hlm_apvar", None)
     if cached is not None:
         if isinstance(cached, HlmError):
@@ -693,11 +708,14 @@ def apvar(fit: Any) -> ApVar:
         return cached
     pars = natural_params(fit)
     try:
-        _, _, H = fd_hessian(pars.to_numpy(), _apvar_loglik(fit))
+        _, _, H = fd_hessian(pars.to_numpy(), _apvar_loglik(fit), rel_step=APVAR_REL_STEP,
+                             min_abs_par=APVAR_MIN_ABS_PAR)
         if not np.all(np.isfinite(H)):
             raise HlmError(APVAR_NOT_PD)
         ev = np.linalg.eigvalsh(0.5 * (H + H.T))
-        if not np.all(ev < 0):
+        # nlme: all eigenvalues < 0; a numerically singular Hessian (a variance at
+        # the boundary, log sd -> -inf: the likelihood is flat there) is refused too
+        if not np.all(ev < -APVAR_SINGULAR * np.max(np.abs(ev))):
             raise HlmError(APVAR_NOT_PD)
         M = np.linalg.solve(-H, np.eye(H.shape[0]))
         out: ApVar | HlmError = ApVar(

@@ -73,6 +73,12 @@ def _nested_names(names: Sequence[str]) -> list[str]:
     return out
 
 
+def _corr_has_names(pd_class: str) -> bool:
+    """nlme's ``corMatrix`` of a ``pdCompSymm`` has no dimnames, so its printed
+    correlation block has no row of abbreviated names."""
+    return pd_class != "pdCompSymm"
+
+
 # ---------------------------------------------------------------------------
 # the random-effects block (print.reStruct / print.summary.pdMat)
 
@@ -103,9 +109,10 @@ def _level_block(formula: str, label: str, pd_class: str, effects: list[str], sd
     for (i, j), s in zip(low, fc):
         if j < p - 1:
             cells[i][j + 1] = s
-    ab = abbreviate(effects[:-1], minlength=rdig + 3)
-    for j, a in enumerate(ab):
-        cells[0][j + 1] = a
+    if _corr_has_names(pd_class):
+        ab = abbreviate(effects[:-1], minlength=rdig + 3)
+        for j, a in enumerate(ab):
+            cells[0][j + 1] = a
     rn = list(effects) + (["Residual"] if resid else [])
     cn = ["StdDev", "Corr"] + [""] * (p - 2)
     lines.append(print_string_matrix(cells, rn, cn, right=False))
@@ -244,7 +251,8 @@ def varcorr_strings(vc: VarCorrLme) -> pd.DataFrame:
             cells = [["" for _ in range(p)] for _ in range(p)]
             for (i, j), s in zip(low, fc):
                 cells[i][j] = s
-            cells[0] = abbreviate(lv.effects, minlength=rdig + 3)
+            if _corr_has_names(lv.pd_class):
+                cells[0] = abbreviate(lv.effects, minlength=rdig + 3)
             block = [row[: p - 1] for row in cells]
         per.append(block)
     ncorr = max((len(b[0]) for b in per if b is not None), default=0)

@@ -167,8 +167,8 @@ def _pd_constrained(fit: Any) -> pd.Series:
         pre = f"reStruct.{lev}."
         if cls in ("pdLogChol", "pdSymm"):
             for j in range(len(cols)):
-                for i in range(j, len(cols)):
-                    names.append(f"{pre}var({cols[i]})" if i == j else f"{pre}cov({cols[i]},{cols[j]})")
+                for i in range(j + 1):
+                    names.append(f"{pre}var({cols[j]})" if i == j else f"{pre}cov({cols[j]},{cols[i]})")
                     values.append(float(psi[i, j]))
         elif cls == "pdDiag":
             for i, c in enumerate(cols):
@@ -393,7 +393,7 @@ LME_PRINTED: dict[str, Callable[[LmeContext], PrintedText]] = {
 
 def _ranef_r(c: LmeContext) -> Any:
     fr = _frames(c.default["ranef"])
-    return fr[_levels(c.fit)[0]] if len(fr) == 1 else fr
+    return fr[_levels(c.fit)[0]] if len(fr) == 1 else {lev: fr[lev] for lev in _levels(c.fit)}
 
 
 def _intervals_text(c: LmeContext) -> str:
