@@ -56,6 +56,7 @@ def r_unavailable_reason() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only selected tests count
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live = [item for item in items if item.get_closest_marker("live_r")]
     if not live:
