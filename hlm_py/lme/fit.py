@@ -179,7 +179,7 @@ class LmeFit:
     psi: list[np.ndarray]
     theta: np.ndarray
     theta_names: list[str]
-    theta_precision: np.ndarray
+    theta_opt: np.ndarray
     loglik: float
     df: int
     fitted_values: pd.DataFrame
@@ -575,9 +575,7 @@ def lme(
             raise ConvergenceError(msg)
 
     est = lik.estimates(opt.theta)
-    omegas = lik.omegas(opt.theta)
-    psi = [np.linalg.inv(om) for om in omegas]
-    psi = [0.5 * (m + m.T) for m in psi]
+    psi = lik.psis(opt.theta)
 
     # fitted values and residuals by level, in the input row order
     beta = est.beta
@@ -598,7 +596,7 @@ def lme(
     r_inner = R[:, -1]
     prss = float(r_inner @ r_inner)
     for li in range(len(levels)):
-        prss += float(np.einsum("gi,ij,gj->", est.b[li], omegas[li], est.b[li]))
+        prss += float(np.einsum("gi,gi->", est.u[li], est.u[li]))
     n_eff = lik.n_eff
     sigma = float(np.sqrt(prss / n_eff))
     dev = opt.deviance - n_eff * np.log(est.rss) + n_eff * np.log(prss)
@@ -613,7 +611,7 @@ def lme(
     theta_names: list[str] = []
     for li in range(len(levels) - 1, -1, -1):
         lv = levels[li]
-        theta_psi.append(lv.pd.params(psi[li]))
+        theta_psi.append(lik.split(opt.theta)[li])
         theta_names += lv.pd.param_names(lv.name, Z[li].shape[1])
     n_var = sum(lv.pd.n_params(z.shape[1]) for lv, z in zip(levels, Z))
     dims = {
@@ -648,7 +646,7 @@ def lme(
         psi=psi,
         theta=np.concatenate(theta_psi),
         theta_names=theta_names,
-        theta_precision=opt.theta,
+        theta_opt=opt.theta,
         loglik=loglik,
         df=p + n_var + 1,
         fitted_values=fitted_df,
@@ -684,12 +682,11 @@ def _check_fixed_rank(xtx: np.ndarray, names: list[str]) -> None:
 
 
 def _initial_theta(lik: ProfiledLikelihood, Z: list[np.ndarray], grouping: Grouping) -> np.ndarray:
-    """Starting precision: nlme's ``0.375 sqrt(colSums(Z^2) / G)`` precision factor."""
+    """Starting values: nlme's precision factor ``0.375 sqrt(colSums(Z^2) / G)``, inverted."""
     parts = []
     for pdc, z, G in zip(lik.pd, Z, grouping.n_groups):
         ss = np.einsum("ij,ij->j", z, z) / G
         ss = np.where(ss > 0, ss, 1.0)
         delta = 0.375 * np.sqrt(ss)
-        parts.append(pdc.params(np.diag(delta ** 2)))
+        parts.append(pdc.params(np.diag(1.0 / delta ** 2)))
     return np.concatenate(parts)
-

@@ -1,25 +1,31 @@
 """Profiled (RE)ML log-likelihood of a linear mixed-effects model, and its gradient.
 
 The model is nlme's: ``y = X beta + sum_l Z_l b_l + e``, ``e ~ N(0, sigma^2 I)``,
-``b_{l,g} ~ N(0, sigma^2 Psi_l)``.  As in ``nlme::lme`` the likelihood is
-maximised over the parameters of each level's *relative precision*
-``Omega_l = Psi_l^{-1}`` (one pd class per level, see :mod:`pdmat`), with
-``beta`` and ``sigma`` profiled out.  The value is nlme's, constants included
-(``MEestimate`` and ``internal_loglik`` in nlme):
+``b_{l,g} ~ N(0, sigma^2 Psi_l)``, with ``beta`` and ``sigma`` profiled out.
+The value is nlme's, constants included (``MEestimate`` and
+``internal_loglik`` in nlme):
 
 ``logLik = -N'/2 (log(2 pi) + 1 + log(RSS / N')) - 1/2 log|V| - REML/2 log|X'V^{-1}X|``
 
 with ``N' = N - REML * p``, ``V = I + Z Psi Z'`` and ``RSS`` the penalised
 residual sum of squares.
 
+Parameters: each level's pd class parametrises ``Psi_l`` itself, so the
+optimiser's parameters are nlme's reported ``coef(fit$modelStruct)`` (nlme
+optimises over the precision factor and inverts at the end; the optimum is
+the same).  The computation goes through a factor ``Lambda_l`` with
+``Psi_l = Lambda_l Lambda_l'`` (spherical random effects ``u = Lambda^{-1} b``),
+which stays well conditioned up to the boundary, singular ``Psi`` included.
+
 Where nlme rotates per-group QR decompositions, this module eliminates the
 random effects level by level (innermost first) from the per-group
-cross-products of :mod:`reduce`: within group ``g`` with ``S_g`` the
-cross-products of ``[Z_l | rest]``, ``M_g = S_zz + Omega_l`` and the
+cross-products of :mod:`reduce`: within group ``g``, with ``S`` the
+cross-products of ``[Z_l | rest]``, ``M_g = Lambda'S_zz Lambda + I`` and the
 cross-products passed to the enclosing group are
-``S_rr - S_rz M_g^{-1} S_zr``.  All groups of a level are handled at once on
-stacked ``(G, q, q)`` arrays; nothing depends on ``n``.  The gradient is the
-exact reverse-mode derivative of that elimination.
+``S_rr - S_rz Lambda M_g^{-1} Lambda'S_zr``; ``log|V| = sum log|M_g|``.  Groups
+sit on the last axis of every array, so each step is a few vector operations
+over all groups at once; nothing depends on ``n``.  The gradient is the exact
+reverse-mode derivative of that elimination.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class Estimates:
 
     beta      fixed effects (p,)
     b         per level, outer to inner, the BLUPs ``(G_l, q_l)``
+    u         per level, the spherical effects ``Lambda^{-1} b`` ``(G_l, q_l)``
     rss       penalised residual sum of squares (from cross-products)
     sigma     nlme's sigma: ``sqrt(RSS / N')``
     xtvx_inv  ``(X'V^{-1}X)^{-1}`` (relative): ``varFix = sigma^2 xtvx_inv``
@@ -51,6 +58,7 @@ class Estimates:
 
     beta: np.ndarray
     b: list[np.ndarray]
+    u: list[np.ndarray]
     rss: float
     sigma: float
     xtvx_inv: np.ndarray
@@ -114,6 +122,11 @@ def _mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
+def _lmul(L: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """``L S_g`` for a constant ``(m, a)`` matrix and a stack ``(a, b, G)``."""
+    return np.tensordot(L, S, axes=([1], [0]))
+
+
 def _segment_starts(parent: np.ndarray) -> np.ndarray:
     if parent.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -121,11 +134,11 @@ def _segment_starts(parent: np.ndarray) -> np.ndarray:
 
 
 class ProfiledLikelihood:
-    """The profiled (RE)ML criterion over the precision parameters.
+    """The profiled (RE)ML criterion over the variance parameters.
 
     ``pd`` holds one pd class per level (outer to inner); ``theta`` is the
     concatenation of their parameters in that order, each parametrising the
-    level's relative precision ``Omega_l`` (as nlme during optimisation).
+    level's ``Psi_l`` (relative to ``sigma^2``), nlme's parametrisation.
     """
 
     def __init__(self, reduced: Reduced, pd: list[PdClass], reml: bool):
@@ -158,16 +171,20 @@ class ProfiledLikelihood:
         theta = np.asarray(theta, dtype=float)
         return [theta[self.offsets[i]:self.offsets[i + 1]] for i in range(len(self.pd))]
 
-    def omegas(self, theta: np.ndarray) -> list[np.ndarray]:
-        """The relative precision matrices ``Omega_l`` (outer to inner)."""
+    def psis(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The relative covariance matrices ``Psi_l`` (outer to inner)."""
         return [c.matrix(t, q) for c, t, q in zip(self.pd, self.split(theta), self.q)]
 
+    def roots(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Factors ``Lambda_l`` with ``Lambda_l Lambda_l' = Psi_l``."""
+        return [c.root(t, q) for c, t, q in zip(self.pd, self.split(theta), self.q)]
+
     def theta_from_psi(self, psis: list[np.ndarray]) -> np.ndarray:
-        """Precision parameters for given ``Psi_l`` matrices."""
-        return np.concatenate([c.params(np.linalg.inv(m)) for c, m in zip(self.pd, psis)])
+        """Parameters of given ``Psi_l`` matrices (outer to inner)."""
+        return np.concatenate([c.params(m) for c, m in zip(self.pd, psis)])
 
     # -- the elimination ----------------------------------------------------
-    def _forward(self, omegas: list[np.ndarray]):
+    def _forward(self, lams: list[np.ndarray]):
         levels = []
         logdet = 0.0
         A = None
@@ -175,30 +192,30 @@ class ProfiledLikelihood:
         S = None
         for lvl in range(Q - 1, -1, -1):
             qz = self.q[lvl]
-            om = omegas[lvl]
-            sign, ld_om = np.linalg.slogdet(om)
-            if sign <= 0:
-                return None
+            lam = lams[lvl]
             if lvl == Q - 1:
                 Szz, Szr = self._c_zz, self._c_zr
             else:
                 Szz, Szr = S[:qz, :qz], S[:qz, qz:]
-            inv = _inverse(Szz + om[:, :, None])
-            if inv is None:
+            LtS = _lmul(lam.T, Szz)  # Lambda' S_zz
+            M = _lmul(lam.T, LtS.transpose(1, 0, 2))  # Lambda' S_zz Lambda
+            M[np.arange(qz), np.arange(qz)] += 1.0
+            inv = _inverse(M)
+            if inv is None or not np.isfinite(inv[1]):
                 return None
             Minv, ld_m = inv
-            K = _mul(Minv, Szr)
-            G = Szz.shape[2]
-            logdet += ld_m - G * ld_om
-            levels.append((Minv, K))
+            Sur = _lmul(lam.T, Szr)
+            K = _mul(Minv, Sur)
+            logdet += ld_m
+            levels.append((Minv, K, LtS, Szr))
             if lvl == 0:
                 # the outermost level: only the sum over its groups is needed
                 Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
-                A = Srr_sum - np.tensordot(Szr, K, axes=([0, 2], [0, 2]))
+                A = Srr_sum - np.tensordot(Sur, K, axes=([0, 2], [0, 2]))
                 A = 0.5 * (A + A.T)
             else:
                 Srr = self._c_rr if lvl == Q - 1 else S[qz:, qz:]
-                Snew = Srr - _tmul(Szr, K)
+                Snew = Srr - _tmul(Sur, K)
                 S = np.add.reduceat(Snew, self._starts[lvl], axis=2)
         levels.reverse()  # outer to inner
         return levels, logdet, A
@@ -232,23 +249,29 @@ class ProfiledLikelihood:
             dev += ld_xx
         return float(dev)
 
-    def deviance(self, theta: np.ndarray) -> float:
-        """``-2 logLik`` at precision parameters ``theta`` (``inf`` where undefined)."""
-        fw = self._forward(self.omegas(theta))
+    def _evaluate(self, theta: np.ndarray):
+        fw = self._forward(self.roots(theta))
         if fw is None:
-            return np.inf
-        _, logdet, A = fw
+            return None
+        levels, logdet, A = fw
         root = self._root(A)
         if root is None:
+            return None
+        return levels, logdet, root
+
+    def deviance(self, theta: np.ndarray) -> float:
+        """``-2 logLik`` at ``theta`` (``inf`` where undefined)."""
+        ev = self._evaluate(theta)
+        if ev is None:
             return np.inf
-        _, rss, _, ld_xx = root
+        _, logdet, (_, rss, _, ld_xx) = ev
         return self._deviance(logdet, rss, ld_xx)
 
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """``-2 logLik`` and its exact gradient in ``theta``."""
         theta = np.asarray(theta, dtype=float)
-        omegas = self.omegas(theta)
-        fw = self._forward(omegas)
+        lams = self.roots(theta)
+        fw = self._forward(lams)
         if fw is None:
             return np.inf, np.full(self.n_params, np.nan)
         levels, logdet, A = fw
@@ -265,26 +288,31 @@ class ProfiledLikelihood:
         grad = np.empty(self.n_params)
         thetas = self.split(theta)
         a_g = None  # adjoint of each group's reduced block, (r, r, G)
-        for lvl, (Minv, K) in enumerate(levels):
+        for lvl, (Minv, K, LtS, Szr) in enumerate(levels):
+            lam = lams[lvl]
+            qz = self.q[lvl]
             G = Minv.shape[2]
             if lvl == 0:
                 KA = np.matmul(abar.T[None], K)  # (q, r, G): K_g abar
             else:
                 a_g = a_g[:, :, self._parents[lvl]]
                 KA = _mul(K, a_g)
-            om_bar = Minv.sum(axis=2) + np.tensordot(KA, K, axes=([1, 2], [1, 2]))
-            om_bar = 0.5 * (om_bar + om_bar.T) - G * np.linalg.inv(omegas[lvl])
-            J = self.pd[lvl].jacobian(thetas[lvl], self.q[lvl])
-            grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", om_bar, J)
+            Mbar = Minv + _mul_t(KA, K)  # adjoint of M_g (symmetric)
+            # d/dLambda of log|M| and of the reduced block: 2 S_zz Lambda Mbar - 2 S_zr abar K'
+            lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
+            lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
+            J = self.pd[lvl].root_jacobian(thetas[lvl], qz)
+            grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
             if lvl + 1 < len(levels):
-                qz = self.q[lvl]
                 if lvl == 0:
                     a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
                 r = a_g.shape[0]
+                LM = _lmul(lam, Mbar)
                 nxt = np.empty((qz + r, qz + r, G))
-                nxt[:qz, :qz] = Minv + _mul_t(KA, K)
-                nxt[:qz, qz:] = -KA
-                nxt[qz:, :qz] = -KA.transpose(1, 0, 2)
+                nxt[:qz, :qz] = _lmul(lam, LM.transpose(1, 0, 2))  # Lambda Mbar Lambda'
+                LKA = _lmul(lam, KA)
+                nxt[:qz, qz:] = -LKA
+                nxt[qz:, :qz] = -LKA.transpose(1, 0, 2)
                 nxt[qz:, qz:] = a_g
                 a_g = nxt
         return dev, grad
@@ -292,7 +320,8 @@ class ProfiledLikelihood:
     # -- estimates ----------------------------------------------------------
     def estimates(self, theta: np.ndarray) -> Estimates:
         """beta, BLUPs, sigma and ``(X'V^{-1}X)^{-1}`` at ``theta``."""
-        fw = self._forward(self.omegas(theta))
+        lams = self.roots(theta)
+        fw = self._forward(lams)
         if fw is None:
             raise SingularFitError("singular precision matrix at the estimates")
         levels, logdet, A = fw
@@ -302,14 +331,18 @@ class ProfiledLikelihood:
         beta, rss, Axx_inv, ld_xx = root
         w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
         bs = []
-        for lvl, (_, K) in enumerate(levels):
+        us = []
+        for lvl, (_, K, _, _) in enumerate(levels):
             wg = w[:, self._parents[lvl]]
-            b = -np.einsum("qrg,rg->qg", K, wg)
+            uu = -np.einsum("qrg,rg->qg", K, wg)
+            b = lams[lvl] @ uu
+            us.append(np.ascontiguousarray(uu.T))
             bs.append(np.ascontiguousarray(b.T))
             w = np.concatenate([b, wg], axis=0)
         dev = self._deviance(logdet, rss, ld_xx)
         sigma = float(np.sqrt(rss / self.n_eff))
-        return Estimates(beta=beta, b=bs, rss=rss, sigma=sigma, xtvx_inv=Axx_inv, loglik=-0.5 * dev)
+        return Estimates(beta=beta, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=Axx_inv,
+                         loglik=-0.5 * dev)
 
     def loglik_fixed_sigma(self, theta: np.ndarray, sigma: float) -> float:
         """The (RE)ML log-likelihood with ``beta`` profiled and ``sigma`` given.
@@ -318,14 +351,10 @@ class ProfiledLikelihood:
         ``Psi`` and ``log(sigma)``); ``sigma`` equal to its estimate gives
         :meth:`deviance`'s value.
         """
-        fw = self._forward(self.omegas(theta))
-        if fw is None:
+        ev = self._evaluate(theta)
+        if ev is None:
             return -np.inf
-        _, logdet, A = fw
-        root = self._root(A)
-        if root is None:
-            return -np.inf
-        _, rss, _, ld_xx = root
+        _, logdet, (_, rss, _, ld_xx) = ev
         s2 = sigma * sigma
         dev = self.n_eff * (_LOG2PI + np.log(s2)) + rss / s2 + logdet
         if self.reml:

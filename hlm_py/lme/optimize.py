@@ -84,7 +84,7 @@ def maximize_profiled(
         raise FloatingPointError("the log-likelihood is not finite at the starting values")
     res = optimize.minimize(
         fgc, theta, jac=True, method="BFGS",
-        options={"gtol": 1e-8, "maxiter": max_iter},
+        options={"gtol": 1e-4 * max(1.0, abs(f0)) ** 0.5, "maxiter": max_iter},
     )
     theta = np.asarray(res.x, dtype=float)
     iters = int(res.nit)

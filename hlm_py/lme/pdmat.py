@@ -84,6 +84,26 @@ class PdClass:
             out[j] = (self.matrix(tp, q) - self.matrix(tm, q)) / (2 * h)
         return out
 
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        """A factor ``F`` with ``F F' = matrix(theta)``, smooth in ``theta`` and
+        defined up to the boundary (the symmetric square root unless a class
+        has a triangular one)."""
+        w, V = np.linalg.eigh(self.matrix(theta, q))
+        return (V * np.sqrt(np.maximum(w, 0.0))) @ V.T
+
+    def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
+        """``d root / d theta_j`` as ``(k, q, q)`` (central differences)."""
+        theta = np.asarray(theta, dtype=float)
+        out = np.empty((theta.size, q, q))
+        for j in range(theta.size):
+            h = 1e-6 * max(1.0, abs(theta[j]))
+            tp = theta.copy()
+            tm = theta.copy()
+            tp[j] += h
+            tm[j] -= h
+            out[j] = (self.root(tp, q) - self.root(tm, q)) / (2 * h)
+        return out
+
     def param_names(self, level: str, q: int) -> list[str]:
         """nlme's names of ``coef(fit$modelStruct)`` for this level."""
         k = self.n_params(q)
@@ -118,6 +138,22 @@ class pdLogChol(PdClass):  # noqa: N801 - R's class name
     def matrix(self, theta: np.ndarray, q: int) -> np.ndarray:
         L = self.factor(theta, q)
         return L.T @ L
+
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return self.factor(theta, q).T
+
+    def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        L = self.factor(theta, q)
+        out = np.zeros((theta.size, q, q))
+        for j in range(q):
+            out[j, j, j] = L[j, j]
+        pos = q
+        for c in range(1, q):
+            for r in range(c):
+                out[pos, c, r] = 1.0  # transpose of dL[r, c]
+                pos += 1
+        return out
 
     def params(self, m: np.ndarray) -> np.ndarray:
         q = m.shape[0]
@@ -166,6 +202,11 @@ class pdSymm(PdClass):  # noqa: N801
         w, V = np.linalg.eigh(S)
         return (V * np.exp(2 * w)) @ V.T
 
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        S = self._sym(np.asarray(theta, dtype=float), q)
+        w, V = np.linalg.eigh(S)
+        return (V * np.exp(w)) @ V.T
+
     def params(self, m: np.ndarray) -> np.ndarray:
         w, V = np.linalg.eigh(np.asarray(m, dtype=float))
         S = (V * (0.5 * np.log(w))) @ V.T
@@ -183,6 +224,15 @@ class pdDiag(PdClass):  # noqa: N801
 
     def matrix(self, theta: np.ndarray, q: int) -> np.ndarray:
         return np.diag(np.exp(2 * np.asarray(theta, dtype=float)))
+
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return np.diag(np.exp(np.asarray(theta, dtype=float)))
+
+    def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        out = np.zeros((q, q, q))
+        out[np.arange(q), np.arange(q), np.arange(q)] = np.exp(theta)
+        return out
 
     def params(self, m: np.ndarray) -> np.ndarray:
         return 0.5 * np.log(np.diag(np.asarray(m, dtype=float)))
@@ -204,6 +254,12 @@ class pdIdent(PdClass):  # noqa: N801
 
     def matrix(self, theta: np.ndarray, q: int) -> np.ndarray:
         return np.exp(2 * float(np.asarray(theta).ravel()[0])) * np.eye(q)
+
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return np.exp(float(np.asarray(theta).ravel()[0])) * np.eye(q)
+
+    def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return self.root(theta, q)[None]
 
     def params(self, m: np.ndarray) -> np.ndarray:
         return np.array([0.5 * np.log(np.mean(np.diag(np.asarray(m, dtype=float))))])
@@ -228,6 +284,16 @@ class pdCompSymm(PdClass):  # noqa: N801
         e = np.exp(theta[1])
         rho = (e - 1.0 / (q - 1)) / (e + 1.0)
         return var * ((1 - rho) * np.eye(q) + rho * np.ones((q, q)))
+
+    def root(self, theta: np.ndarray, q: int) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        sd = np.exp(theta[0])
+        if q == 1:
+            return np.array([[sd]])
+        e = np.exp(theta[1])
+        rho = (e - 1.0 / (q - 1)) / (e + 1.0)
+        P = np.ones((q, q)) / q  # projection on the constant vector
+        return sd * (np.sqrt(1 - rho) * (np.eye(q) - P) + np.sqrt(1 + (q - 1) * rho) * P)
 
     def params(self, m: np.ndarray) -> np.ndarray:
         m = np.asarray(m, dtype=float)

@@ -46,12 +46,12 @@ def test_estimates_maximise_the_criterion(data, method):
     fit = lme("y ~ x + u", data, random="~ x | g", method=method)
     assert fit.converged
     lik = fit.likelihood
-    best = -0.5 * lik.deviance(fit.theta_precision)
+    best = -0.5 * lik.deviance(fit.theta_opt)
     assert best == pytest.approx(fit.loglik, abs=1e-8)
     rng = np.random.default_rng(5)
     for _ in range(10):
-        d = rng.normal(size=fit.theta_precision.size) * 1e-3
-        assert -0.5 * lik.deviance(fit.theta_precision + d) < best
+        d = rng.normal(size=fit.theta_opt.size) * 1e-3
+        assert -0.5 * lik.deviance(fit.theta_opt + d) < best
     assert np.max(np.abs(fit.optim.gradient)) < 1e-4
 
 
