@@ -381,10 +381,16 @@ def _terms_of(t: Any) -> dict[str, Any]:
         "order": [int(o) for o in t.order],
         "intercept": int(bool(t.intercept)),
         "response": 1 if t.response is not None else 0,
-        "variables": list(t.variables),
+        # R's golden deparses each variable on its own: a bare non-syntactic
+        # name is a symbol there, deparsed without its backquotes
+        "variables": [_symbol_text(v) for v in t.variables],
         "offset": [int(i) + 1 for i in t.offsets] if t.offsets else None,
         "factors": factors,
     }
+
+
+def _symbol_text(v: str) -> str:
+    return v[1:-1] if len(v) > 2 and v[0] == v[-1] == "`" and "`" not in v[1:-1] else v
 
 
 def _formula_terms(formula: str, data: pd.DataFrame) -> dict[str, Any]:
