@@ -30,7 +30,7 @@ from hlm_py.errors import (
 )
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.terms import terms as formula_terms
-from hlm_py.lme.grouping import Grouping, as_factor, build_grouping, grouping_variable
+from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled
 from hlm_py.lme.pdmat import PdClass, pdLogChol
@@ -278,7 +278,8 @@ class LmeFit:
         return df
 
     def fitted(self, level: int | list[int] | None = None) -> pd.Series | pd.DataFrame:
-        """nlme's ``fitted.lme``: a Series named by group (one level), else a DataFrame."""
+        """nlme's ``fitted.lme``: one level -> a Series named by the groups of level
+        ``max(1, level)`` (as nlme), several -> a DataFrame indexed by row label."""
         return self._by_level(self.fitted_values, level)
 
     def residuals(self, level: int | list[int] | None = None, type: str = "response") -> pd.Series | pd.DataFrame:  # noqa: A002
@@ -297,11 +298,10 @@ class LmeFit:
         if len(levels) == 1:
             lv = levels[0]
             s = table.iloc[:, lv].copy()
-            if lv == 0:
-                s.index = self.row_names
-            else:
-                lab = self.grouping.labels[lv - 1]
-                s.index = pd.Index([lab[c] for c in self.grouping.codes[lv - 1]])
+            # nlme names the values by the groups of level max(1, level)
+            gl = max(1, lv) - 1
+            lab = np.asarray(self.grouping.labels[gl], dtype=object)
+            s.index = pd.Index(lab[self.grouping.codes[gl]])
             s.name = None
             return s
         return table.iloc[:, levels].copy()
@@ -328,12 +328,12 @@ class LmeFit:
         max_level = max(levels)
         for li in range(max_level):
             name = self.level_names[li]
-            col = grouping_variable(newdata, name)
-            _, labs, _ = as_factor(col.astype(object).where(col.notna(), None)
-                                   if not isinstance(col.dtype, pd.CategoricalDtype) else col)
-            codes, _, _ = as_factor(col)
-            own = [labs[c] if c >= 0 else None for c in codes]
-            key_labels = [own[i] if li == 0 else f"{key_labels[i]}/{own[i]}" for i in range(m)]
+            own = _value_labels(grouping_variable(newdata, name))
+            key_labels = [
+                None if own[i] is None or (li and key_labels[i] is None)
+                else (own[i] if li == 0 else f"{key_labels[i]}/{own[i]}")
+                for i in range(m)
+            ]
             labels_per_level.append(list(key_labels))
             index = {lab: g for g, lab in enumerate(self.grouping.labels[li])}
             gi = np.array([index.get(k, -1) for k in key_labels], dtype=np.int64)
@@ -408,6 +408,25 @@ class LmeFit:
                     f"sigma {self.sigma_:.6g}, {self.n} obs>")
 
     __str__ = __repr__
+
+
+def _value_labels(col: pd.Series) -> list[str | None]:
+    """R's ``as.character`` of each value of a grouping column (``None`` for NA)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in col.cat.categories]
+        return [cats[c] if c >= 0 else None for c in col.cat.codes.to_numpy()]
+    out: list[str | None] = []
+    numeric = pd.api.types.is_numeric_dtype(col.dtype) and col.dtype != bool
+    for v in col.tolist():
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out.append(None)
+        elif isinstance(v, (bool, np.bool_)):
+            out.append("TRUE" if v else "FALSE")
+        elif numeric:
+            out.append(r_number_label(float(v)))
+        else:
+            out.append(str(v))
+    return out
 
 
 def _inference(name: str) -> Any:

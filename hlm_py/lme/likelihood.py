@@ -124,7 +124,17 @@ def _mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def _lmul(L: np.ndarray, S: np.ndarray) -> np.ndarray:
     """``L S_g`` for a constant ``(m, a)`` matrix and a stack ``(a, b, G)``."""
-    return np.tensordot(L, S, axes=([1], [0]))
+    m, a = L.shape
+    if m * a > 9:
+        return np.tensordot(L, S, axes=([1], [0]))
+    out = np.empty((m,) + S.shape[1:])
+    for i in range(m):
+        acc = L[i, 0] * S[0]
+        for j in range(1, a):
+            if L[i, j] != 0.0:
+                acc += L[i, j] * S[j]
+        out[i] = acc
+    return out
 
 
 def _segment_starts(parent: np.ndarray) -> np.ndarray:

@@ -108,6 +108,7 @@ def test_outputs_are_consistent(data):
     lvl1 = fixed + np.einsum("ij,ij->i", fit.Z[0], re.to_numpy()[codes])
     np.testing.assert_allclose(fit.fitted().to_numpy(), lvl1)
     assert list(fit.fitted().index[:3]) == [fit.grouping.labels[0][c] for c in codes[:3]]
+    assert list(fit.fitted(level=0).index) == list(fit.fitted().index)  # nlme: level max(1, 0)
     np.testing.assert_allclose(fit.residuals().to_numpy(), fit.y - lvl1)
     np.testing.assert_allclose(fit.residuals(type="pearson").to_numpy(),
                                (fit.y - lvl1) / fit.sigma())
