@@ -333,7 +333,7 @@ class ProfiledLikelihood:
         lams = self.roots(theta)
         fw = self._forward(lams)
         if fw is None:
-            raise SingularFitError("singular precision matrix at the estimates")
+            raise SingularFitError("the random-effects system is singular at the estimates")
         levels, logdet, A = fw
         root = self._root(A)
         if root is None:

@@ -7,10 +7,11 @@ the neighbourhood of the optimum, then Newton steps on a Hessian obtained by
 central differences of that gradient converge tightly: the run ends when the
 Newton decrement ``g'H^{-1}g`` and the last step are negligible.
 
-Near-zero variance components are the boundary: the precision parameter of
-such a component drifts to ``+inf`` (nlme's log-Cholesky parameter of ``Psi``
-to ``-inf``); the run then stops when the criterion no longer changes, with a
-tiny standard deviation, as nlme does.
+Near-zero variance components are the boundary: the log-Cholesky (log-SD)
+parameter of such a component drifts to ``-inf`` as nlme's does; the run then
+stops when the criterion no longer changes, with a tiny standard deviation,
+as nlme reports.  A singular ``Psi`` (a correlation of +-1) is reached the same
+way, where nlme's precision parametrisation often fails to converge.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["OptimResult", "maximize_profiled"]
 class OptimResult:
     """How the optimisation went.
 
-    theta        precision parameters at the optimum
+    theta        variance parameters at the optimum
     deviance     ``-2 logLik`` there
     gradient     its gradient there
     iterations   quasi-Newton plus Newton iterations used

@@ -15,10 +15,10 @@ positive-definite ``q x q`` matrix, with the parametrisation nlme uses
   ``M = sd^2 ((1 - rho) I + rho 11')``.
 
 As in nlme the matrix is *relative to* ``sigma^2``: ``pdMatrix`` of an lme fit is
-``Psi`` with ``Var(b) = sigma^2 Psi``.  During the fit the same class also
-parametrises the relative precision ``Omega = Psi^{-1}`` (nlme optimises over
-the precision factor and inverts at the end; every class here is closed
-under inversion).
+``Psi`` with ``Var(b) = sigma^2 Psi``, and the parameters are those of nlme's
+fitted ``reStruct`` (``coef(fit$modelStruct)``).  (nlme optimises over the
+same class applied to the precision factor and inverts at the end; hlm_py
+optimises over ``Psi``'s parameters directly, through :meth:`PdClass.root`.)
 
 Users create these objects as R's constructors: ``pdDiag("~ x")``,
 ``pdDiag("~ x | g")``; they are re-exported as ``hlm.pdDiag`` etc.
