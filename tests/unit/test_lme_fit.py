@@ -197,3 +197,26 @@ def test_errors(data):
     single = pd.DataFrame({"y": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 5], "g": list("abcd")})
     with pytest.raises(GroupingError):
         lme("y ~ 1", single, random="~ x | g")  # one observation per group, q = 2
+
+
+def test_na_omit_and_random_variable_errors(data):
+    d = data.copy()
+    d.loc[d.index[5], "u"] = np.nan
+    fit = lme("y ~ x + u", d, random="~ 1 | g", na_action="na.omit")
+    assert fit.n == len(d) - 1
+    assert d.index[5] not in fit.fitted(level=[0, 1]).index
+    with pytest.raises(UnknownVariableError):
+        lme("y ~ x", data, random="~ nothere | g")
+    with pytest.raises(MissingValueError):
+        lme("y ~ x", d, random="~ u | g")  # na.fail sees the random-effects variable
+
+
+def test_non_convergence_is_reported(data):
+    from hlm_py.errors import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match="iterations"):
+        lme("y ~ x + u", data, random="~ x | g", control={"maxIter": 1, "msMaxIter": 1})
+    with pytest.warns(UserWarning, match="did not converge"):
+        fit = lme("y ~ x + u", data, random="~ x | g",
+                  control={"maxIter": 1, "msMaxIter": 1, "returnObject": True})
+    assert not fit.converged
