@@ -380,10 +380,6 @@ class LmFit(RReport):
     def response(self) -> str:
         return str(getattr(self.terms, "response", "") or "")
 
-    @property
-    def df_residual_value(self) -> int:
-        return self._df_residual
-
     # ---- generics ---------------------------------------------------------
     def coef(self) -> pd.Series:
         """R's ``coef``: all coefficients, NaN where aliased."""
