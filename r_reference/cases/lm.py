@@ -199,7 +199,7 @@ CASES: list[Case] = [
     _lm("warpbreaks_nested", "warpbreaks", "breaks ~ wool / tension", note="nesting: a/b"),
     _lm("warpbreaks_in", "warpbreaks", "breaks ~ wool + tension %in% wool", note="%in%"),
     _lm("warpbreaks_sum", "warpbreaks", "breaks ~ wool * tension",
-        contrasts={"wool": "contr.sum", "tension": "contr.sum"}, note="contr.sum"),
+        contrasts={"tension": "contr.sum", "wool": "contr.sum"}, note="contr.sum"),
     _lm("insectsprays_helmert", "InsectSprays", "count ~ spray",
         contrasts={"spray": "contr.helmert"}, newdata={"spray": ["A", "F"]},
         note="contr.helmert"),
