@@ -221,7 +221,9 @@ def render_lm_summary(
         out += format_coefmat(full, rownames, colnames, digits=digits,
                               signif_stars_=signif_stars, na_print="NA",
                               nan_mask=nan_mask) + "\n"
-    out += ("\nResidual standard error: " + format_number(signif(s.sigma, digits))
+    # sigma and adjusted R-squared are computed, never R's NA: with zero
+    # residual df they are R's NaN (0/0), and print so.
+    out += ("\nResidual standard error: " + _nan_as_r(s.sigma, format_number(signif(s.sigma, digits)))
             + " on " + cat_number(rdf) + " degrees of freedom\n")
     mess = naprint(getattr(s, "na_action", None))
     if mess:
@@ -229,12 +231,18 @@ def render_lm_summary(
     fs = getattr(s, "fstatistic", None)
     if fs is not None:
         out += "Multiple R-squared:  " + format_c(s.r_squared, digits=digits)
-        out += (",\tAdjusted R-squared:  " + format_c(s.adj_r_squared, digits=digits)
-                + " \nF-statistic: " + format_c(fs["value"], digits=digits)
+        out += (",\tAdjusted R-squared:  "
+                + format_c(s.adj_r_squared, digits=digits, nan_string="NaN")
+                + " \nF-statistic: " + format_c(fs["value"], digits=digits, nan_string="NaN")
                 + " on " + cat_number(fs["numdf"]) + " and " + cat_number(fs["dendf"])
                 + " DF,  p-value: " + format_pval(_f_pvalue(fs), digits=digits) + "\n")
     out += "\n"
     return _finish(out)
+
+
+def _nan_as_r(x: float, text: str) -> str:
+    """``NaN`` where a computed value is NaN (R prints NaN, not NA, for 0/0)."""
+    return "NaN" if x is not None and np.isnan(x) else text
 
 
 # ---------------------------------------------------------------------------

@@ -459,11 +459,14 @@ def format_c(
     format: str | None = None,
     flag: str = "",
     mode: str | None = None,
+    nan_string: str = NA_STRING,
 ) -> list[str] | str:
     """R's ``formatC`` for numbers: C's printf formats ``d f e E g G fg``.
 
     Returns a string for a scalar ``x``, else a list. Each element is formatted
-    on its own (no common width beyond ``width``), as in R.
+    on its own (no common width beyond ``width``), as in R. Python has one NaN
+    where R has ``NA`` and ``NaN``: ``nan_string`` says which R value a NaN
+    stands for here (``"NaN"`` for a computed 0/0).
     """
     scalar = np.ndim(x) == 0
     vals = [float(v) for v in np.atleast_1d(np.asarray(x, dtype=float)).ravel()]
@@ -512,7 +515,7 @@ def format_c(
         specials = []
         for v, good in zip(vals, ok):
             if not good:
-                specials.append(NA_STRING if _is_na(v) else ("Inf" if v > 0 else "-Inf"))
+                specials.append(nan_string if _is_na(v) else ("Inf" if v > 0 else "-Inf"))
         w = abs(width)
         just = "left" if (flag == "-" or width < 0) else "right"
         fs = iter(format_strings(specials, justify=just, width=w))
