@@ -1,0 +1,141 @@
+"""Differential tests: ``lme`` on drawn data, hlm_py against nlme now.
+
+Random intercepts, random intercepts and slopes, nested random intercepts,
+REML and ML, on small unbalanced data with singleton groups and groups of
+very different between-group spread (including none: boundary fits).
+
+* logLik: hlm_py's is never worse than nlme's by more than 1e-7.
+* Where the two reach the same optimum (logLik within 1e-6), the estimates
+  agree: fixed effects to 3 sqrt(2 |dlogLik| + 1e-12) standard errors, with a
+  floor of 1e-4 (two points whose log-likelihoods differ by delta lie about
+  sqrt(2 delta) standard errors apart), sigma to the same relative bound,
+  random-effect standard deviations likewise unless nlme's sits at the
+  boundary (below 1e-3 sigma: there the profile is flat and the estimate is
+  only "nearly 0").
+* The denominator degrees of freedom of the tTable are equal.
+* Where nlme refuses the input (other than failing to converge), hlm_py
+  raises HlmError; where nlme accepts it, hlm_py fits it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, note, settings
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "property"),
+                str(Path(__file__).resolve().parents[1])]
+
+import avail  # noqa: E402
+import calls  # noqa: E402
+import checks  # noqa: E402
+import rbridge  # noqa: E402
+import strategies as S  # noqa: E402
+from hypothesis_profiles import examples  # noqa: E402
+from reproducer import emit  # noqa: E402
+
+import hlm_py as hlm  # noqa: E402
+from hlm_py.errors import HlmError  # noqa: E402
+
+pytestmark = [
+    pytest.mark.live_r,
+    pytest.mark.skipif(avail.missing_reason("lme") is not None,
+                       reason=str(avail.missing_reason("lme"))),
+]
+
+LL_TOL = 1e-7
+SAME_OPTIMUM = 1e-6
+BOUNDARY = 1e-3
+
+R_LME = r"""
+fit <- {call}
+s <- summary(fit)
+vc <- VarCorr(fit)
+list(
+  logLik = as.numeric(logLik(fit)),
+  fixef = .hlm_vec(fixef(fit)),
+  sigma = fit$sigma,
+  ttable = .hlm_mat(s$tTable),
+  vc_sd = suppressWarnings(as.numeric(vc[, "StdDev"])),
+  vc_names = rownames(vc)
+)
+"""
+
+# nlme's numerical breakdowns (not refusals of the input): its optimiser did not
+# converge, or a solve() inside it met a numerically singular matrix
+CONVERGENCE = ("converge", "iteration limit", "singular convergence", "false convergence",
+               "nlminb", "optim", "computationally singular")
+
+
+def _emit(p: S.Problem, title: str) -> None:
+    emit(title, p.data, f"fit <- {calls.lme_r_call(p)}\nprint(summary(fit))",
+         f"fit = {calls.lme_py_call(p)}\nprint(hlm.summary(fit))", kind="lme",
+         args=calls.lme_case_args(p))
+
+
+def _fit_py(p: S.Problem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return calls.fit_lme(p)
+
+
+@settings(max_examples=examples(0.75))
+@given(p=S.lme_problems(na=False))
+def test_lme_matches_nlme(p: S.Problem) -> None:
+    _emit(p, "test_lme_matches_nlme")
+    r = rbridge.run(R_LME.format(call=calls.lme_r_call(p)), d=p.data)
+    if not r.ok:
+        note(f"nlme refused: {r.error}")
+        if any(w in r.error.lower() for w in CONVERGENCE):
+            # nlme's optimiser failed; hlm_py may do better: only no crash
+            try:
+                _fit_py(p)
+            except HlmError:
+                pass
+            return
+        with pytest.raises(HlmError):
+            _fit_py(p)
+        return
+    try:
+        fit = _fit_py(p)
+    except HlmError as exc:
+        raise AssertionError(f"nlme fits this model but hlm_py raised "
+                             f"{type(exc).__name__}: {exc}") from exc
+    rv = r.value
+    ll_r = float(rv["logLik"][0])
+    ll_py = float(hlm.logLik(fit))
+    note(f"logLik nlme {ll_r!r}, hlm_py {ll_py!r}, diff {ll_py - ll_r:.3g}")
+    assert ll_py >= ll_r - LL_TOL, (
+        f"hlm_py's logLik {ll_py!r} is worse than nlme's {ll_r!r} by {ll_r - ll_py:.3g}")
+
+    tt_py = hlm.summary(fit).tTable
+    tt_r = rv["ttable"]
+    assert list(tt_py.index) == tt_r.rownames, f"{list(tt_py.index)} vs {tt_r.rownames}"
+    df_col = tt_r.colnames.index("DF")
+    checks.assert_close("tTable DF", tt_py["DF"].to_numpy(dtype=float), tt_r.values[:, df_col],
+                        rtol=0.0, names=tt_r.rownames)
+    if abs(ll_py - ll_r) > SAME_OPTIMUM:
+        note("hlm_py found a higher optimum than nlme: estimates not compared")
+        return
+    tol = max(1e-4, 3 * np.sqrt(2 * abs(ll_py - ll_r) + 1e-12))
+    se = tt_r.values[:, tt_r.colnames.index("Std.Error")]
+    fe_py = hlm.fixef(fit)
+    fe_r = rv["fixef"]
+    assert list(fe_py.index) == fe_r.names
+    checks.assert_close("fixef difference (in standard errors)",
+                        (fe_py.to_numpy(dtype=float) - fe_r.values) / se, np.zeros(len(se)),
+                        rtol=0.0, atol=tol, names=fe_r.names)
+    checks.assert_close("sigma", [hlm.sigma(fit)], [float(rv["sigma"][0])], rtol=tol)
+    vc = hlm.VarCorr(fit).to_frame()
+    sd_r = np.asarray(rv["vc_sd"], dtype=float)
+    sd_py = vc["StdDev"].to_numpy(dtype=float)
+    keep = ~np.isnan(sd_r)
+    assert len(sd_py) == int(keep.sum()), f"VarCorr rows {list(vc.index)} vs {rv['vc_names']}"
+    sd_r = sd_r[keep]
+    interior = sd_r > BOUNDARY * float(rv["sigma"][0])
+    checks.assert_close("random-effect standard deviations", sd_py[interior], sd_r[interior],
+                        rtol=tol, names=[n for n, i in zip(vc.index, interior) if i])
