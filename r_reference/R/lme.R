@@ -33,10 +33,24 @@ hlm_lme_max_default_obs <- 20000
 
 hlm_lme_print <- function(x, ...) paste(capture.output(print(x, ...)), collapse = "\n")
 
-# A plain data frame from nlme's anova/data-frame-like objects.
+# A plain data frame from nlme's anova/data-frame-like objects, or from a
+# matrix with column names (fitted/resid at several levels return a matrix
+# whose columns are "fixed" and the level names: its columns become the data
+# frame's columns, its row names the row names). Anything else is an error:
+# a silently empty table is never written.
 hlm_lme_plain_df <- function(x) {
+  if (is.matrix(x)) {
+    if (is.null(colnames(x))) stop("hlm_lme_plain_df: a matrix without column names")
+    rn <- rownames(x)
+    if (is.null(rn)) rn <- as.character(seq_len(nrow(x)))
+    cols <- lapply(seq_len(ncol(x)), function(j) as.vector(x[, j]))
+    return(structure(cols, names = colnames(x), row.names = rn, class = "data.frame"))
+  }
+  if (!is.list(x)) stop("hlm_lme_plain_df: not a data frame or matrix (class ",
+                        paste(class(x), collapse = "/"), ")")
   rn <- row.names(x)
   nm <- names(x)
+  if (length(x) > 0 && is.null(nm)) stop("hlm_lme_plain_df: a list without names")
   cols <- lapply(unclass(x)[nm], function(col) {
     if (is.factor(col)) as.character(col) else as.vector(col)
   })
@@ -249,6 +263,10 @@ hlm_extract_lme <- function(fit, case, env = parent.frame()) {
   }
   if (length(others)) {
     results$compare <- list()
+    # every number of each compared fit as for `fit` (the keys of `default`,
+    # without the per-observation fitted/resid): what re-rendering
+    # summary(fit2), ... with R's numbers needs
+    results$compare_default <- list()
     for (nm in names(others)) {
       o <- others[[nm]]
       ll <- logLik(o)
@@ -256,6 +274,7 @@ hlm_extract_lme <- function(fit, case, env = parent.frame()) {
                                     logLik = as.numeric(ll), logLik_df = attr(ll, "df"),
                                     AIC = AIC(o), BIC = BIC(o),
                                     pd_unconstrained = coef(o$modelStruct, unconstrained = TRUE))
+      results$compare_default[[nm]] <- hlm_lme_numbers(o, case, keep_obs = FALSE)
       printed[[paste0("summary_", nm)]] <- hlm_lme_print(summary(o))
     }
     cmp_code <- paste0("anova(fit, ", paste(names(others), collapse = ", "), ")")

@@ -71,3 +71,85 @@ def test_every_case_has_a_golden_with_both_fits() -> None:
         assert "summary" in g["printed"] and "VarCorr" in g["printed"]
         if case.extra.get("compare"):
             assert "anova_compare" in res or "anova_compare_error" in res
+
+
+def _goldens() -> list[tuple[str, dict]]:
+    out = []
+    for case in lme.CASES:
+        path = GOLDEN / f"{case.name}.json"
+        if path.is_file():
+            out.append((case.name, json.loads(path.read_text(encoding="utf-8"))))
+    if not out:
+        pytest.fail("golden/lme has no goldens: run python -m r_reference regenerate --kind lme")
+    return out
+
+
+def _assert_obs_table(name: str, table: dict, columns: list[str], nobs: int) -> None:
+    assert table["colnames"] == columns, name
+    assert set(table["columns"]) == set(columns), name
+    assert len(table["rownames"]) == nobs, name
+    for col in columns:
+        assert len(table["columns"][col]) == nobs, (name, col)
+        assert any(v is not None for v in table["columns"][col]), (name, col)
+
+
+def test_fitted_and_resid_have_a_column_per_level() -> None:
+    # fitted(fit, level = 0:Q) and resid(...) are matrices in R: each golden
+    # table keeps their columns "fixed", then the levels outer to inner
+    for name, g in _goldens():
+        for which in ("default", "tight"):
+            d = g["results"].get(which)
+            if d is None:
+                continue
+            if d.get("obs_omitted"):
+                assert which == "default" and "fitted" not in d and "resid" not in d, name
+                continue
+            columns = ["fixed", *d["ngroups"]["names"]]
+            _assert_obs_table(f"{name}/{which}/fitted", d["fitted"], columns, d["nobs"])
+            assert set(d["resid"]) == {"response", "pearson", "normalized"}, name
+            for ty, table in d["resid"].items():
+                _assert_obs_table(f"{name}/{which}/resid/{ty}", table, columns, d["nobs"])
+            # R's response residuals at level 0 are the response minus the fixed fit:
+            # the same rows in both tables
+            assert d["resid"]["response"]["rownames"] == d["fitted"]["rownames"], name
+
+
+def test_comparison_goldens_keep_every_number_of_the_compared_fits() -> None:
+    needed = {"method", "fixef", "vcov", "tTable", "corFixed", "sigma", "logLik", "logLik_df",
+              "AIC", "BIC", "varcorr", "varcorr_residual", "VarCorr_text", "resid_quantiles",
+              "nobs", "ngroups", "fixDF_X", "fixDF_terms", "pd_unconstrained", "pd_constrained"}
+    seen = 0
+    for name, g in _goldens():
+        n_other = len((g["case"].get("extra") or {}).get("compare") or [])
+        res = g["results"]
+        if not n_other:
+            assert "compare_default" not in res, name
+            continue
+        seen += 1
+        others = [f"fit{k}" for k in range(2, n_other + 2)]
+        assert sorted(res["compare_default"]) == sorted(others), name
+        for other in others:
+            d = res["compare_default"][other]
+            assert needed <= set(d), (name, other, needed - set(d))
+            assert d["obs_omitted"] is True and "fitted" not in d, (name, other)
+            # the same R fit as the short `compare` entry and the printed summary
+            assert d["fixef"] == res["compare"][other]["fixef"], (name, other)
+            assert d["logLik"] == res["compare"][other]["logLik"], (name, other)
+            assert f"summary_{other}" in g["printed"], (name, other)
+            assert d["tTable"]["rownames"] == d["fixef"]["names"], (name, other)
+    assert seen >= 1
+
+
+@pytest.mark.live_r
+def test_plain_df_keeps_matrix_columns_and_refuses_others_live() -> None:
+    from r_reference import rconvert, runner
+
+    runner._load_kind("lme")
+    r = runner._r()
+    fit = ("suppressMessages(library(nlme)); "
+           "f <- lme(distance ~ age, random = ~ 1 | Subject, data = as.data.frame(Orthodont)); ")
+    out = rconvert.r_to_json(r(fit + "hlm_lme_plain_df(fitted(f, level = 0:1))"))
+    assert out["colnames"] == ["fixed", "Subject"]
+    assert len(out["columns"]["fixed"]) == len(out["rownames"]) == 108
+    with pytest.raises(Exception, match="not a data frame or matrix"):
+        r("hlm_lme_plain_df(c(a = 1, b = 2))")
