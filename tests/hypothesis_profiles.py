@@ -10,7 +10,7 @@ Profiles
     example database off), so every run explores new examples *and* replays
     the committed ones.
 ``thorough``
-    Long runs (30 minutes and more): 25x the examples of ``ci``. Select it with
+    Long runs (30 minutes and more): 40x the examples of ``ci``. Select it with
     ``--hypothesis-profile=thorough`` (e.g. ``tox -e r -- --hypothesis-profile=thorough``)
     or with the environment variable ``HLM_HYPOTHESIS_PROFILE=thorough``.
 ``dev``
@@ -49,7 +49,7 @@ EXAMPLES_DIR = REPO_ROOT / ".hypothesis" / "examples"
 DATABASE = DirectoryBasedExampleDatabase(str(EXAMPLES_DIR))
 
 #: examples per test in the ``ci`` profile; tests scale it with :func:`examples`
-CI_EXAMPLES = 40
+CI_EXAMPLES = 25
 
 _COMMON = dict(
     database=DATABASE,
@@ -62,7 +62,7 @@ _COMMON = dict(
 settings.register_profile("ci", max_examples=CI_EXAMPLES, **_COMMON)
 settings.register_profile(
     "thorough",
-    max_examples=CI_EXAMPLES * 25,
+    max_examples=CI_EXAMPLES * 40,
     phases=tuple(Phase),
     verbosity=Verbosity.normal,
     **_COMMON,

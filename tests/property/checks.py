@@ -76,7 +76,8 @@ def assert_close(what: str, a, b, *, rtol: float = RTOL, atol: float | np.ndarra
     a_arr = np.asarray(a, dtype=float).ravel()
     b_arr = np.asarray(b, dtype=float).ravel()
     assert a_arr.shape == b_arr.shape, f"{what}: shapes differ: {a_arr.shape} vs {b_arr.shape}"
-    atol_arr = np.broadcast_to(np.asarray(atol, dtype=float), a_arr.shape)
+    atol_in = np.asarray(atol, dtype=float)
+    atol_arr = atol_in.ravel() if atol_in.size == a_arr.size else np.broadcast_to(atol_in, a_arr.shape)
     ok = close(a_arr, b_arr, rtol=rtol, atol=atol_arr)
     if ok.all():
         return

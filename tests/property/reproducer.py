@@ -5,7 +5,7 @@ falsifying example) everything needed to see the failure again outside the
 test suite, and to turn it into a golden case in one step:
 
 * the data as CSV (numbers with ``repr``: 17 significant digits at most, read
-  back exactly by Python and, for these magnitudes, by R), with the type and
+  back exactly by pandas 3's parser and, for these magnitudes, by R), with the type and
   level order of every column;
 * the R code: reads the CSV from the text, rebuilds factors with their
   levels, runs the call;
@@ -86,6 +86,7 @@ def r_data_code(df: pd.DataFrame, name: str = "d") -> str:
     classes = ", ".join(f"{_r_str(str(c))} = {_r_str(_R_CLASS[k])}" for c, k in kinds.items())
     lines = [
         'invisible(Sys.setlocale("LC_ALL", "C.UTF-8"))  # the project R locale: level order of strings',
+        "suppressPackageStartupMessages(library(nlme))",
         f"{name} <- read.csv(text = '\n{csv_text(df)}', row.names = 1, check.names = FALSE,",
         f"  na.strings = \"NA\", colClasses = c(\"character\", {classes}))",
     ]
@@ -136,8 +137,7 @@ def py_data_code(df: pd.DataFrame, name: str = "d") -> str:
         "import pandas as pd",
         "import hlm_py as hlm",
         f'{name} = pd.read_csv(io.StringIO("""{csv_text(df)}"""), index_col=0,',
-        f"    dtype={dtypes!r}, keep_default_na=False, na_values=['NA'],",
-        "    float_precision='round_trip')",
+        f"    dtype={dtypes!r}, keep_default_na=False, na_values=['NA'])",
     ]
     if isinstance(df.index, pd.RangeIndex) or pd.api.types.is_integer_dtype(df.index.dtype):
         lines.append(f"{name}.index = {name}.index.astype(int)")
