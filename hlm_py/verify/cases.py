@@ -595,6 +595,13 @@ def _intervals(fit: Any) -> dict[str, Any]:
             "sigma": _tables(iv.sigma)}
 
 
+def _apvar(fit: Any) -> Any:
+    """nlme's ``fit$apVar`` (an :class:`HlmError` with nlme's message when R has none)."""
+    from hlm_py.lme.inference import apvar
+
+    return apvar(fit)
+
+
 def _fit_numbers(fit: Any) -> dict[str, Any]:
     ll = hlm.logLik(fit)
     return {"method": fit.method, "fixef": hlm.fixef(fit), "sigma": hlm.sigma(fit),
@@ -641,9 +648,9 @@ LME_RESULTS: dict[str, Callable[[LmeContext], Any]] = {
     "anova_marginal": lambda c: _tables(hlm.anova(c.fit, type="marginal")),
     "intervals": lambda c: _intervals(c.fit),
     "intervals_error": lambda c: hlm.intervals(c.fit),
-    "apVar": lambda c: c.fit.apVar,
-    "apVar_Pars": lambda c: c.fit.apVar_Pars,
-    "apVar_error": lambda c: c.fit.apVar,
+    "apVar": lambda c: _apvar(c.fit),
+    "apVar_Pars": lambda c: _apvar(c.fit).Pars,
+    "apVar_error": lambda c: _apvar(c.fit),
     "compare": lambda c: {k: _fit_numbers(f) for k, f in c.others.items()},
     "anova_compare": lambda c: _tables(_anova_compare(c)),
 }

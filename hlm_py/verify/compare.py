@@ -481,7 +481,7 @@ _LEAF_KEYS = {"names", "values", "rownames", "colnames", "columns", "ncol"}
 #: lme golden keys that describe R's run, not the fit (nothing for Python to match)
 LME_R_ONLY = frozenset({
     "fit_warnings", "tight_control", "tight_warnings", "tight_error", "tight_distance",
-    "default", "tight", "anova_compare_call", "anova_compare_warnings",
+    "default", "tight", "anova_compare_call", "anova_compare_warnings", "compare_default",
 })
 
 
