@@ -19,7 +19,9 @@ Tolerances (the project's rule, one place):
 * ``lme``: fixed effects, variance components, sigma and everything else
   numeric relative 1e-6; the log-likelihood one-sided (hlm_py's may be higher,
   never lower than R's minus 1e-7; AIC and BIC accordingly never above R's
-  plus 2e-7); degrees of freedom exactly; ``intervals`` relative 1e-3.
+  plus 2e-7); degrees of freedom exactly; ``intervals`` relative 1e-3;
+  ``apVar`` (the inverse of a numerical Hessian) within 1e-3 of each column's
+  largest entry.
 * NA (``null``/``NaN`` in a golden, ``NaN``/``None`` in Python) must sit at
   exactly the same places on both sides; ``Inf`` must equal ``Inf``.
 * Names (vector names, row and column names) identical, in the same order.
@@ -88,13 +90,14 @@ class Tolerance:
     mode ``"two_sided"``: ``|py - r| <= max(rtol * |r|, atol * scale)``;
     ``"not_below"``: ``py >= r - atol`` (log-likelihoods: hlm_py may find a
     higher maximum than R, never a lower one); ``"not_above"``: ``py <= r + atol``.
-    ``scaled_atol``: multiply ``atol`` by ``max(1, max |r|)``.
+    ``scaled_atol``: multiply ``atol`` by ``max(min_scale, max |r|)``.
     """
 
     rtol: float
     atol: float
     mode: str = "two_sided"
     scaled_atol: bool = True
+    min_scale: float = 1.0
 
 
 LM_TOL = Tolerance(1e-10, 1e-12)
@@ -102,6 +105,8 @@ PVALUE_TOL = Tolerance(1e-10, 1e-300, scaled_atol=False)
 LME_TOL = Tolerance(1e-6, 1e-12)
 LME_EXACT = Tolerance(0.0, 0.0, scaled_atol=False)
 LME_INTERVALS = Tolerance(1e-3, 1e-10)
+#: apVar, a numerical Hessian's inverse: relative 1e-3 of each column's largest entry
+LME_APVAR = Tolerance(1e-3, 1e-3, min_scale=0.0)
 LME_LOGLIK = Tolerance(0.0, 1e-7, mode="not_below", scaled_atol=False)
 LME_IC = Tolerance(0.0, 2e-7, mode="not_above", scaled_atol=False)
 
@@ -115,7 +120,9 @@ def tolerance_for(kind: str, quantity: str, column: str | None = None) -> Tolera
     if kind != "lme":
         return PVALUE_TOL if _PVALUE.search(label) else LM_TOL
     low = label.lower()
-    if "interval" in low or "apvar" in low:
+    if "apvar" in low:
+        return LME_APVAR
+    if "interval" in low:
         return LME_INTERVALS
     if _DF.search(label):
         return LME_EXACT
@@ -307,7 +314,7 @@ def _compare_numbers(py: np.ndarray, r: np.ndarray, tol: Tolerance) -> tuple[flo
         ok = bool(np.all(over <= tol.atol))
         return float(max(over[worst], 0.0)), ok, (
             "" if ok else f"py {float(a[worst])!r} above R {float(b[worst])!r} by {over[worst]:.3g}")
-    atol = tol.atol * (max(1.0, float(np.max(np.abs(b)))) if tol.scaled_atol else 1.0)
+    atol = tol.atol * (max(tol.min_scale, float(np.max(np.abs(b)))) if tol.scaled_atol else 1.0)
     diff = np.abs(a - b)
     if tol.rtol > 0:
         scaled = diff / np.maximum(np.abs(b), atol / tol.rtol)
