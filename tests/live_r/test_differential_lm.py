@@ -75,6 +75,7 @@ list(
   X = .hlm_mat(X),
   Xw = .hlm_mat(Xw),
   yw = as.numeric(yw),
+  off = if (is.null(model.offset(model.frame(fit)))) 0 else as.numeric(model.offset(model.frame(fit))),
   rank_lo = rank_lo, rank_hi = rank_hi,
   coefmat = .hlm_mat(coef(s)),
   aliased = .hlm_vec(s$aliased),
@@ -224,7 +225,9 @@ def compare_lm(p: S.Problem, fit, rv: dict) -> list[str]:
           rtol=rtol, atol=atol, names=names)
 
     # fitted values and residuals, by row label
-    yscale = float(np.max(np.abs(rv["fitted"].values) + np.abs(rv["resid"].values), initial=0.0))
+    # rounding is relative to the working response y - offset, and to the offset
+    yscale = float(np.max(np.abs(rv["fitted"].values) + np.abs(rv["resid"].values)
+                          + np.abs(np.asarray(rv["off"], dtype=float)), initial=0.0))
     for what, py_s, r_v in (("fitted", hlm.fitted(fit), rv["fitted"]),
                             ("residuals", hlm.residuals(fit), rv["resid"])):
         labels = [str(i) for i in py_s.index]

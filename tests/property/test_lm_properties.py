@@ -103,10 +103,24 @@ def _fit_tol(fit) -> float:
     return checks.fit_tolerance(_kappa(fit))
 
 
-def _same_by_label(what: str, a: pd.Series, b: pd.Series, tol: float) -> None:
+def _response_scale(fit) -> float:
+    """The scale that rounding errors of fitted values are relative to: the
+    largest |response|, |offset| or |fitted| (with an offset the fitted values
+    can be far smaller than the working response y - offset)."""
+    mf = fit.model_frame()
+    y = np.abs(np.asarray(mf.iloc[:, 0], dtype=float))
+    off = np.abs(np.asarray(fit.offset, dtype=float)) if fit.offset is not None else np.zeros(1)
+    f = np.abs(np.asarray(hlm.fitted(fit), dtype=float))
+    return float(max(np.nanmax(y, initial=0.0), np.nanmax(off, initial=0.0),
+                     np.nanmax(f, initial=0.0)))
+
+
+def _same_by_label(what: str, a: pd.Series, b: pd.Series, tol: float,
+                   fit=None) -> None:
     b2 = b.reindex(a.index)
     assert not b2.isna().all() or a.isna().all(), f"{what}: row labels differ"
-    scale = float(np.nanmax(np.abs(a.to_numpy(dtype=float)), initial=0.0)) or 1.0
+    scale = (_response_scale(fit) if fit is not None else
+             float(np.nanmax(np.abs(a.to_numpy(dtype=float)), initial=0.0))) or 1.0
     checks.assert_close(what, a.to_numpy(dtype=float), b2.to_numpy(dtype=float), rtol=tol,
                         atol=tol * scale * np.sqrt(len(a)), names=[str(i) for i in a.index])
 
@@ -127,7 +141,7 @@ def test_row_order_does_not_matter(p: S.Problem, data: st.DataObject) -> None:
     fit2 = _fit(p, data=d2)
     assert fit2 is not None, "hlm_py fits the data but refuses the same rows in another order"
     _same_coefficients("coefficients", hlm.coef(fit2), hlm.coef(fit1), fit1)
-    _same_by_label("fitted", hlm.fitted(fit1), hlm.fitted(fit2), _fit_tol(fit1))
+    _same_by_label("fitted", hlm.fitted(fit1), hlm.fitted(fit2), _fit_tol(fit1), fit1)
     assert hlm.df_residual(fit1) == hlm.df_residual(fit2)
 
 
@@ -198,7 +212,7 @@ def test_reordering_levels_keeps_the_fit(p: S.Problem, data: st.DataObject) -> N
     fit2 = _fit(S.Problem(d2, p.formula, p.meta, contrasts=p.contrasts, weights=p.weights))
     assert fit2 is not None, "hlm_py refuses the data with its levels reordered"
     tol = _fit_tol(fit1)
-    _same_by_label("fitted", hlm.fitted(fit1), hlm.fitted(fit2), tol)
+    _same_by_label("fitted", hlm.fitted(fit1), hlm.fitted(fit2), tol, fit1)
     assert hlm.df_residual(fit1) == hlm.df_residual(fit2)
     a1 = hlm.anova(fit1).to_frame()
     a2 = hlm.anova(fit2).to_frame()
@@ -292,7 +306,7 @@ def test_affine_predictor(p: S.Problem, data: st.DataObject, c: float, d: float)
     checks.assert_close("coefficients", hlm.coef(fit2), expected, rtol=rtol, atol=atol,
                         names=list(c1.index))
     _same_by_label("fitted", hlm.fitted(fit2), hlm.fitted(fit1),
-                   _fit_tol(fit1) * (1 + (abs(d) / (abs(c) * xs) if xs else 0)))
+                   _fit_tol(fit1) * (1 + (abs(d) / (abs(c) * xs) if xs else 0)), fit1)
 
 
 @settings(max_examples=examples(0.5))
@@ -437,10 +451,10 @@ def test_predict_on_training_data_is_fitted(p: S.Problem) -> None:
         pred = hlm.predict(fit, p.data)
     kappa = _kappa(fit)
     tol = max(checks.RTOL, 100 * checks.EPS * kappa**2)
-    _same_by_label("predict(fit)", fitted, pred0, checks.fit_tolerance(kappa))
+    _same_by_label("predict(fit)", fitted, pred0, checks.fit_tolerance(kappa), fit)
     assert len(pred) == len(p.data), f"{len(pred)} predictions for {len(p.data)} rows"
     _same_by_label("predict(fit, data)", fitted, pd.Series(np.asarray(pred, dtype=float),
-                                                           index=pred.index), tol)
+                                                           index=pred.index), tol, fit)
 
 
 # --------------------------------------------------------------------------
