@@ -51,8 +51,13 @@ DATABASE = DirectoryBasedExampleDatabase(str(EXAMPLES_DIR))
 #: examples per test in the ``ci`` profile; tests scale it with :func:`examples`
 CI_EXAMPLES = 25
 
+#: every phase but ``explain``: its line tracer (``sys.settrace``) slows each
+#: example several times over, and the reproducer says more than it does
+PHASES = tuple(p for p in Phase if p is not Phase.explain)
+
 _COMMON = dict(
     database=DATABASE,
+    phases=PHASES,
     deadline=None,  # a fit's time depends on R start-up and the machine's load
     derandomize=False,
     print_blob=True,
@@ -63,7 +68,6 @@ settings.register_profile("ci", max_examples=CI_EXAMPLES, **_COMMON)
 settings.register_profile(
     "thorough",
     max_examples=CI_EXAMPLES * 40,
-    phases=tuple(Phase),
     verbosity=Verbosity.normal,
     **_COMMON,
 )
