@@ -4,9 +4,8 @@ drawn frame exactly (values, NA, dtypes, level order, row names)."""
 from __future__ import annotations
 
 import pandas as pd
-from hypothesis import given, settings
-
 import strategies as S
+from hypothesis import given, settings
 from hypothesis_profiles import examples
 from reproducer import column_type, csv_text, read_back
 
