@@ -341,7 +341,8 @@ def _r_intervals(c: LmeContext) -> IntervalsLme:
 
 
 def _r_compare(c: LmeContext) -> AnovaLme:
-    t = g_frame(c.golden["results"]["anova_compare"])
+    res = c.golden["results"]
+    t = g_frame(res.get("anova_compare_default") or res["anova_compare"])
     if "Test" in t:
         t["Test"] = pd.Categorical([str(v) for v in t["Test"]])
     return AnovaLme(table=t, kind="compare")

@@ -205,6 +205,41 @@ hlm_lme_find <- function(name, env) {
   NULL
 }
 
+# The best fit R reaches for the fit bound to `name`: of the default fit and
+# the tight refits the case's R code bound (`<name>_tight_nlminb`, ...; see
+# r_reference/cases/lme.py, tight_lines), the one of highest logLik, which the
+# R code bound to `<name>_tight`. Returns list(fit, optimizer (the winner's
+# name), control (its control text), candidates (data frame: logLik and error
+# of each, default first), warnings (the winner's, re-evaluated), error).
+hlm_lme_tight <- function(fit, name, env) {
+  cand_names <- c("default", "nlminb", "optim", "optim_ndeps")
+  cands <- list(default = fit)
+  for (n in cand_names[-1]) cands[[n]] <- hlm_lme_find(paste0(name, "_tight_", n), env)
+  ll <- vapply(cands, function(f) if (inherits(f, "lme")) as.numeric(logLik(f)) else NA_real_,
+               numeric(1))
+  err <- vapply(cands, function(f) {
+    if (inherits(f, "lme")) NA_character_
+    else if (is.null(f)) "not run" else sub("\n$", "", as.character(f))
+  }, character(1))
+  candidates <- data.frame(logLik = unname(ll), error = unname(err), row.names = names(cands))
+  best <- hlm_lme_find(paste0(name, "_tight"), env)
+  if (is.null(best)) {
+    # R code without the tight refits (not this catalogue's): the old nlminb refit
+    tr <- hlm_lme_try(eval(parse(text = paste0("update(fit, control = ",
+                                               hlm_lme_tight_control, ")"))))
+    return(list(fit = tr$value, optimizer = "nlminb", control = hlm_lme_tight_control,
+                candidates = candidates, warnings = tr$warnings, error = tr$error))
+  }
+  win <- names(cands)[which(vapply(cands, function(f) identical(f, best), logical(1)))[1]]
+  if (!identical(as.numeric(logLik(best)), max(ll, na.rm = TRUE)))
+    stop("hlm_lme_tight: ", name, "_tight is not the candidate of highest logLik")
+  ctl <- getCall(best)$control
+  control <- if (is.null(ctl)) "default" else paste(deparse(ctl, width.cutoff = 500L), collapse = " ")
+  tr <- hlm_lme_try(eval(getCall(best), envir = env))
+  list(fit = best, optimizer = win, control = control, candidates = candidates,
+       warnings = tr$warnings, error = NULL)
+}
+
 # Printed texts of one fit, as R prints them.
 hlm_lme_printed <- function(fit) {
   p <- list()
@@ -235,21 +270,14 @@ hlm_extract_lme <- function(fit, case, env = parent.frame()) {
                                      keep_obs = fit$dims$N <= hlm_lme_max_default_obs)
   printed <- hlm_lme_printed(fit)
 
-  tight <- hlm_lme_find("fit_tight", env)
-  tight_try <- NULL
-  if (is.null(tight)) {
-    tight_try <- hlm_lme_try(eval(parse(text = paste0("update(fit, control = ",
-                                                      hlm_lme_tight_control, ")"))))
-    tight <- tight_try$value
-  } else {
-    cl <- getCall(tight)
-    tight_try <- hlm_lme_try(eval(cl, envir = env))
-  }
-  results$tight_control <- hlm_lme_tight_control
-  results$tight_warnings <- tight_try$warnings
-  if (!is.null(tight_try$error)) results$tight_error <- tight_try$error
-  if (!is.null(tight)) {
-    results$tight <- hlm_lme_numbers(tight, case)
+  tight <- hlm_lme_tight(fit, "fit", env)
+  results$tight_control <- tight$control
+  results$tight_optimizer <- tight$optimizer
+  results$tight_candidates <- tight$candidates
+  results$tight_warnings <- tight$warnings
+  if (!is.null(tight$error)) results$tight_error <- tight$error
+  if (!is.null(tight$fit)) {
+    results$tight <- hlm_lme_numbers(tight$fit, case)
     results$tight_distance <- hlm_lme_distance(hlm_lme_numbers(fit, case), results$tight)
   }
 
@@ -263,19 +291,26 @@ hlm_extract_lme <- function(fit, case, env = parent.frame()) {
   }
   if (length(others)) {
     results$compare <- list()
+    results$compare_tight <- list()
+    tights <- list(fit = if (is.null(tight$fit)) fit else tight$fit)
     # every number of each compared fit as for `fit` (the keys of `default`,
     # without the per-observation fitted/resid): what re-rendering
     # summary(fit2), ... with R's numbers needs
     results$compare_default <- list()
     for (nm in names(others)) {
-      o <- others[[nm]]
+      # the numbers compared are those of the best R fit (as for `fit`)
+      ot <- hlm_lme_tight(others[[nm]], nm, env)
+      results$compare_tight[[nm]] <- list(optimizer = ot$optimizer, control = ot$control,
+                                          candidates = ot$candidates)
+      o <- if (is.null(ot$fit)) others[[nm]] else ot$fit
+      tights[[nm]] <- o
       ll <- logLik(o)
       results$compare[[nm]] <- list(method = o$method, fixef = fixef(o), sigma = o$sigma,
                                     logLik = as.numeric(ll), logLik_df = attr(ll, "df"),
                                     AIC = AIC(o), BIC = BIC(o),
                                     pd_unconstrained = coef(o$modelStruct, unconstrained = TRUE))
-      results$compare_default[[nm]] <- hlm_lme_numbers(o, case, keep_obs = FALSE)
-      printed[[paste0("summary_", nm)]] <- hlm_lme_print(summary(o))
+      results$compare_default[[nm]] <- hlm_lme_numbers(others[[nm]], case, keep_obs = FALSE)
+      printed[[paste0("summary_", nm)]] <- hlm_lme_print(summary(others[[nm]]))
     }
     cmp_code <- paste0("anova(fit, ", paste(names(others), collapse = ", "), ")")
     a <- hlm_lme_try(eval(parse(text = cmp_code), envir = env))
@@ -284,7 +319,14 @@ hlm_extract_lme <- function(fit, case, env = parent.frame()) {
     if (is.null(a$error)) {
       tab <- hlm_lme_plain_df(a$value)
       tab$call <- NULL
-      results$anova_compare <- tab
+      # the numbers compared: the same anova of the best fits, rows named as R's
+      at <- hlm_lme_try(do.call(anova, unname(tights)))
+      if (!is.null(at$error)) stop("anova of the tight fits failed: ", at$error)
+      tab_t <- hlm_lme_plain_df(at$value)
+      tab_t$call <- NULL
+      attr(tab_t, "row.names") <- row.names(tab)
+      results$anova_compare <- tab_t
+      results$anova_compare_default <- tab
       printed$anova_compare <- hlm_lme_print(a$value)
     } else {
       results$anova_compare_error <- a$error

@@ -1,8 +1,12 @@
 """The lme catalogue: cases for ``nlme::lme`` and the R code each one runs.
 
-Every case is run twice in R: R's default fit (``fit``, what a user sees
-printed) and a tightly converged refit (``fit_tight``, see ``TIGHT_CONTROL``),
-so that the golden records both and how far apart they are.
+Every case is run in R with its default control (``fit``, what a user sees
+printed) and refitted with tighter controls (``TIGHT_CONTROLS``: nlminb with
+raised limits, optim's BFGS with a tiny ``reltol``, the same with finer
+difference steps). ``fit_tight`` is the one of all these fits with the highest
+log-likelihood -- the best optimum R reaches -- and the golden records every
+candidate's log-likelihood and which one won. Comparison fits ``fit2``, ...
+are tightened the same way (``fit2_tight``).
 
 ``Case.args`` for lme (shared by the R and the Python side):
 
@@ -37,13 +41,50 @@ from r_reference.cases import Case
 
 KIND = "lme"
 
-#: The control of the tight refit. nlminb (lme's default optimiser) does not
-#: receive msTol; the raised iteration and evaluation limits and the longer
-#: EM start are what tighten it.
+#: The control of the nlminb refit. nlminb (lme's default optimiser) does not
+#: receive msTol, and it differentiates numerically with steps too coarse to
+#: go further: the raised limits and the longer EM start are what tighten it.
 TIGHT_CONTROL = (
     "lmeControl(msTol = 1e-14, tolerance = 1e-12, msMaxIter = 1000, "
     "msMaxEval = 10000, maxIter = 1000, niterEM = 100)"
 )
+
+#: optim's BFGS: ``msTol`` is optim's ``reltol`` on the first (here the only)
+#: outer iteration, so this one does receive it.
+TIGHT_CONTROL_OPTIM = (
+    "lmeControl(opt = \"optim\", msTol = 1e-15, tolerance = 1e-12, "
+    "msMaxIter = 10000, maxIter = 1000, niterEM = 100)"
+)
+
+#: The same with optim's difference steps 1e-4 instead of 1e-3 (optim's
+#: numerical gradient then errs less, so BFGS stops nearer the optimum).
+TIGHT_CONTROL_OPTIM_NDEPS = (
+    "lmeControl(opt = \"optim\", msTol = 1e-15, tolerance = 1e-12, "
+    "msMaxIter = 10000, maxIter = 1000, niterEM = 100, "
+    "ndeps = rep(1e-4, length(coef({fit}$modelStruct))))"
+)
+
+#: The tight refits, by name (the golden's ``tight_candidates`` rows, after
+#: ``default``); ``{fit}`` is the name of the fit refitted.
+TIGHT_CONTROLS = {
+    "nlminb": TIGHT_CONTROL,
+    "optim": TIGHT_CONTROL_OPTIM,
+    "optim_ndeps": TIGHT_CONTROL_OPTIM_NDEPS,
+}
+
+
+def tight_lines(fit: str) -> list[str]:
+    """R lines binding ``<fit>_tight_<name>`` for every tight control and
+    ``<fit>_tight``: the fit (default one included) of highest logLik."""
+    lines = []
+    for name, control in TIGHT_CONTROLS.items():
+        lines.append(f"{fit}_tight_{name} <- try(update({fit}, control = "
+                     f"{control.format(fit=fit)}), silent = TRUE)")
+    cands = ", ".join([f"default = {fit}"] + [f"{n} = {fit}_tight_{n}" for n in TIGHT_CONTROLS])
+    lines.append(f"{fit}_tight_fits <- Filter(function(f) inherits(f, \"lme\"), list({cands}))")
+    lines.append(f"{fit}_tight <- {fit}_tight_fits[[which.max(sapply({fit}_tight_fits, logLik))]]")
+    return lines
+
 
 #: The seed's ``hsb``: mlmRev::Hsb82 under the seed's column names (the same
 #: expression as the shipped data set ``hsb``, r_reference/export_datasets.py).
@@ -83,8 +124,8 @@ def lme_call(args: dict[str, Any], data_name: str) -> str:
 
 
 def r_code(case: Case) -> str:
-    """The R code of a case: the default fit ``fit``, the tight refit
-    ``fit_tight`` and, for comparison cases, ``fit2``, ... and ``anova``."""
+    """The R code of a case: the default fit ``fit``, the tight refits
+    (``tight_lines``) and, for comparison cases, ``fit2``, ... and ``anova``."""
     lines = ["library(nlme)"]
     name = case.extra.get("fit_name")
     if name:
@@ -92,10 +133,11 @@ def r_code(case: Case) -> str:
         lines.append(f"fit <- {name}")
     else:
         lines.append(f"fit <- {lme_call(case.args, case.data_name)}")
-    lines.append(f"fit_tight <- update(fit, control = {TIGHT_CONTROL})")
+    lines.extend(tight_lines("fit"))
     others = case.extra.get("compare") or []
     for k, args in enumerate(others, start=2):
         lines.append(f"fit{k} <- {lme_call(args, case.data_name)}")
+        lines.extend(tight_lines(f"fit{k}"))
     if others:
         lines.append("anova(" + ", ".join(["fit"] + [f"fit{k}" for k in range(2, len(others) + 2)]) + ")")
     return "\n".join(lines)
