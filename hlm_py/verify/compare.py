@@ -107,6 +107,14 @@ PVALUE_TOL = Tolerance(1e-10, 1e-300, scaled_atol=False)
 LME_TOL = Tolerance(1e-6, 1e-12)
 LME_EXACT = Tolerance(0.0, 0.0, scaled_atol=False)
 LME_INTERVALS = Tolerance(1e-3, 1e-10)
+#: quantities derived from the fit element by element (fitted values, residuals,
+#: BLUPs, coef, covariance and correlation matrices): relative 1e-6 of the
+#: column's largest entry. They are functions of parameters known to relative
+#: 1e-6, so an element near zero (a residual of 7e-5 in a column reaching 20)
+#: is known to 1e-6 of its column's scale, not of its own size.
+LME_DERIVED = Tolerance(1e-6, 1e-6, min_scale=0.0)
+_LME_DERIVED = re.compile(r"^(fitted|resid|ranef|coef|corFixed|vcov|resid_quantiles|pd_constrained"
+                          r"|predict|varcorr/[^/]+/(cov|corr))(/|$)")
 #: nlme's unconstrained parameters (log SDs, Cholesky entries) at the optimum:
 #: absolute 1e-6, which on a log SD is relative 1e-6 on the SD (a log SD near 0,
 #: e.g. 0.0112, makes a relative rule meaningless)
@@ -128,6 +136,8 @@ def tolerance_for(kind: str, quantity: str, column: str | None = None) -> Tolera
     low = label.lower()
     if "pd_unconstrained" in low or "apvar_pars" in low:
         return LME_PARAMS
+    if _LME_DERIVED.search(quantity):
+        return LME_DERIVED
     if "apvar" in low:
         return LME_APVAR
     if "interval" in low:
