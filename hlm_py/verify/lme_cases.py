@@ -303,14 +303,20 @@ def _r_psi(d: dict[str, Any], fit: Any) -> list[np.ndarray]:
     return [g_frame(d["varcorr"][lev]["cov"]).to_numpy(dtype=float) / s2 for lev in _levels(fit)]
 
 
-def _r_summary(c: LmeContext) -> LmeSummary:
-    d = c.default
-    s = c.summary
+def _r_summary(c: LmeContext, name: str | None = None) -> LmeSummary:
+    """hlm_py's summary of ``fit`` (or of the comparison fit ``name``) carrying
+    R's default-fit numbers (``default``, or ``compare_default[name]``)."""
+    if name is None:
+        d, fit, s = c.default, c.fit, c.summary
+    else:
+        d = c.golden["results"]["compare_default"][name]
+        fit = c.others[name]
+        s = hlm.summary(fit)
     return LmeSummary(
-        fit=c.fit, tTable=g_frame(d["tTable"]), corFixed=g_frame(d["corFixed"]),
+        fit=fit, tTable=g_frame(d["tTable"]), corFixed=g_frame(d["corFixed"]),
         residuals=g_series(d["resid_quantiles"]), AIC=float(d["AIC"]), BIC=float(d["BIC"]),
         logLik=float(d["logLik"]), sigma=float(d["sigma"]), dims=s.dims, method=s.method,
-        fixDF=s.fixDF, psi=_r_psi(d, c.fit))
+        fixDF=s.fixDF, psi=_r_psi(d, fit))
 
 
 def _r_varcorr(c: LmeContext) -> VarCorrLme:
@@ -409,8 +415,10 @@ def _lme_printed_table(golden: dict[str, Any]) -> dict[str, Callable[[LmeContext
     table: dict[str, Callable[[LmeContext], Any]] = dict(LME_PRINTED)
     extra = golden["case"].get("extra") or {}
     for k in range(2, len(extra.get("compare") or []) + 2):
-        table[f"summary_fit{k}"] = (lambda name: lambda c: PrintedText(str(hlm.summary(c.others[name]))))(
-            f"fit{k}")
+        table[f"summary_fit{k}"] = (lambda name: lambda c: PrintedText(
+            str(hlm.summary(c.others[name])),
+            (lambda: lme_reports.render_lme_summary(_r_summary(c, name)))
+            if name in (c.golden["results"].get("compare_default") or {}) else None))(f"fit{k}")
     return table
 
 
