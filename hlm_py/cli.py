@@ -219,7 +219,9 @@ def verify(golden_dir: Path, kinds: Sequence[str], out: Any = None,
             finite = [r.max_rel_diff for r in rows if math.isfinite(r.max_rel_diff)]
             worst = f"{max(finite):.2e}" if finite else "-"
             bad = [r for r in rows if not r.ok]
-            status = "ok" if not bad else f"FAIL ({len(bad)} of {len(rows)})"
+            documented = [r for r in rows if r.ok and getattr(r, "documented", False)]
+            status = (f"FAIL ({len(bad)} of {len(rows)})" if bad else
+                      f"ok, {len(documented)} documented" if documented else "ok")
             print(f"{kind:<13} {name:<44} {len(rows):>10} {worst:>13}  {status}", file=out)
             if bad:
                 n_failed += 1
