@@ -209,6 +209,9 @@ def test_reordering_levels_keeps_the_fit(p: S.Problem, data: st.DataObject) -> N
           f"d2 = d.copy(); d2[{col!r}] = d2[{col!r}].cat.reorder_categories({list(new)!r})")
     fit1 = _fit(p)
     assume(fit1 is not None)
+    # with aliased columns the kept subspace depends on the parametrisation
+    # (dqrdc2 drops later columns): the invariance holds for full-rank fits
+    assume(not hlm.coef(fit1).isna().any())
     fit2 = _fit(S.Problem(d2, p.formula, p.meta, contrasts=p.contrasts, weights=p.weights))
     assert fit2 is not None, "hlm_py refuses the data with its levels reordered"
     tol = _fit_tol(fit1)
