@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import pandas as pd
-
 from bench_lme import to_r
 
 

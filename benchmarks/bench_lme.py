@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         repeat = 1 if n >= 1_000_000 else args.repeat
         for model in (m for m in MODELS if m.name in args.models):
             t_py, fit = time_py(
-                lambda model=model: hlm.lme(model.fixed, df, random=model.random_py, method="REML"),
+                lambda model=model, df=df: hlm.lme(
+                    model.fixed, df, random=model.random_py, method="REML"
+                ),
                 repeat,
             )
             ll_py = float(hlm.logLik(fit))

@@ -7,7 +7,7 @@ registers for its class, so the fit layers never import the printing layer.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 _RENDERERS: dict[type, Callable[[object], str]] = {}
 
