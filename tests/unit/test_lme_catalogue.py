@@ -33,7 +33,11 @@ def test_r_code_binds_default_and_tight_fits(case) -> None:
     lines = code.splitlines()
     assert lines[0] == "library(nlme)"
     assert any(line.startswith("fit <- ") for line in lines)
-    assert f"fit_tight <- update(fit, control = {lme.TIGHT_CONTROL})" in lines
+    for name, control in lme.TIGHT_CONTROLS.items():
+        assert (f"fit_tight_{name} <- try(update(fit, control = {control.format(fit='fit')}), "
+                f"silent = TRUE)") in lines
+    assert any(line.startswith("fit_tight <- fit_tight_fits[[which.max(") for line in lines)
+    assert lme.TIGHT_CONTROLS["nlminb"] == lme.TIGHT_CONTROL
     assert f"data = {case.data_name}" in code
     others = case.extra.get("compare") or []
     for k in range(2, len(others) + 2):
@@ -71,6 +75,12 @@ def test_every_case_has_a_golden_with_both_fits() -> None:
         assert "summary" in g["printed"] and "VarCorr" in g["printed"]
         if case.extra.get("compare"):
             assert "anova_compare" in res or "anova_compare_error" in res
+            assert set(res["compare_tight"]) == set(res["compare"])
+        # the tight fit is the candidate of highest logLik, and says which it is
+        cand = res["tight_candidates"]
+        lls = [x for x in cand["columns"]["logLik"] if x is not None]
+        assert cand["rownames"][0] == "default" and res["tight_optimizer"] in cand["rownames"]
+        assert res["tight"]["logLik"] == max(lls), case.name
 
 
 def _goldens() -> list[tuple[str, dict]]:
@@ -132,9 +142,11 @@ def test_comparison_goldens_keep_every_number_of_the_compared_fits() -> None:
             d = res["compare_default"][other]
             assert needed <= set(d), (name, other, needed - set(d))
             assert d["obs_omitted"] is True and "fitted" not in d, (name, other)
-            # the same R fit as the short `compare` entry and the printed summary
-            assert d["fixef"] == res["compare"][other]["fixef"], (name, other)
-            assert d["logLik"] == res["compare"][other]["logLik"], (name, other)
+            # the default fit; `compare` holds R's best (tight) fit of the same model
+            cand = res["compare_tight"][other]["candidates"]
+            assert d["logLik"] == cand["columns"]["logLik"][0], (name, other)
+            assert res["compare"][other]["logLik"] >= d["logLik"], (name, other)
+            assert d["fixef"]["names"] == res["compare"][other]["fixef"]["names"], (name, other)
             assert f"summary_{other}" in g["printed"], (name, other)
             assert d["tTable"]["rownames"] == d["fixef"]["names"], (name, other)
     assert seen >= 1
