@@ -50,3 +50,7 @@ class ConvergenceError(HlmError):
 
 class GroupingError(HlmError):
     """A grouping factor that cannot carry the random effects asked for."""
+
+
+class NotAvailableError(HlmError, NotImplementedError):
+    """A part of API.md that this version of hlm_py does not implement."""

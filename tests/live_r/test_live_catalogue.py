@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from _catalogue import case_params
 
-import hlm_py as hlm
 from hlm_py.verify.cases import run_case
 from hlm_py.verify.compare import compare_case
 
@@ -42,18 +41,6 @@ def test_model_matrix_live(case):
     _compare_live("model_matrix", case)
 
 
-def _lme_available() -> bool:
-    try:
-        hlm.lme("y ~ 1", None)
-    except hlm.NotAvailableError:
-        return False
-    except Exception:
-        return True
-    return True
-
-
 @pytest.mark.parametrize("case", case_params("lme"))
 def test_lme_live(case):
-    if not _lme_available():
-        pytest.xfail("hlm_py.lme is not implemented yet (NotAvailableError)")
     _compare_live("lme", case)
