@@ -20,11 +20,11 @@ have_r() {
     [ -f "$(R RHOME)/include/R.h" ] || [ -f /usr/share/R/include/R.h ] || return 1
 }
 
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 if have_r; then
     echo "== R with nlme, lme4, mlmRev already present: skipping apt-get"
 else
     echo "== installing R 4.2 with nlme, lme4, mlmRev from Debian's packages"
-    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
     $SUDO apt-get update
     $SUDO apt-get install -y r-base-core r-base-dev r-cran-nlme r-cran-lme4 r-cran-mlmrev
     have_r || { echo "R or its packages still missing after apt-get" >&2; exit 1; }
@@ -36,7 +36,12 @@ echo "== R_HOME=$R_HOME ($(R --version | head -n 1))"
 PY="${PYTHON:-python3}"
 "$PY" -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 
 if [ ! -x .venv/bin/python ]; then
-    "$PY" -m venv .venv
+    # Debian's own python3 needs python3-venv for ensurepip; pyenv/python.org builds don't.
+    "$PY" -m venv .venv || {
+        rm -rf .venv
+        ${SUDO:-} apt-get install -y python3-venv
+        "$PY" -m venv .venv
+    }
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[r,test]' tox
