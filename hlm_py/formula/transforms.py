@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HlmError, UnknownVariableError
-from .contrasts import EXACT_SUM_LIMIT, long_double_sum, qr_diag_residuals, r_mean
+from ..linalg import r_col_sums, r_mean
+from ..linalg.rsum import LONG_SUM_MAX
+from .contrasts import qr_diag_residuals
 from .parser import Call, Name, Node, Num, Str, deparse, format_number
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
@@ -473,7 +475,7 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
         raise HlmError("'degree' must be less than number of unique points")
     xbar = r_mean(x)
     xc = x - xbar
-    if len(x) > EXACT_SUM_LIMIT:  # repeated products: pow() per element is slow
+    if len(x) > LONG_SUM_MAX:  # repeated products: pow() per element is slow
         X = np.empty((len(x), degree + 1), order="F")
         X[:, 0] = 1.0
         for j in range(1, degree + 1):
@@ -484,8 +486,8 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
     if rank < degree:
         raise HlmError("'degree' must be less than number of unique points")
     Z2 = Z * Z
-    norm2 = long_double_sum(Z2, axis=0)
-    alpha = (long_double_sum(xc[:, None] * Z2, axis=0) / norm2 + xbar)[:degree]
+    norm2 = r_col_sums(Z2)
+    alpha = (r_col_sums(xc[:, None] * Z2) / norm2 + xbar)[:degree]
     norm2 = np.concatenate([[1.0], norm2])
     Z = Z / np.sqrt(norm2[1:])
     return Z[:, 1:], {"alpha": alpha, "norm2": norm2}

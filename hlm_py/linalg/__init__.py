@@ -1,4 +1,5 @@
-"""Numerical core: R's LINPACK QR (``dqrdc2``) and the ``qr.*`` helpers."""
+"""Numerical core, the lowest layer: R's LINPACK QR (``dqrdc2``), the
+``qr.*`` helpers and R's order of summation. Imports nothing else of hlm_py."""
 
 from hlm_py.linalg.dqrdc2 import (
     QR,
@@ -12,6 +13,7 @@ from hlm_py.linalg.dqrdc2 import (
     qr_R,
     qr_resid,
 )
+from hlm_py.linalg.rsum import r_col_sums, r_mean, r_sum
 
 __all__ = ["QR", "chol2inv", "dqrdc2", "qr_coef", "qr_fitted", "qr_Q", "qr_qty", "qr_qy",
-           "qr_R", "qr_resid"]
+           "qr_R", "qr_resid", "r_col_sums", "r_mean", "r_sum"]

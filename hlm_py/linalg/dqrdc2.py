@@ -14,11 +14,11 @@ element, kept in ``qraux[l]``, is ``1 + |x_ll| / norm``.  ``qr_qty`` and
 friends mirror ``dqrsl`` and R's ``qr.qty``, ``qr.qy``, ``qr.coef``,
 ``qr.fitted``, ``qr.resid``.
 
-The loop runs over columns; all work inside a column is vectorised with
-numpy over rows (and over the remaining columns), so a 1,000,000 x 6 design
-factors in a few tens of milliseconds.  Sums are taken by numpy/BLAS rather
-than LINPACK's sequential ``ddot``, so results agree with R's to rounding
-(about 1e-15 relative), not bit for bit.
+The loop runs over columns; the work inside a column is vectorised with
+numpy over rows. Up to ``EXACT_MAX_ROWS`` rows the dot products and norms
+add in the reference BLAS's order (left to right), so the results are R's
+bit for bit; beyond, numpy's sums agree with R's to rounding (about 1e-15
+relative).
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ def _dnrm2(x: np.ndarray, tmp: np.ndarray, exact: bool = True) -> float:
         np.multiply(x, x, out=buf)
         return math.sqrt(_seqsum(buf, buf))
     med = ~(big | small)
-    amed = _seqsum(np.where(med, ax * ax, 0.0), buf)
+    with np.errstate(over="ignore", under="ignore"):  # masked-out squares may overflow
+        amed = _seqsum(np.where(med, ax * ax, 0.0), buf)
     if big.any():
         abig = _seqsum(np.where(big, (ax * _SBIG) ** 2, 0.0), buf)
         if amed > 0 or amed != amed:

@@ -23,6 +23,7 @@ from scipy import stats
 
 from hlm_py.errors import HlmError
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
+from hlm_py.linalg.rsum import r_mean, r_sum
 from hlm_py.lm.deparse import deparse_lines
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 
@@ -49,38 +50,12 @@ __all__ = [
 ]
 
 _EPS = np.finfo(float).eps
-_LONG_SUM_MAX = 2_000_000
 
 
 def rdiv(a: float, b: float) -> float:
     """a / b with R's (IEEE) results for zero divisors: Inf, -Inf or NaN."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(np.float64(a) / np.float64(b))
-
-
-def r_sum(x: np.ndarray) -> float:
-    """R's ``sum`` of doubles: left to right in long double (80-bit on x86-64)."""
-    a = np.asarray(x, dtype=np.float64).reshape(-1)
-    if a.shape[0] == 0:
-        return 0.0
-    if a.shape[0] > _LONG_SUM_MAX:
-        return float(np.sum(a))
-    return float(np.cumsum(a.astype(np.longdouble))[-1])
-
-
-def r_mean(x: np.ndarray) -> float:
-    """R's ``mean`` of doubles: a long double sum, then one refinement pass."""
-    a = np.asarray(x, dtype=np.float64).reshape(-1)
-    n = a.shape[0]
-    if n == 0:
-        return math.nan
-    if n > _LONG_SUM_MAX:
-        return float(np.mean(a))
-    la = a.astype(np.longdouble)
-    s = np.cumsum(la)[-1] / n
-    if math.isfinite(float(s)):
-        s = s + np.cumsum(la - s)[-1] / n
-    return float(s)
 
 
 # --------------------------------------------------------------------------
