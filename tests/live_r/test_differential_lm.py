@@ -262,7 +262,7 @@ def compare_lm(p: S.Problem, fit, rv: dict) -> list[str]:
         check("summary Pr(>|t|)", p_py, p_r, rtol=0.0, atol=p_rtol * p_r + 1e-300,
               names=cm_r.rownames)
         check("summary sigma", [s.sigma], [rv["sigma"][0]], rtol=tol_sigma, atol=0.0)
-        r2_atol = 10 * tol_fit
+        r2_atol = max(10 * tol_fit, 2 * tol_sigma)  # 1 - RSS/TSS: RSS as sigma^2
         check("summary r.squared", [s.r_squared], [rv["r2"][0]], rtol=r2_atol, atol=r2_atol)
         check("summary adj.r.squared", [s.adj_r_squared], [rv["adjr2"][0]], rtol=r2_atol,
               atol=r2_atol * (1 + len(names)))
@@ -271,7 +271,8 @@ def compare_lm(p: S.Problem, fit, rv: dict) -> list[str]:
         elif rv["fstat"] is not None:
             f_r = rv["fstat"].series()
             check("summary fstatistic value", [s.fstatistic["value"]], [f_r["value"]],
-                  rtol=100 * tol_fit * (1 + f_r["value"]) / max(f_r["value"], 1e-300))
+                  rtol=max(100 * tol_fit, 2 * tol_sigma) * (1 + f_r["value"])
+                  / max(f_r["value"], 1e-300))
             check("summary fstatistic df", [s.fstatistic["numdf"], s.fstatistic["dendf"]],
                   [f_r["numdf"], f_r["dendf"]], rtol=0.0)
     if tuple(int(x) for x in s.df) != tuple(int(x) for x in rv["df"]):
