@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import strategies as S
-from hypothesis import assume, given, note, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis_profiles import examples
 from reproducer import emit
@@ -193,7 +193,10 @@ def test_relabelling_levels_renames_coefficients_only(p: S.Problem, data: st.Dat
     _same_coefficients("coefficients", c2, c1, fit1)
 
 
-@settings(max_examples=examples(1.0))
+# the theorem needs a factor in the formula and a full-rank fit: many draws
+# are filtered out, on purpose
+@settings(max_examples=examples(1.0), suppress_health_check=[HealthCheck.filter_too_much,
+                                                             HealthCheck.too_slow])
 @given(p=S.lm_problems(**WELL), data=st.data())
 def test_reordering_levels_keeps_the_fit(p: S.Problem, data: st.DataObject) -> None:
     """Another level order reparametrises the model: fitted values, RSS and the
@@ -445,6 +448,11 @@ def test_predict_on_training_data_is_fitted(p: S.Problem) -> None:
     """predict(fit) and predict(fit, newdata = the kept rows of data) equal fitted(fit)."""
     _emit(p, "test_predict_on_training_data_is_fitted",
           "hlm.predict(fit, d) - hlm.fitted(fit)", "predict(fit, d) - fitted(fit)")
+    lhs, rhs = p.formula.split("~", 1)
+    # with the response inside a right-hand term (log(p) ~ x1 * log(p)) R's
+    # predict(fit, data) differs from fitted(fit) too (the response is deleted
+    # from the terms for prediction): the identity needs a response-free rhs
+    assume(lhs.strip() not in rhs)
     fit = _fit(p)
     assume(fit is not None)
     fitted = hlm.fitted(fit)
