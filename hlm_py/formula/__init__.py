@@ -11,12 +11,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from .deparse import deparse
 from .design import Design, build_design
 from .frame import ModelFrame, NaAction
 from .frame import model_frame as _model_frame
 from .matrix import ModelMatrix
 from .matrix import model_matrix as _model_matrix
-from .parser import deparse, parse
+from .parser import parse
 from .terms import Terms, terms
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""R's parser, restricted to what model formulas use, and R's ``deparse``.
+"""R's parser, restricted to what model formulas and model calls use.
 
 :func:`parse` turns formula text into a syntax tree shaped like R's own: every
 operator is a :class:`Call` whose ``fn`` is the operator's name (``"+"``,
@@ -6,10 +6,11 @@ operator is a :class:`Call` whose ``fn`` is the operator's name (``"+"``,
 ``MatchVar`` (the test ``terms.formula`` uses to decide that two variables are
 the same). Numbers compare by value, as in R (``x^2`` and ``x^2.0`` match).
 
-:func:`deparse` mirrors R's ``deparse`` for these trees: spaces around
-``+ - * ~ == != < > <= >= & | && || %op%``, none around ``/ ^ : %% %/% $``,
-numbers printed with 15 significant digits and R's fixed/scientific choice,
-non-syntactic names in backticks when ``backtick=True``.
+The grammar covers formulas and the arguments of a model call: names
+(backquoted too), numbers, strings, calls with named arguments, unary and
+binary operators (arithmetic, comparison, logical, ``%op%``, ``$``, ``@``,
+``|>``) and parentheses. :mod:`hlm_py.formula.deparse` writes the trees back
+as R's ``deparse`` does.
 
 Differences from R: no ``if``/``function``/``{`` constructs, no ``[``/``[[``
 indexing; assignment operators are rejected.
@@ -17,7 +18,6 @@ indexing; assignment operators are rejected.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -30,9 +30,12 @@ __all__ = [
     "Call",
     "Node",
     "parse",
-    "deparse",
-    "format_number",
     "is_syntactic_name",
+    "walk_names",
+    "BINARY_PRECEDENCE",
+    "PREFIX_PRECEDENCE",
+    "PERCENT_PRECEDENCE",
+    "RIGHT_ASSOCIATIVE",
 ]
 
 
@@ -186,16 +189,16 @@ def _tokenize(text: str) -> list[_Tok]:
 # ---------------------------------------------------------------- parser
 
 # binding powers (higher binds tighter), following R's ?Syntax
-_BINARY = {
+BINARY_PRECEDENCE = {
     "~": 10, "||": 20, "|": 20, "&&": 30, "&": 30,
     "==": 50, "!=": 50, "<": 50, ">": 50, "<=": 50, ">=": 50,
     "+": 60, "-": 60, "*": 70, "/": 70, "|>": 80, ":": 90, "^": 110,
     "$": 120, "@": 120,
 }
-_RIGHT_ASSOC = {"^"}
+RIGHT_ASSOCIATIVE = {"^"}
 _NONASSOC = {"==", "!=", "<", ">", "<=", ">="}
-_PREFIX = {"~": 10, "!": 40, "-": 100, "+": 100}
-_PERCENT_BP = 80
+PREFIX_PRECEDENCE = {"~": 10, "!": 40, "-": 100, "+": 100}
+PERCENT_PRECEDENCE = 80
 
 
 class _Parser:
@@ -223,10 +226,10 @@ class _Parser:
     def binary_bp(self, tok: _Tok) -> int | None:
         if tok.kind != "op":
             return None
-        if tok.text in _BINARY:
-            return _BINARY[tok.text]
+        if tok.text in BINARY_PRECEDENCE:
+            return BINARY_PRECEDENCE[tok.text]
         if tok.text.startswith("%") and len(tok.text) >= 2:
-            return _PERCENT_BP
+            return PERCENT_PRECEDENCE
         if tok.text in ("<-", "<<-", "->", "=", "?"):
             self.fail(tok, f"unexpected '{tok.text}' (assignment is not allowed in a formula)")
         return None
@@ -239,12 +242,12 @@ class _Parser:
                 left = self.call(left)
                 continue
             bp = self.binary_bp(tok)
-            if bp is None or bp < min_bp or (bp == min_bp and tok.text not in _RIGHT_ASSOC):
+            if bp is None or bp < min_bp or (bp == min_bp and tok.text not in RIGHT_ASSOCIATIVE):
                 if bp is not None and bp == min_bp and tok.text in _NONASSOC:
                     self.fail(tok)
                 return left
             self.next()
-            rbp = bp if tok.text in _RIGHT_ASSOC else bp + 1
+            rbp = bp if tok.text in RIGHT_ASSOCIATIVE else bp + 1
             if tok.text in ("$", "@"):
                 nt = self.next()
                 if nt.kind not in ("name", "str"):
@@ -270,8 +273,8 @@ class _Parser:
                 if close.text != ")" or close.kind != "op":
                     self.fail(close)
                 return Call("(", ((None, inner),), tok.pos)
-            if tok.text in _PREFIX:
-                operand = self.expr(_PREFIX[tok.text])
+            if tok.text in PREFIX_PRECEDENCE:
+                operand = self.expr(PREFIX_PRECEDENCE[tok.text])
                 return Call(tok.text, ((None, operand),), tok.pos)
         self.fail(tok)
         raise AssertionError  # pragma: no cover
@@ -318,116 +321,6 @@ def parse(text: str) -> Node:
     if tok.kind != "eof":
         p.fail(tok)
     return node
-
-
-# ---------------------------------------------------------------- deparse
-
-_SPACED = {"+", "-", "*", "~", "==", "!=", "<", ">", "<=", ">=", "&", "&&", "|", "||", "|>"}
-_UNSPACED = {"/", "^", ":", "$", "@", "%%", "%/%"}
-
-
-def format_number(x: float, digits: int = 15) -> str:
-    """R's formatting of one double with ``digits`` significant digits.
-
-    The fewest significant digits (at most ``digits``) that represent the value
-    to ``digits`` digits, then fixed notation unless scientific is narrower
-    (R's ``formatReal`` with ``scipen = 0``). Used by ``deparse`` and
-    ``as.character``.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Inf" if x > 0 else "-Inf"
-    if x == 0:
-        return "0"
-    ref = float(f"{x:.{digits - 1}e}")
-    sig = digits
-    for d in range(1, digits + 1):
-        if float(f"{x:.{d - 1}e}") == ref:
-            sig = d
-            break
-    mant_s, exp_s = f"{ref:.{sig - 1}e}".split("e")
-    e = int(exp_s)
-    sci = f"{mant_s}e{'-' if e < 0 else '+'}{abs(e):02d}"
-    decimals = max(0, sig - 1 - e)
-    fixed = f"{ref:.{decimals}f}"
-    return fixed if len(fixed) <= len(sci) else sci
-
-
-_CONSTANTS = {"TRUE", "FALSE", "NULL", "NA", "Inf", "NaN", "NA_integer_", "NA_real_", "NA_character_"}
-
-
-def _deparse_name(name: str, backtick: bool) -> str:
-    if name in _CONSTANTS:
-        return name
-    if backtick and not is_syntactic_name(name):
-        return "`" + name.replace("`", "\\`") + "`"
-    return name
-
-
-def _deparse_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
-
-
-def deparse(node: Node, backtick: bool = True) -> str:
-    """R's ``deparse`` of a tree on one line (R's ``deparse1line``).
-
-    ``backtick=False`` leaves a bare non-syntactic symbol unquoted, as R's
-    ``model.frame`` names its columns (``deparse2``); calls always quote.
-    """
-    if isinstance(node, Name):
-        return _deparse_name(node.name, backtick)
-    if isinstance(node, Num):
-        if node.is_int:
-            return f"{int(node.value)}L"
-        return format_number(node.value)
-    if isinstance(node, Str):
-        return _deparse_str(node.value)
-    return _deparse_call(node)
-
-
-def _op_prec(node: Node) -> int | None:
-    """Binding power of an operator call (None for atoms, calls and parentheses)."""
-    if not isinstance(node, Call) or any(k is not None for k, _ in node.args):
-        return None
-    if len(node.args) == 2:
-        if node.fn in _BINARY:
-            return _BINARY[node.fn]
-        if node.fn.startswith("%") and node.fn.endswith("%") and len(node.fn) >= 2:
-            return _PERCENT_BP
-    if len(node.args) == 1 and node.fn in _PREFIX:
-        return _PREFIX[node.fn]
-    return None
-
-
-def _deparse_call(node: Call) -> str:
-    fn, args = node.fn, node.args
-    named = any(a[0] is not None for a in args)
-    is_percent = fn.startswith("%") and fn.endswith("%") and len(fn) >= 2
-    if not named and fn == "(" and len(args) == 1:
-        return "(" + deparse(args[0][1]) + ")"
-    if not named and len(args) == 2 and (fn in _SPACED or fn in _UNSPACED or is_percent):
-        prec = _op_prec(node)
-        left, right = deparse(args[0][1]), deparse(args[1][1])
-        lp, rp = _op_prec(args[0][1]), _op_prec(args[1][1])
-        if lp is not None and prec is not None and (lp < prec or (lp == prec and fn in _RIGHT_ASSOC)):
-            left = f"({left})"
-        if rp is not None and prec is not None and (rp < prec or (rp == prec and fn not in _RIGHT_ASSOC)):
-            right = f"({right})"
-        if fn in _UNSPACED:
-            return f"{left}{fn}{right}"
-        return f"{left} {fn} {right}"
-    if not named and len(args) == 1 and fn in ("-", "+", "!", "~"):
-        inner = deparse(args[0][1])
-        ip = _op_prec(args[0][1])
-        if ip is not None and ip < _PREFIX[fn]:
-            inner = f"({inner})"
-        return fn + inner
-    parts = []
-    for name, val in args:
-        v = deparse(val)
-        parts.append(f"{_deparse_name(name, True)} = {v}" if name is not None else v)
-    return f"{_deparse_name(fn, True)}({', '.join(parts)})"
 
 
 def walk_names(node: Node, include_functions: bool = True):

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FormulaParseError
-from .parser import Call, Name, Node, Num, deparse, parse, walk_names
+from .deparse import deparse
+from .parser import Call, Name, Node, Num, parse, walk_names
 
 __all__ = ["Terms", "terms", "delete_response"]
 

@@ -33,7 +33,8 @@ from ..errors import HlmError, UnknownVariableError
 from ..linalg import r_col_sums, r_mean
 from ..linalg.rsum import LONG_SUM_MAX
 from .contrasts import qr_diag_residuals
-from .parser import Call, Name, Node, Num, Str, deparse, format_number
+from .deparse import deparse, format_number
+from .parser import Call, Name, Node, Num, Str
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
 

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.errors import HlmError, NonFiniteError
+from hlm_py.formula.deparse import deparse, deparse_call, operator_precedence, r_string
+from hlm_py.formula.parser import Call, Name, Num, is_syntactic_name, parse
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2
 from hlm_py.lm import inference
-from hlm_py.lm.deparse import deparse_call, deparse_text, parse_expr, r_string
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 from hlm_py.report import RReport
 
@@ -53,7 +54,7 @@ def _expr_or_name(value: Any, fallback: str) -> str:
     """R source text for an argument: an expression string as given, else a name."""
     if isinstance(value, str):
         try:
-            return deparse_text(value, cutoff=10**9)
+            return deparse(parse(value))
         except HlmError:
             return value
     name = getattr(value, "name", None)
@@ -65,18 +66,10 @@ def _expr_or_name(value: Any, fallback: str) -> str:
 def _contrasts_text(contrasts: dict[str, Any]) -> str:
     items = []
     for k, v in contrasts.items():
-        key = k if _is_syntactic(k) else f"`{k}`"
+        key = k if is_syntactic_name(k) else f"`{k}`"
         val = r_string(v) if isinstance(v, str) else getattr(v, "__name__", "contrasts")
         items.append(f"{key} = {val}")
     return "list(" + ", ".join(items) + ")"
-
-
-def _is_syntactic(name: str) -> bool:
-    try:
-        node = parse_expr(name)
-    except HlmError:
-        return False
-    return node.kind == "name" and not name.startswith("`")
 
 
 def lm_call(
@@ -133,7 +126,7 @@ def _variable_values(var: Any) -> np.ndarray:
 def _lookup_frame_column(frame: Any, expr: str) -> np.ndarray:
     for holder in ("extras", "columns"):
         cols = getattr(frame, holder, None) or {}
-        for key in (expr, deparse_text(expr, cutoff=10**9)):
+        for key in (expr, deparse(parse(expr))):
             if key in cols:
                 return _variable_values(cols[key])
     raise HlmError(f"object '{expr}' not found")
@@ -530,17 +523,27 @@ _DOT = r"(?<![A-Za-z0-9._`])\.(?![A-Za-z0-9._`])"
 
 def _old_formula_sides(fit: LmFit) -> tuple[str | None, str]:
     """lhs and rhs of ``formula(fit)`` (R: the terms' formula, ``.`` expanded)."""
-    node = parse_expr(fit.formula)
-    if node.kind == "binop" and node.value == "~":
-        return deparse_text(node.args[0][1], 10**9), deparse_text(node.args[1][1], 10**9)
-    if node.kind == "unop" and node.value == "~":
-        return None, deparse_text(node.args[0][1], 10**9)
+    sides = _formula_sides(parse(fit.formula))
+    if sides is not None:
+        return sides
     raise HlmError(f"invalid formula '{fit.formula}'")
 
 
+def _formula_sides(node: Any) -> tuple[str | None, str] | None:
+    """Deparsed lhs (None when one-sided) and rhs of a formula tree; None if
+    the tree is not a formula."""
+    if isinstance(node, Call) and node.fn == "~" and all(k is None for k, _ in node.args):
+        if len(node.args) == 2:
+            return deparse(node.args[0][1]), deparse(node.args[1][1])
+        if len(node.args) == 1:
+            return None, deparse(node.args[0][1])
+    return None
+
+
 def _wrap(text: str) -> str:
-    node = parse_expr(text)
-    return text if node.kind in ("name", "num", "call", "paren") else f"({text})"
+    node = parse(text)
+    atom = isinstance(node, (Name, Num)) or (isinstance(node, Call) and operator_precedence(node) is None)
+    return text if atom else f"({text})"
 
 
 def _substitute_dot(text: str, replacement: str) -> str:
@@ -556,14 +559,10 @@ def update_formula(fit: LmFit, new: str, data: Any = None) -> str:
     from hlm_py.formula.terms import terms as build_terms
 
     old_lhs, old_rhs = _old_formula_sides(fit)
-    node = parse_expr(new)
-    if node.kind == "binop" and node.value == "~":
-        new_lhs = deparse_text(node.args[0][1], 10**9)
-        new_rhs = deparse_text(node.args[1][1], 10**9)
-    elif node.kind == "unop" and node.value == "~":
-        new_lhs, new_rhs = None, deparse_text(node.args[0][1], 10**9)
-    else:
+    new_sides = _formula_sides(parse(new))
+    if new_sides is None:
         raise HlmError(f"invalid formula '{new}'")
+    new_lhs, new_rhs = new_sides
     if new_lhs is None:
         lhs = old_lhs
     elif old_lhs is not None:
@@ -582,4 +581,4 @@ def update_formula(fit: LmFit, new: str, data: Any = None) -> str:
     if not t.intercept:
         out_rhs += " - 1"
     text = f"{t.response} ~ {out_rhs}" if t.response else f"~{out_rhs}"
-    return deparse_text(text, cutoff=10**9)
+    return deparse(parse(text))

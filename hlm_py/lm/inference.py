@@ -22,9 +22,9 @@ import pandas as pd
 from scipy import stats
 
 from hlm_py.errors import HlmError
+from hlm_py.formula.deparse import deparse_lines
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
 from hlm_py.linalg.rsum import r_mean, r_sum
-from hlm_py.lm.deparse import deparse_lines
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 
 if TYPE_CHECKING:  # pragma: no cover

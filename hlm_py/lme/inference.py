@@ -255,7 +255,8 @@ def summary(fit: Any, adjustSigma: bool = True, verbose: bool = False) -> LmeSum
 
 def level_formula_text(level: Any) -> str:
     """The level's random formula as R deparses a one-sided formula (``~age``)."""
-    from hlm_py.formula.parser import deparse, parse
+    from hlm_py.formula.deparse import deparse
+    from hlm_py.formula.parser import parse
 
     return deparse(parse(level.formula))
 

@@ -3,7 +3,8 @@
 import pytest
 
 from hlm_py.errors import FormulaParseError, HlmError
-from hlm_py.formula.parser import Call, Name, Num, deparse, format_number, parse
+from hlm_py.formula.deparse import deparse, format_number
+from hlm_py.formula.parser import Call, Name, Num, parse
 
 
 @pytest.mark.parametrize(
