@@ -276,7 +276,8 @@ def model_frame(
             v = columns[t.variable_names[i]]
             if v.kind not in ("numeric", "logical") and not (v.kind == "matrix" and v.ncol == 1):
                 raise HlmError("'offset' must be numeric")
-            offset = offset + (v.values.reshape(len(rows), -1)[:, 0])
+            vals = np.asarray(v.values, dtype=float)
+            offset = offset + (vals[:, 0] if vals.ndim == 2 else vals)
 
     state = {name: dict(v.state) for name, v in columns.items() if v.state}
     return ModelFrame(

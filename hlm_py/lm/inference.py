@@ -234,12 +234,17 @@ def anova_lm(fit: LmFit) -> AnovaTable:
          "F value": fval, "Pr(>F)": pval},
         index=pd.Index(tlabels + ["Residuals"], dtype=object),
     )
+    # Every NaN but the Residuals row's F and p (R's NA) is a computed NaN.
+    nan_cells = table.isna()
+    nan_cells.iloc[-1, 3:] = False
     if fit.intercept:
         table = table.iloc[1:]
+        nan_cells = nan_cells.iloc[1:]
     response = " ".join(deparse_lines(fit.response)) if fit.response else ""
     if response.startswith("`") and response.endswith("`") and response.count("`") == 2:
         response = response[1:-1]  # R deparses a bare symbol without backticks
-    return AnovaTable(table=table, heading=["Analysis of Variance Table\n", f"Response: {response}"])
+    return AnovaTable(table=table, heading=["Analysis of Variance Table\n", f"Response: {response}"],
+                      nan_cells=nan_cells)
 
 
 def _r_format_int(values: Sequence[int]) -> list[str]:

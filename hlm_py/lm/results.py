@@ -58,10 +58,13 @@ class AnovaTable(RReport):
 
     ``table`` has R's row and column names and NaN for NA; ``heading`` holds
     the strings of ``attr(, "heading")`` as R holds them (newlines included).
+    ``nan_cells`` (same shape, bool) flags the NaN cells that R holds as
+    ``NaN`` (a computed 0/0, e.g. F at zero residual df), not ``NA``.
     """
 
     table: pd.DataFrame
     heading: list[str]
+    nan_cells: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

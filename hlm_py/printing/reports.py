@@ -256,9 +256,12 @@ def anova_text(
     heading: Sequence[str] | None = None,
     digits: int = max(DIGITS - 2, 3),
     signif_stars: bool = True,
+    nan_cells: pd.DataFrame | None = None,
 ) -> str:
     """R's ``print.anova`` of a table with its heading (also for nlme's tables
-    that R prints through ``print.anova``)."""
+    that R prints through ``print.anova``). ``nan_cells`` flags the NaN cells
+    that are R's ``NaN`` (printed ``NaN``); other NaN cells are R's ``NA``
+    (printed blank)."""
     out = ""
     if heading is not None and len(heading):
         out += "\n".join(str(h) for h in heading) + "\n"
@@ -277,13 +280,15 @@ def anova_text(
     out += format_coefmat(
         x, [str(i) for i in table.index], cn, digits=digits, signif_stars_=signif_stars,
         has_pvalue=has_p, P_values=has_p, cs_ind=[], zap_ind=zap, tst_ind=tst, na_print="",
+        nan_mask=None if nan_cells is None else np.asarray(nan_cells, dtype=bool),
     ) + "\n"
     return _finish(out)
 
 
 def render_anova(a: Any) -> str:
     """R's ``print.anova`` of an :class:`AnovaTable` (``table``, ``heading``)."""
-    return anova_text(a.table, getattr(a, "heading", None))
+    return anova_text(a.table, getattr(a, "heading", None),
+                      nan_cells=getattr(a, "nan_cells", None))
 
 
 # ---------------------------------------------------------------------------
