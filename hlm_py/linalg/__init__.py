@@ -3,10 +3,12 @@
 
 from hlm_py.linalg.dqrdc2 import (
     QR,
+    LeastSquares,
     chol2inv,
     dqrdc2,
     qr_coef,
     qr_fitted,
+    qr_least_squares,
     qr_Q,
     qr_qty,
     qr_qy,
@@ -15,5 +17,5 @@ from hlm_py.linalg.dqrdc2 import (
 )
 from hlm_py.linalg.rsum import r_col_sums, r_mean, r_sum
 
-__all__ = ["QR", "chol2inv", "dqrdc2", "qr_coef", "qr_fitted", "qr_Q", "qr_qty", "qr_qy",
+__all__ = ["QR", "LeastSquares", "chol2inv", "dqrdc2", "qr_coef", "qr_fitted", "qr_least_squares", "qr_Q", "qr_qty", "qr_qy",
            "qr_R", "qr_resid", "r_col_sums", "r_mean", "r_sum"]

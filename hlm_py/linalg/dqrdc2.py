@@ -30,6 +30,8 @@ import numpy as np
 
 __all__ = [
     "QR",
+    "LeastSquares",
+    "qr_least_squares",
     "dqrdc2",
     "qr_qty",
     "qr_qy",
@@ -313,6 +315,35 @@ def _solve_upper(r: np.ndarray, b: np.ndarray) -> np.ndarray:
         if j > 0:
             out[:j] = out[:j] + (-out[j]) * r[:j, j, None] if out.ndim == 2 else out[:j] + (-out[j]) * r[:j, j]
     return out
+
+
+@dataclass(frozen=True)
+class LeastSquares:
+    """What R's ``dqrls`` returns besides the decomposition (``lm.fit`` reads
+    these): ``coefficients`` of the first ``rank`` pivoted columns (pivoted
+    order), ``effects`` = Q'y, ``residuals`` = y minus its projection."""
+
+    coefficients: np.ndarray
+    effects: np.ndarray
+    residuals: np.ndarray
+
+
+def qr_least_squares(qr: QR, y: np.ndarray) -> LeastSquares:
+    """R's ``dqrls`` solve for a decomposition already made (``dqrsl`` job 1110
+    with ``k = rank``): Q'y, back-substitution, then the residuals as Q applied
+    to Q'y with its first ``rank`` entries zeroed. ``y`` a vector or a matrix
+    (one column per response); results have the same form."""
+    y2, vec = _as_2d(y)
+    _check_rows(qr, y2)
+    k = qr.rank
+    qty = _apply_householders(qr, y2, k, transpose=True)
+    b = _solve_upper(qr.qr[:k, :k], qty[:k, :]) if k > 0 else np.zeros((0, y2.shape[1]))
+    rsd = qty.copy()
+    rsd[:k, :] = 0.0
+    rsd = _apply_householders(qr, rsd, k, transpose=False)
+    if vec:
+        return LeastSquares(b[:, 0], qty[:, 0], rsd[:, 0])
+    return LeastSquares(b, qty, rsd)
 
 
 def qr_coef(qr: QR, y: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ import pandas as pd
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, operator_precedence, r_string
 from hlm_py.formula.parser import Call, Name, Num, is_syntactic_name, parse
-from hlm_py.linalg.dqrdc2 import QR, dqrdc2
+from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
 from hlm_py.lm import inference
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 from hlm_py.report import RReport
@@ -256,19 +256,14 @@ def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None
         _check_finite(yk, "y")
         qr = dqrdc2(Xk, tol=LM_TOL, columns=columns)
         rank = qr.rank
-        from hlm_py.linalg.dqrdc2 import _apply_householders, _solve_upper
-
-        qty = _apply_householders(qr, yk.reshape(-1, 1).copy(), rank, transpose=True)
-        b = _solve_upper(qr.qr[:rank, :rank], qty[:rank, :])[:, 0] if rank > 0 else np.zeros(0)
-        rsd = qty.copy()
-        rsd[:rank, :] = 0.0
-        rsd = _apply_householders(qr, rsd, rank, transpose=False)[:, 0]
+        ls = qr_least_squares(qr, yk)
+        b, rsd = ls.coefficients, ls.residuals
         coef = np.full(p, np.nan)
         coef[qr.pivot[:rank]] = b
         eff_names = np.empty(Xk.shape[0], dtype=object)
         eff_names[:] = ""
         eff_names[:rank] = [columns[j] for j in qr.pivot[:rank]]
-        effects = pd.Series(qty[:, 0], index=pd.Index(eff_names, dtype=object, copy=False),
+        effects = pd.Series(ls.effects, index=pd.Index(eff_names, dtype=object, copy=False),
                             copy=False)
         if w is not None:
             rsd = rsd / sw
