@@ -26,9 +26,26 @@ Users create these objects as R's constructors: ``pdDiag("~ x")``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name"]
+
+
+def _central_differences(fn: Callable[[np.ndarray, int], np.ndarray], theta: np.ndarray, q: int, rel_step: float) -> np.ndarray:
+    """``d fn(theta, q) / d theta_j`` as a ``(k, q, q)`` array: central
+    differences with step ``rel_step * max(1, |theta_j|)``."""
+    theta = np.asarray(theta, dtype=float)
+    out = np.empty((theta.size, q, q))
+    for j in range(theta.size):
+        h = rel_step * max(1.0, abs(theta[j]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[j] += h
+        tm[j] -= h
+        out[j] = (fn(tp, q) - fn(tm, q)) / (2 * h)
+    return out
 
 
 class PdClass:
@@ -73,16 +90,7 @@ class PdClass:
 
     def jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
         """``d matrix / d theta_j`` as a ``(k, q, q)`` array (central differences)."""
-        theta = np.asarray(theta, dtype=float)
-        out = np.empty((theta.size, q, q))
-        for j in range(theta.size):
-            h = 1e-5 * max(1.0, abs(theta[j]))
-            tp = theta.copy()
-            tm = theta.copy()
-            tp[j] += h
-            tm[j] -= h
-            out[j] = (self.matrix(tp, q) - self.matrix(tm, q)) / (2 * h)
-        return out
+        return _central_differences(self.matrix, theta, q, 1e-5)
 
     def root(self, theta: np.ndarray, q: int) -> np.ndarray:
         """A factor ``F`` with ``F F' = matrix(theta)``, smooth in ``theta`` and
@@ -93,16 +101,7 @@ class PdClass:
 
     def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
         """``d root / d theta_j`` as ``(k, q, q)`` (central differences)."""
-        theta = np.asarray(theta, dtype=float)
-        out = np.empty((theta.size, q, q))
-        for j in range(theta.size):
-            h = 1e-6 * max(1.0, abs(theta[j]))
-            tp = theta.copy()
-            tm = theta.copy()
-            tp[j] += h
-            tm[j] -= h
-            out[j] = (self.root(tp, q) - self.root(tm, q)) / (2 * h)
-        return out
+        return _central_differences(self.root, theta, q, 1e-6)
 
     def param_names(self, level: str, q: int) -> list[str]:
         """nlme's names of ``coef(fit$modelStruct)`` for this level."""
