@@ -104,8 +104,9 @@ def _produce(table: dict[str, Callable[[Any], Any]], keys: Any, ctx: Any, kind: 
 # lm
 
 
-class LmContext:
-    """The fit of an lm case and everything derived from it, computed once."""
+class CaseContext:
+    """What every kind's context reads from a golden: the case, its arguments,
+    the data rebuilt and the new data (None when the case has none)."""
 
     def __init__(self, golden: dict[str, Any]):
         self.golden = golden
@@ -113,6 +114,10 @@ class LmContext:
         self.args = dict(self.case["args"])
         self.data = rebuild_data(golden)
         self.newdata = new_data(self.case.get("newdata"))
+
+
+class LmContext(CaseContext):
+    """The fit of an lm case and everything derived from it, computed once."""
 
     def _lm(self, args: dict[str, Any]) -> Any:
         a = dict(args)
@@ -353,12 +358,8 @@ def _lm_printed_table(golden: dict[str, Any]) -> dict[str, Callable[[LmContext],
 # model_matrix
 
 
-class MatrixContext:
-    def __init__(self, golden: dict[str, Any]):
-        self.golden = golden
-        self.case = golden["case"]
-        self.args = dict(self.case["args"])
-        self.data = rebuild_data(golden)
+class MatrixContext(CaseContext):
+    """The model matrix of a model_matrix case, computed once."""
 
     @cached_property
     def matrix(self) -> pd.DataFrame:

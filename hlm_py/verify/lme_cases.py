@@ -33,6 +33,7 @@ from hlm_py.lme import inference
 from hlm_py.lme.results import AnovaLme, IntervalsLme, LmeSummary, VarCorrLevel, VarCorrLme
 from hlm_py.printing import lme_reports
 from hlm_py.printing.matrixprint import print_data_frame, print_named_vector
+from hlm_py.verify.cases import CaseContext
 from hlm_py.verify.compare import Row, compare_text, golden_targets, normalise
 
 __all__ = ["LmeContext", "PrintedText", "run_lme", "LME_RESULTS", "LME_PRINTED"]
@@ -74,17 +75,11 @@ def _lme_random(random: Any) -> Any:
     raise HlmError(f"unsupported random specification {random!r}")
 
 
-class LmeContext:
+class LmeContext(CaseContext):
     """The fit of an lme case (and its comparison fits), computed once."""
 
     def __init__(self, golden: dict[str, Any]):
-        from hlm_py.verify.cases import new_data, rebuild_data
-
-        self.golden = golden
-        self.case = golden["case"]
-        self.args = dict(self.case["args"])
-        self.data = rebuild_data(golden)
-        self.newdata = new_data(self.case.get("newdata"))
+        super().__init__(golden)
         self.extra = self.case.get("extra") or {}
         gd = self.extra.get("groupedData")
         if gd:
