@@ -60,7 +60,7 @@ import pandas as pd
 
 from hlm_py.errors import HlmError
 
-__all__ = ["load", "names", "to_repr", "from_repr", "checksum", "schema", "COLUMN_TYPES"]
+__all__ = ["load", "names", "to_repr", "from_repr", "checksum", "schema", "number_to_json", "COLUMN_TYPES"]
 
 DATA_DIR = Path(__file__).resolve().parent
 COLUMN_TYPES = ("numeric", "integer", "logical", "character", "factor", "ordered")
@@ -211,7 +211,9 @@ def _num_from_json(v: Any) -> float:
     return float(v)
 
 
-def _num_to_json(x: Any) -> Any:
+def number_to_json(x: Any) -> Any:
+    """A double as the golden files write it: NA and NaN as ``None`` (JSON
+    null), infinities as ``"Inf"``/``"-Inf"``, other values as the float."""
     if x is None or x is pd.NA:
         return None
     x = float(x)
@@ -243,7 +245,7 @@ def _column_repr(name: str, s: pd.Series) -> dict[str, Any]:
         values = [None if m else int(v) for v, m in zip(s.tolist(), mask)]
         return {"name": name, "type": "integer", "values": values}
     if pd.api.types.is_float_dtype(dtype):
-        return {"name": name, "type": "numeric", "values": [_num_to_json(v) for v in s.tolist()]}
+        return {"name": name, "type": "numeric", "values": [number_to_json(v) for v in s.tolist()]}
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         values = []
         for v, m in zip(s.tolist(), mask):

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.datasets import number_to_json
 from hlm_py.errors import HlmError
 
 __all__ = [
@@ -163,12 +164,7 @@ def _scalar_repr(x: Any) -> Any:
     if isinstance(x, (int, np.integer)):
         return int(x)
     if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if math.isnan(x):
-            return None
-        if math.isinf(x):
-            return "Inf" if x > 0 else "-Inf"
-        return x
+        return number_to_json(x)
     if x is pd.NA or x is pd.NaT:
         return None
     return str(x)
