@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.errors import HlmError
+from hlm_py.report import RDataFrame
 
 __all__ = [
     "AIC",
@@ -222,8 +223,8 @@ def _ic(which: str, fits: tuple[Any, ...], names: list[str] | None, k: float | N
                           stacklevel=3)
     if names is None:
         names = _caller_names(fits, depth=3)
-    return pd.DataFrame({"df": [r[0] for r in rows], which: [r[1] for r in rows]},
-                        index=pd.Index(names))
+    return RDataFrame({"df": [r[0] for r in rows], which: [r[1] for r in rows]},
+                      index=pd.Index(names))
 
 
 def AIC(fit: Any, *others: Any, k: float | None = None, names: list[str] | None = None) -> Any:  # noqa: N802

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
+
 _RENDERERS: dict[type, Callable[[object], str]] = {}
 
 
@@ -34,3 +36,22 @@ class RReport:
 
     def __repr__(self) -> str:
         return render(self)
+
+
+class RDataFrame(pd.DataFrame):
+    """A ``pd.DataFrame`` that prints as R's ``print.data.frame`` (e.g. the
+    table of ``AIC(m1, m2)``). Operations on it return plain DataFrames."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __str__(self) -> str:
+        return render(self)
+
+    def __repr__(self) -> str:
+        return render(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The plain ``pd.DataFrame``, full precision."""
+        return pd.DataFrame(self)

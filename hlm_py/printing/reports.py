@@ -29,6 +29,7 @@ import pandas as pd
 
 from hlm_py.printing.coefmat import format_coefmat
 from hlm_py.printing.matrixprint import (
+    print_data_frame,
     print_matrix,
     print_named_strings,
     print_named_vector,
@@ -366,9 +367,10 @@ def register_all() -> list[str]:
     The lm result classes are imported here, lazily, and skipped if that layer
     is not importable (printing must load on its own).
     """
-    from hlm_py.report import register_renderer
+    from hlm_py.report import RDataFrame, register_renderer
 
-    done: list[str] = []
+    register_renderer(RDataFrame, lambda df: print_data_frame(pd.DataFrame(df)))
+    done: list[str] = ["RDataFrame"]
     try:
         from hlm_py.lm import results as lm_results
     except ModuleNotFoundError:

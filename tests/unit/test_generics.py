@@ -85,6 +85,11 @@ def test_aic_of_several_fits_is_a_table_named_after_the_callers_variables(fits):
     # a fit that no variable holds gets a positional name
     tab2 = hlm.AIC(m1, hlm.lm("mpg ~ wt", data=hlm.datasets.load("mtcars")))
     assert list(tab2.index) == ["m1", "fit2"]
+    # printed as R's print.data.frame: header, then one right-aligned row a fit
+    lines = str(tab).splitlines()
+    assert lines[0].split() == ["df", "AIC"] and [ln.split()[0] for ln in lines[1:]] == ["m1", "m2"]
+    assert len({len(ln) for ln in lines}) == 1
+    assert type(tab.to_frame()) is pd.DataFrame
 
 
 def test_influence_generics_match_the_hat_matrix_identities(fits):
