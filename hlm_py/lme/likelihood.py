@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hlm_py.errors import SingularFitError
-from hlm_py.lme.pdmat import PdClass
+from hlm_py.lme.pdmat import PdClass, pdDiag, pdLogChol, pdSymm
 from hlm_py.lme.reduce import Reduced
 
 __all__ = ["ProfiledLikelihood", "Estimates"]
@@ -175,6 +175,27 @@ class ProfiledLikelihood:
         self._c_rr_sum = self._c_rr.sum(axis=2)
         if self.n_eff <= 0:
             raise SingularFitError("no residual degrees of freedom left after the fixed effects")
+        p = self.p
+        self._rz = [np.eye(q) for q in self.q] if reduced.z_factors is None \
+            else [np.asarray(r, dtype=float) for r in reduced.z_factors]
+        self._rx = np.eye(p) if reduced.x_factor is None else np.asarray(reduced.x_factor, float)
+        self._beta0 = np.zeros(p) if reduced.beta_offset is None \
+            else np.asarray(reduced.beta_offset, float)
+        self._ld_rx = float(2.0 * np.log(np.abs(np.diag(self._rx))).sum()) if p else 0.0
+        self._rx_inv = np.linalg.inv(self._rx) if p else np.zeros((0, 0))
+        # the optimiser's parametrisation (see work_from_theta)
+        self._general = [isinstance(c, (pdLogChol, pdSymm)) for c in pd]
+        self._wscale = [float(np.sqrt(max(G, 1))) for G in reduced.n_groups]
+        self._wshift = []
+        for c, r, s, q in zip(pd, self._rz, self._wscale, self.q):
+            cs = np.log(np.maximum(np.sqrt(np.einsum("ij,ij->j", r, r)) / s, 1e-300))
+            k = c.n_params(q)
+            shift = np.zeros(k)
+            if isinstance(c, pdDiag):
+                shift[:] = cs
+            elif k:
+                shift[0] = float(cs.mean())
+            self._wshift.append(shift)
 
     # -- parameters ---------------------------------------------------------
     def split(self, theta: np.ndarray) -> list[np.ndarray]:
@@ -192,6 +213,101 @@ class ProfiledLikelihood:
     def theta_from_psi(self, psis: list[np.ndarray]) -> np.ndarray:
         """Parameters of given ``Psi_l`` matrices (outer to inner)."""
         return np.concatenate([c.params(m) for c, m in zip(self.pd, psis)])
+
+    # -- the optimiser's parametrisation -------------------------------------
+    # ``theta`` parametrises Psi in the units of the data; a random slope on a
+    # column of scale 1e4 makes it badly scaled and strongly correlated.  The
+    # optimiser works instead on ``phi``: for the general classes (pdLogChol,
+    # pdSymm) the same class applied to ``R_l Psi_l R_l' / G_l`` (the
+    # relative covariance in the coordinates of the orthonormal ``Z~_l``, per
+    # group), a one-to-one map with the same optimum; for the structured
+    # classes ``theta`` shifted by the log column scales of ``Z_l``.
+    def _work_factor(self, lvl: int, phi: np.ndarray) -> np.ndarray:
+        """``Lambda~_l = R_l Lambda_l`` at the level's work parameters."""
+        c, q = self.pd[lvl], self.q[lvl]
+        if self._general[lvl]:
+            return self._wscale[lvl] * c.root(phi, q)
+        return self._rz[lvl] @ c.root(phi - self._wshift[lvl], q)
+
+    def _work_jacobian(self, lvl: int, phi: np.ndarray) -> np.ndarray:
+        c, q = self.pd[lvl], self.q[lvl]
+        if self._general[lvl]:
+            return self._wscale[lvl] * c.root_jacobian(phi, q)
+        return np.einsum("ab,kbc->kac", self._rz[lvl], c.root_jacobian(phi - self._wshift[lvl], q))
+
+    @staticmethod
+    def _logchol_params(F: np.ndarray) -> np.ndarray:
+        """pdLogChol parameters of ``F F'`` (through a QR of ``F'``: no Cholesky
+        of a nearly singular matrix)."""
+        q = F.shape[0]
+        _, L = np.linalg.qr(F.T)
+        L = L * np.where(np.diag(L) < 0, -1.0, 1.0)[:, None]
+        d = np.maximum(np.abs(np.diag(L)), 1e-300)
+        return np.concatenate([np.log(d)] + [L[:j, j] for j in range(1, q)])
+
+    @staticmethod
+    def _sym_params(c: PdClass, F: np.ndarray) -> np.ndarray:
+        w, V = np.linalg.eigh(F @ F.T)
+        w = np.maximum(w, 1e-300 * max(float(w.max()), 1e-300))
+        return c.params((V * w) @ V.T)
+
+    def work_from_theta(self, theta: np.ndarray) -> np.ndarray:
+        """The optimiser's parameters ``phi`` of ``theta``."""
+        out = []
+        for lvl, t in enumerate(self.split(theta)):
+            c, q = self.pd[lvl], self.q[lvl]
+            if not self._general[lvl]:
+                out.append(np.asarray(t, float) + self._wshift[lvl])
+                continue
+            F = self._rz[lvl] @ c.root(t, q) / self._wscale[lvl]
+            out.append(self._logchol_params(F) if isinstance(c, pdLogChol)
+                       else self._sym_params(c, F))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def theta_from_work(self, phi: np.ndarray) -> np.ndarray:
+        """``theta`` (nlme's parameters of ``Psi_l``) of the optimiser's ``phi``."""
+        out = []
+        for lvl, f in enumerate(self.split(phi)):
+            c = self.pd[lvl]
+            if not self._general[lvl]:
+                out.append(np.asarray(f, float) - self._wshift[lvl])
+                continue
+            F = np.linalg.solve(self._rz[lvl], self._work_factor(lvl, f))
+            out.append(self._logchol_params(F) if isinstance(c, pdLogChol)
+                       else self._sym_params(c, F))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def work_deviance(self, phi: np.ndarray) -> float:
+        """``-2 logLik`` at the optimiser's parameters."""
+        fw = self._forward([self._work_factor(i, f) for i, f in enumerate(self.split(phi))])
+        if fw is None:
+            return np.inf
+        root = self._root(fw[2])
+        if root is None:
+            return np.inf
+        _, rss, _, ld_xx = root
+        return self._deviance(fw[1], rss, ld_xx)
+
+    def work_deviance_and_gradient(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        """``-2 logLik`` and its exact gradient in the optimiser's parameters."""
+        parts = self.split(phi)
+        lams = [self._work_factor(i, f) for i, f in enumerate(parts)]
+        jacs = [self._work_jacobian(i, f) for i, f in enumerate(parts)]
+        return self._deviance_and_gradient(lams, jacs)
+
+    def work_boundary(self) -> list[int]:
+        """Indices of ``phi`` that are log scales: where a variance component
+        (or a direction of ``Psi``) goes to zero as the parameter goes to -inf."""
+        out: list[int] = []
+        for lvl, c in enumerate(self.pd):
+            off = int(self.offsets[lvl])
+            if isinstance(c, pdLogChol):
+                out += [off + j for j in range(self.q[lvl])]
+            elif isinstance(c, pdDiag):
+                out += [off + j for j in range(self.sizes[lvl])]
+            elif not isinstance(c, pdSymm):
+                out.append(off)
+        return out
 
     # -- the elimination ----------------------------------------------------
     def _forward(self, lams: list[np.ndarray]):
@@ -250,7 +366,7 @@ class ProfiledLikelihood:
         rss = float(A[p, p] - Axy @ beta)
         if not rss > 0:
             return None
-        return beta, rss, Axx_inv, ld_xx
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx
 
     def _deviance(self, logdet: float, rss: float, ld_xx: float) -> float:
         ne = self.n_eff
@@ -259,8 +375,12 @@ class ProfiledLikelihood:
             dev += ld_xx
         return float(dev)
 
+    def _tilde(self, lams: list[np.ndarray]) -> list[np.ndarray]:
+        """Factors of the cells' coordinates: ``R_l Lambda_l``."""
+        return [r @ lam for r, lam in zip(self._rz, lams)]
+
     def _evaluate(self, theta: np.ndarray):
-        fw = self._forward(self.roots(theta))
+        fw = self._forward(self._tilde(self.roots(theta)))
         if fw is None:
             return None
         levels, logdet, A = fw
@@ -280,7 +400,13 @@ class ProfiledLikelihood:
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """``-2 logLik`` and its exact gradient in ``theta``."""
         theta = np.asarray(theta, dtype=float)
-        lams = self.roots(theta)
+        lams = self._tilde(self.roots(theta))
+        jacs = [np.einsum("ab,kbc->kac", r, c.root_jacobian(t, q))
+                for r, c, t, q in zip(self._rz, self.pd, self.split(theta), self.q)]
+        return self._deviance_and_gradient(lams, jacs)
+
+    def _deviance_and_gradient(self, lams: list[np.ndarray], jacs: list[np.ndarray]
+                               ) -> tuple[float, np.ndarray]:
         fw = self._forward(lams)
         if fw is None:
             return np.inf, np.full(self.n_params, np.nan)
@@ -296,7 +422,6 @@ class ProfiledLikelihood:
         if self.reml and p:
             abar[:p, :p] += Axx_inv
         grad = np.empty(self.n_params)
-        thetas = self.split(theta)
         a_g = None  # adjoint of each group's reduced block, (r, r, G)
         for lvl, (Minv, K, LtS, Szr) in enumerate(levels):
             lam = lams[lvl]
@@ -311,7 +436,7 @@ class ProfiledLikelihood:
             # d/dLambda of log|M| and of the reduced block: 2 S_zz Lambda Mbar - 2 S_zr abar K'
             lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
             lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
-            J = self.pd[lvl].root_jacobian(thetas[lvl], qz)
+            J = jacs[lvl]
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
             if lvl + 1 < len(levels):
                 if lvl == 0:
@@ -331,7 +456,8 @@ class ProfiledLikelihood:
     def estimates(self, theta: np.ndarray) -> Estimates:
         """beta, BLUPs, sigma and ``(X'V^{-1}X)^{-1}`` at ``theta``."""
         lams = self.roots(theta)
-        fw = self._forward(lams)
+        lams_t = self._tilde(lams)
+        fw = self._forward(lams_t)
         if fw is None:
             raise SingularFitError("the random-effects system is singular at the estimates")
         levels, logdet, A = fw
@@ -348,10 +474,13 @@ class ProfiledLikelihood:
             b = lams[lvl] @ uu
             us.append(np.ascontiguousarray(uu.T))
             bs.append(np.ascontiguousarray(b.T))
-            w = np.concatenate([b, wg], axis=0)
+            w = np.concatenate([lams_t[lvl] @ uu, wg], axis=0)
         dev = self._deviance(logdet, rss, ld_xx)
         sigma = float(np.sqrt(rss / self.n_eff))
-        return Estimates(beta=beta, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=Axx_inv,
+        # back from the cells' coordinates of X and y
+        beta_orig = self._beta0 + self._rx_inv @ beta
+        xtvx_inv = self._rx_inv @ Axx_inv @ self._rx_inv.T
+        return Estimates(beta=beta_orig, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=xtvx_inv,
                          loglik=-0.5 * dev)
 
     def loglik_fixed_sigma(self, theta: np.ndarray, sigma: float) -> float:

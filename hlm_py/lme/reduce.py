@@ -30,6 +30,20 @@ class Reduced:
     n         number of observations
     parents   per level (outer to inner) the parent group of each group
     n_groups  groups per level, outer to inner
+    z_factors per level (outer to inner) ``R_l`` (``q_l x q_l``) with
+              ``Z_l = Z~_l R_l``: the cells hold the well-conditioned ``Z~_l``
+    x_factor  ``R_x`` (``p x p``, upper triangular) with ``X = X~ R_x``
+    beta_offset  ``b0`` with ``y = y~ + X b0`` (the least-squares fit of ``y``)
+
+    The cells are those of ``W~ = [Z~_Q | ... | Z~_1 | X~ | y~]``: ``X~`` has
+    orthonormal columns (Householder QR of ``X``), ``y~`` is the residual of
+    ``y`` on ``X`` and each ``Z~_l`` has orthonormal columns too (the leading
+    columns of ``X~`` when ``Z_l`` is made of ``X``'s leading columns, so that
+    equal columns stay equal).  None of this changes the model: ``Z_l Lambda_l
+    = Z~_l (R_l Lambda_l)``, a shift of ``y`` along ``X`` changes only ``beta``
+    and ``X'V^{-1}X = R_x' X~'V^{-1}X~ R_x``.  It keeps the cross-products free
+    of the cancellation that shifted or badly scaled columns (``x = 1e4 + z``)
+    cause in ``W'W`` (nlme's per-group QR avoids it the same way).
     """
 
     cells: np.ndarray
@@ -38,6 +52,9 @@ class Reduced:
     n: int
     parents: list[np.ndarray]
     n_groups: list[int]
+    z_factors: list[np.ndarray] | None = None
+    x_factor: np.ndarray | None = None
+    beta_offset: np.ndarray | None = None
 
     @property
     def Q(self) -> int:  # noqa: N802
@@ -132,12 +149,16 @@ def reduce_data(
     fingerprinting every column.
     """
     n = X.shape[0]
-    cols = [z[:, j] for z in reversed(Z) for j in range(z.shape[1])]
-    cols += [X[:, j] for j in range(X.shape[1])] + [np.asarray(y, dtype=float)]
-    keys = None
-    if names is not None:
-        keys = [nm for zn in reversed(names[:-1]) for nm in zn] + list(names[-1]) + ["\0response"]
-    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1], keys)
+    Xt, Rx, yt, beta0 = _orthonormal_fixed(np.asarray(X, dtype=float), np.asarray(y, dtype=float))
+    Zt: list[np.ndarray] = []
+    Rz: list[np.ndarray] = []
+    for z in Z:
+        zt, rz = _orthonormal_random(np.asarray(z, dtype=float), X, Xt, Rx)
+        Zt.append(zt)
+        Rz.append(rz)
+    cols = [z[:, j] for z in reversed(Zt) for j in range(z.shape[1])]
+    cols += [Xt[:, j] for j in range(Xt.shape[1])] + [yt]
+    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1])
     return Reduced(
         cells=cells,
         q=[z.shape[1] for z in Z],
@@ -145,4 +166,47 @@ def reduce_data(
         n=n,
         parents=parents,
         n_groups=list(n_groups),
+        z_factors=Rz,
+        x_factor=Rx,
+        beta_offset=beta0,
     )
+
+
+def _positive_qr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Householder QR with a non-negative diagonal of ``R``."""
+    Q, R = np.linalg.qr(A)
+    s = np.where(np.diag(R) < 0, -1.0, 1.0)
+    return Q * s, R * s[:, None]
+
+
+def _orthonormal_fixed(X: np.ndarray, y: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``X = X~ R_x`` and ``y = y~ + X b0`` (two passes of the projection)."""
+    p = X.shape[1]
+    if p == 0:
+        return X, np.zeros((0, 0)), y.copy(), np.zeros(0)
+    Q, R = _positive_qr(X)
+    if not np.all(np.abs(np.diag(R)) > 0):
+        # rank deficient: the caller refuses it; keep the raw columns
+        return X, np.eye(p), y.copy(), np.zeros(p)
+    c = Q.T @ y
+    yt = y - Q @ c
+    c2 = Q.T @ yt
+    yt = yt - Q @ c2
+    beta0 = np.linalg.solve(R, c + c2)
+    return np.ascontiguousarray(Q), R, yt, beta0
+
+
+def _orthonormal_random(Z: np.ndarray, X: np.ndarray, Xt: np.ndarray, Rx: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``Z = Z~ R`` with orthonormal ``Z~``; ``X~``'s own columns when ``Z`` is
+    ``X``'s leading columns.  A column-scaling only if ``Z`` is rank deficient."""
+    q = Z.shape[1]
+    if q <= X.shape[1] and Xt is not X and np.array_equal(Z, X[:, :q]):
+        return Xt[:, :q], Rx[:q, :q].copy()
+    Q, R = _positive_qr(Z)
+    d = np.sqrt(np.einsum("ij,ij->j", Z, Z))
+    if np.all(np.diag(R) > 1e-10 * np.maximum(d, 1e-300)):
+        return np.ascontiguousarray(Q), R
+    s = np.where(d > 0, d, 1.0)
+    return Z / s, np.diag(s)
