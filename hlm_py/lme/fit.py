@@ -575,16 +575,25 @@ def lme(
                 "random-effects parameters of its level"
             )
 
+    _check_fixed_rank(X, list(design.X.columns))
     red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups)
-    _check_fixed_rank(red.total()[sum(red.q):sum(red.q) + p, sum(red.q):sum(red.q) + p],
-                      list(design.X.columns))
     lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML")
 
     theta0 = _initial_theta(lik, Z, grouping)
     max_newton = int(control.get("msMaxIter", 100)) if "msMaxIter" in control else 100
     max_iter = int(control.get("maxIter", 500)) if "maxIter" in control else 500
-    opt = maximize_profiled(lik.deviance_and_gradient, theta0, max_iter=max_iter,
-                            max_newton=max(max_newton, 1))
+    # the optimiser works in lik's scale-free parametrisation (work_from_theta);
+    # a second start at unit relative variances guards against a poor first one
+    phi0 = lik.work_from_theta(theta0)
+    bnd = lik.work_boundary()
+    unit = np.zeros_like(phi0)
+    try:
+        opt = maximize_profiled(lik.work_deviance_and_gradient, phi0, max_iter=max_iter,
+                                max_newton=max(max_newton, 1), starts=[unit], boundary=bnd)
+    except FloatingPointError as exc:
+        raise NonFiniteError(f"lme: {exc}") from exc
+    opt.theta = lik.theta_from_work(opt.theta)
+    opt.deviance = lik.deviance(opt.theta)
     if not opt.converged:
         msg = (f"optimization did not converge after {opt.iterations} iterations "
                f"({opt.evaluations} evaluations): {opt.message}")
@@ -679,21 +688,22 @@ def lme(
     )
 
 
-def _check_fixed_rank(xtx: np.ndarray, names: list[str]) -> None:
+def _check_fixed_rank(X: np.ndarray, names: list[str]) -> None:
     """Singular fixed effects: nlme stops with 'Singularity in backsolve at level 0'."""
-    p = xtx.shape[0]
+    p = X.shape[1]
     if p == 0:
         return
-    d = np.sqrt(np.diag(xtx))
+    d = np.sqrt(np.einsum("ij,ij->j", X, X))
     if np.any(d == 0):
         bad = [names[i] for i in np.flatnonzero(d == 0)]
         raise SingularFitError(
             "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
             f"rank deficient (column(s) {', '.join(bad)} are zero)"
         )
-    c = xtx / np.outer(d, d)
-    w = np.linalg.eigvalsh(c)
-    if w.min() <= 1e-10 * max(w.max(), 1.0):
+    # singular values of the column-scaled X, without forming X'X; the bound
+    # is the tolerance of nlme's QR (dqrdc2, 1e-7 of a column's norm)
+    s = np.linalg.svd(np.linalg.qr(X / d, mode="r"), compute_uv=False)
+    if s.min() <= 1e-7 * s.max():
         raise SingularFitError(
             "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
             "rank deficient (some columns are linear combinations of others)"

@@ -63,67 +63,88 @@ def _hessian(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.nda
     return 0.5 * (H + H.T)
 
 
-def maximize_profiled(
-    fg: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    theta0: np.ndarray,
-    max_iter: int = 500,
-    max_newton: int = 100,
-) -> OptimResult:
-    """Minimise ``-2 logLik`` given by ``fg(theta) -> (value, gradient)``."""
-    count = [0]
+_FREEZE = -15.0  # a log scale below this: the component is at its boundary
+_FLOOR = -40.0   # ... and is then moved here, where its contribution is nil
 
-    def fgc(t: np.ndarray) -> tuple[float, np.ndarray]:
-        count[0] += 1
-        f, g = fg(t)
-        if not np.isfinite(f):
-            return 1e300, np.zeros_like(t)
-        return f, g
 
-    theta = np.asarray(theta0, dtype=float).copy()
-    f0, _ = fgc(theta)
-    if f0 >= 1e300:
-        raise FloatingPointError("the log-likelihood is not finite at the starting values")
-    res = optimize.minimize(
-        fgc, theta, jac=True, method="BFGS",
-        options={"gtol": 1e-4 * max(1.0, abs(f0)) ** 0.5, "maxiter": max_iter},
-    )
-    theta = np.asarray(res.x, dtype=float)
-    iters = int(res.nit)
+def _finite(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], t: np.ndarray) -> bool:
+    return bool(np.isfinite(fg(t)[0]))
+
+
+def _backed_off(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+                boundary: list[int]) -> np.ndarray | None:
+    """A finite start near ``theta``: its log scales moved towards small, then
+    large, relative variances (nlme's moment start can be non-finite)."""
+    if _finite(fg, theta):
+        return theta
+    for shift in (-2.0, 2.0, -5.0, 5.0, -10.0, -20.0):
+        t = theta.copy()
+        t[boundary] += shift
+        if _finite(fg, t):
+            return t
+    return None
+
+
+def _newton(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+            boundary: list[int], frozen: set[int], max_newton: int
+            ) -> tuple[np.ndarray, float, np.ndarray, int, bool, str, float, list[float]]:
+    """Newton iterations on the free parameters; log scales that drift below
+    ``_FREEZE`` are moved to ``_FLOOR`` and frozen there (the boundary)."""
+    theta = theta.copy()
     f, g = fgc(theta)
     history = [f]
-    converged = False
-    decrement = float("nan")
     scale = max(1.0, abs(f))
+    decrement = float("nan")
+    converged = False
     message = "maximum number of Newton iterations reached"
+    iters = 0
     for _ in range(max_newton):
         iters += 1
-        H = _hessian(fgc, theta)
+        for j in boundary:
+            if j not in frozen and theta[j] < _FREEZE:
+                t = theta.copy()
+                t[j] = _FLOOR
+                ft, gt = fgc(t)
+                if ft <= f + 1e-12 * scale:
+                    theta, f, g = t, ft, gt
+                frozen.add(j)
+        free = np.array([j for j in range(theta.size) if j not in frozen], dtype=int)
+        if free.size == 0:
+            converged, message, decrement = True, "converged (all components at their boundary)", 0.0
+            break
+        H = _hessian(fgc, theta)[np.ix_(free, free)]
+        gf = g[free]
         w, V = np.linalg.eigh(H)
         wmax = max(float(np.max(np.abs(w))), 1e-300)
         wc = np.maximum(w, 1e-10 * wmax)
-        step = -V @ ((V.T @ g) / wc)
-        decrement = float(-g @ step)
-        big = np.max(np.abs(step))
+        step_f = -V @ ((V.T @ gf) / wc)
+        decrement = float(-gf @ step_f)
+        big = np.max(np.abs(step_f))
         if big > 5.0:
-            step *= 5.0 / big
-        if np.max(np.abs(step)) < 1e-10 or decrement < 1e-20 * scale:
+            step_f *= 5.0 / big
+        if np.max(np.abs(step_f)) < 1e-10 or decrement < 1e-20 * scale:
             converged = True
             message = "converged (Newton step negligible)"
             break
-        alpha = 1.0
+        gnorm = float(np.linalg.norm(gf))
         accepted = False
-        gnorm = float(np.linalg.norm(g))
-        while alpha > 1e-12:
-            t_new = theta + alpha * step
-            f_new, g_new = fgc(t_new)
-            if f_new <= f + 1e-4 * alpha * float(g @ step):
-                accepted = True
+        for direction in (step_f, -gf / max(gnorm, 1e-300)):
+            alpha = 1.0
+            while alpha > 1e-12:
+                step = np.zeros_like(theta)
+                step[free] = alpha * direction
+                t_new = theta + step
+                f_new, g_new = fgc(t_new)
+                if f_new <= f + 1e-4 * alpha * float(gf @ direction):
+                    accepted = True
+                    break
+                # at the optimum f changes by rounding only: let the gradient decide
+                if abs(f_new - f) <= 1e-13 * scale and np.linalg.norm(g_new[free]) < gnorm:
+                    accepted = True
+                    break
+                alpha *= 0.5
+            if accepted:
                 break
-            # at the optimum f changes by rounding only: let the gradient decide
-            if abs(f_new - f) <= 1e-13 * scale and np.linalg.norm(g_new) < gnorm:
-                accepted = True
-                break
-            alpha *= 0.5
         if not accepted:
             # no descent possible from here: we are at the optimum to rounding
             converged = decrement < 1e-10 * scale
@@ -133,16 +154,119 @@ def maximize_profiled(
         change = f - f_new
         theta, f, g = t_new, f_new, g_new
         history.append(f)
-        if np.max(np.abs(alpha * step)) < 1e-10:
+        if np.max(np.abs(step)) < 1e-10:
             converged = True
             message = "converged (Newton step negligible)"
             break
-        if (abs(change) < 1e-13 * scale and decrement < 1e-12 * scale
-                and np.max(np.abs(theta)) > 8.0):
-            # boundary: parameters drift towards infinity, the criterion is flat
+        if abs(change) < 1e-14 * scale and decrement < 1e-13 * scale:
             converged = True
-            message = "converged (criterion flat; a variance component is at its boundary)"
+            message = "converged (criterion flat)"
             break
-    return OptimResult(theta=theta, deviance=f, gradient=g, iterations=iters,
-                       evaluations=count[0], converged=converged, message=message,
-                       newton_decrement=decrement, history=history)
+    if converged and frozen:
+        message += "; a variance component is at its boundary"
+    return theta, f, g, iters, converged, message, decrement, history
+
+
+def _local(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+           boundary: list[int], frozen: set[int], max_iter: int, max_newton: int,
+           ) -> OptimResult:
+    """BFGS from ``theta`` (frozen parameters held), then Newton."""
+    f0, _ = fgc(theta)
+    free = np.array([j for j in range(theta.size) if j not in frozen], dtype=int)
+    iters = 0
+    if free.size and max_iter > 0:
+        base = theta.copy()
+
+        def sub(x: np.ndarray) -> tuple[float, np.ndarray]:
+            t = base.copy()
+            t[free] = x
+            f, g = fgc(t)
+            return f, g[free]
+
+        res = optimize.minimize(
+            sub, theta[free], jac=True, method="BFGS",
+            options={"gtol": 1e-4 * max(1.0, abs(f0)) ** 0.5, "maxiter": max_iter},
+        )
+        if np.isfinite(res.fun) and res.fun <= f0:
+            theta = base.copy()
+            theta[free] = res.x
+        iters = int(res.nit)
+    t, f, g, it, conv, msg, dec, hist = _newton(fgc, theta, boundary, frozen, max_newton)
+    return OptimResult(theta=t, deviance=f, gradient=g, iterations=iters + it, evaluations=0,
+                       converged=conv, message=msg, newton_decrement=dec, history=hist)
+
+
+def maximize_profiled(
+    fg: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    theta0: np.ndarray,
+    max_iter: int = 500,
+    max_newton: int = 100,
+    starts: list[np.ndarray] | None = None,
+    boundary: list[int] | None = None,
+) -> OptimResult:
+    """Minimise ``-2 logLik`` given by ``fg(theta) -> (value, gradient)``.
+
+    ``starts``: further starting points (the best end point wins);
+    ``boundary``: indices of log-scale parameters, whose variance component
+    vanishes as the parameter goes to ``-inf``.  Each end point is also
+    compared with the boundary faces near it: a log scale set to ``-inf``
+    (in practice ``-40``) and the rest re-optimised, as nlme follows a
+    component towards zero until the criterion stops improving.
+    Raises ``FloatingPointError`` if no start gives a finite criterion.
+    """
+    count = [0]
+    bnd = list(boundary or [])
+
+    def fgc(t: np.ndarray) -> tuple[float, np.ndarray]:
+        count[0] += 1
+        f, g = fg(t)
+        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            return 1e300, np.zeros_like(t)
+        return f, g
+
+    def ok(t: np.ndarray) -> bool:
+        return fgc(t)[0] < 1e300
+
+    points = []
+    for s in [theta0] + list(starts or []):
+        t0 = np.asarray(s, dtype=float).copy()
+        t = t0 if ok(t0) else _backed_off(lambda x: (fgc(x)[0] if ok(x) else np.inf, None), t0, bnd)
+        if t is not None:
+            points.append(t)
+    if not points:
+        raise FloatingPointError("the log-likelihood is not finite at the starting values")
+    best: OptimResult | None = None
+    total_iter = 0
+    for t in points:
+        r = _local(fgc, t, bnd, set(), max_iter, max_newton)
+        total_iter += r.iterations
+        if best is None or r.deviance < best.deviance - 1e-12 * max(1.0, abs(r.deviance)) \
+                or (r.converged and not best.converged and r.deviance <= best.deviance + 1e-9):
+            best = r
+    assert best is not None
+    # the boundary faces next to the best point
+    improved = True
+    tried: set[tuple[int, ...]] = set()
+    while improved:
+        improved = False
+        for j in bnd:
+            if best.theta[j] <= _FLOOR + 1e-9:
+                continue
+            t = best.theta.copy()
+            t[j] = _FLOOR
+            frozen = {k for k in bnd if t[k] <= _FLOOR + 1e-9}
+            key = tuple(sorted(frozen))
+            if key in tried:
+                continue
+            tried.add(key)
+            f_probe = fgc(t)[0]
+            if not f_probe < best.deviance + 1.0:
+                continue
+            r = _local(fgc, t, bnd, set(frozen), 0, max_newton)
+            total_iter += r.iterations
+            if r.deviance < best.deviance - 1e-12 * max(1.0, abs(best.deviance)) and r.converged:
+                best = r
+                improved = True
+    best.iterations = total_iter
+    best.evaluations = count[0]
+    return best
