@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -582,18 +583,12 @@ def lme(
     theta0 = _initial_theta(lik, Z, grouping)
     max_newton = int(control.get("msMaxIter", 100)) if "msMaxIter" in control else 100
     max_iter = int(control.get("maxIter", 500)) if "maxIter" in control else 500
-    # the optimiser works in lik's scale-free parametrisation (work_from_theta);
-    # a second start at unit relative variances guards against a poor first one
-    phi0 = lik.work_from_theta(theta0)
-    bnd = lik.work_boundary()
-    unit = np.zeros_like(phi0)
-    try:
-        opt = maximize_profiled(lik.work_deviance_and_gradient, phi0, max_iter=max_iter,
-                                max_newton=max(max_newton, 1), starts=[unit], boundary=bnd)
-    except FloatingPointError as exc:
-        raise NonFiniteError(f"lme: {exc}") from exc
-    opt.theta = lik.theta_from_work(opt.theta)
-    opt.deviance = lik.deviance(opt.theta)
+    # the optimiser works in lik's scale-free parametrisations (work_from_theta):
+    # the precision factor first (nlme's choice), with a second start at unit
+    # relative variances; where that stops at a boundary or does not
+    # converge, the covariance factor too (smooth at a singular Psi).  The
+    # best converged end point wins.
+    opt = _optimise(lik, theta0, max_iter, max(max_newton, 1))
     if not opt.converged:
         msg = (f"optimization did not converge after {opt.iterations} iterations "
                f"({opt.evaluations} evaluations): {opt.message}")
@@ -708,6 +703,38 @@ def _check_fixed_rank(X: np.ndarray, names: list[str]) -> None:
             "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
             "rank deficient (some columns are linear combinations of others)"
         )
+
+
+def _optimise(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: int,
+              max_newton: int) -> OptimResult:
+    bnd = lik.work_boundary()
+    results = []
+    for mode in ("precision", "covariance"):
+        starts = [lik.work_from_theta(theta0, mode)]
+        if results:
+            starts.insert(0, lik.work_from_theta(results[0].theta, mode))
+        starts.append(np.zeros_like(starts[0]))
+        try:
+            r = maximize_profiled(partial(lik.work_deviance_and_gradient, mode=mode), starts[0],
+                                  max_iter=max_iter, max_newton=max_newton, starts=starts[1:],
+                                  boundary=bnd)
+        except FloatingPointError as exc:
+            if results:
+                break
+            raise NonFiniteError(f"lme: {exc}") from exc
+        r.theta = lik.theta_from_work(r.theta, mode)
+        r.deviance = lik.deviance(r.theta)
+        results.append(r)
+        if r.converged and "boundary" not in r.message:
+            break
+        if all(c.n_params(q) == 1 for c, q in zip(lik.pd, lik.q)):
+            break  # one parameter per level: both parametrisations are the same
+    iterations = sum(r.iterations for r in results)
+    evaluations = sum(r.evaluations for r in results)
+    conv = [r for r in results if r.converged] or results
+    best = min(conv, key=lambda r: r.deviance)
+    best.iterations, best.evaluations = iterations, evaluations
+    return best
 
 
 def _initial_theta(lik: ProfiledLikelihood, Z: list[np.ndarray], grouping: Grouping) -> np.ndarray:

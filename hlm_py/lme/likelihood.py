@@ -217,23 +217,60 @@ class ProfiledLikelihood:
     # -- the optimiser's parametrisation -------------------------------------
     # ``theta`` parametrises Psi in the units of the data; a random slope on a
     # column of scale 1e4 makes it badly scaled and strongly correlated.  The
-    # optimiser works instead on ``phi``: for the general classes (pdLogChol,
-    # pdSymm) the same class applied to ``R_l Psi_l R_l' / G_l`` (the
-    # relative covariance in the coordinates of the orthonormal ``Z~_l``, per
-    # group), a one-to-one map with the same optimum; for the structured
-    # classes ``theta`` shifted by the log column scales of ``Z_l``.
-    def _work_factor(self, lvl: int, phi: np.ndarray) -> np.ndarray:
+    # optimiser works instead on ``phi``.  For the general classes (pdLogChol,
+    # pdSymm), as nlme, on the precision factor, but in the coordinates of
+    # the orthonormal ``Z~_l`` and per group: ``Lambda~_l = sqrt(G_l) D^{-1}``
+    # with ``D`` upper triangular, ``D_ii = exp(-phi_i)`` (so that a variance
+    # vanishes as ``phi_i -> -inf``) and the off-diagonal entries of ``D`` the
+    # other parameters (by column).  Large variances are then small entries
+    # of ``D``, where the criterion is smooth, unlike the large, flat
+    # off-diagonal entries of a covariance factor.  For the structured classes
+    # ``phi`` is ``theta`` shifted by the log column scales of ``Z_l``.
+    @staticmethod
+    def _precision_factor(phi: np.ndarray, q: int) -> np.ndarray:
+        D = np.zeros((q, q))
+        D[np.arange(q), np.arange(q)] = np.exp(-np.asarray(phi[:q], float))
+        pos = q
+        for j in range(1, q):
+            D[:j, j] = phi[pos:pos + j]
+            pos += j
+        return D
+
+    def _work_factor(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
         """``Lambda~_l = R_l Lambda_l`` at the level's work parameters."""
         c, q = self.pd[lvl], self.q[lvl]
+        if self._general[lvl] and mode == "covariance":
+            return self._wscale[lvl] * pdLogChol().root(phi, q)
         if self._general[lvl]:
-            return self._wscale[lvl] * c.root(phi, q)
+            D = self._precision_factor(phi, q)
+            return self._wscale[lvl] * np.linalg.inv(D)
         return self._rz[lvl] @ c.root(phi - self._wshift[lvl], q)
 
-    def _work_jacobian(self, lvl: int, phi: np.ndarray) -> np.ndarray:
+    def _work_jacobian(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
         c, q = self.pd[lvl], self.q[lvl]
+        if self._general[lvl] and mode == "covariance":
+            return self._wscale[lvl] * pdLogChol().root_jacobian(phi, q)
         if self._general[lvl]:
-            return self._wscale[lvl] * c.root_jacobian(phi, q)
+            D = self._precision_factor(phi, q)
+            Dinv = np.linalg.inv(D)
+            lam = self._wscale[lvl] * Dinv
+            out = np.empty((phi.size, q, q))
+            for i in range(q):  # dD = -D_ii E_ii
+                out[i] = lam[:, i:i + 1] * D[i, i] * Dinv[i:i + 1, :]
+            pos = q
+            for j in range(1, q):
+                for r in range(j):  # dD = E_rj
+                    out[pos] = -lam[:, r:r + 1] * Dinv[j:j + 1, :]
+                    pos += 1
+            return out
         return np.einsum("ab,kbc->kac", self._rz[lvl], c.root_jacobian(phi - self._wshift[lvl], q))
+
+    def _work_from_factor(self, F: np.ndarray) -> np.ndarray:
+        """Work parameters of a general level whose ``Lambda~ / sqrt(G)`` is ``F``."""
+        q = F.shape[0]
+        _, D = np.linalg.qr(np.linalg.inv(F))  # F^{-T} F^{-1} = D'D
+        D = D * np.where(np.diag(D) < 0, -1.0, 1.0)[:, None]
+        return np.concatenate([-np.log(np.diag(D))] + [D[:j, j] for j in range(1, q)])
 
     @staticmethod
     def _logchol_params(F: np.ndarray) -> np.ndarray:
@@ -251,8 +288,13 @@ class ProfiledLikelihood:
         w = np.maximum(w, 1e-300 * max(float(w.max()), 1e-300))
         return c.params((V * w) @ V.T)
 
-    def work_from_theta(self, theta: np.ndarray) -> np.ndarray:
-        """The optimiser's parameters ``phi`` of ``theta``."""
+    def work_from_theta(self, theta: np.ndarray, mode: str = "precision") -> np.ndarray:
+        """The optimiser's parameters ``phi`` of ``theta``.
+
+        ``mode`` ``"precision"`` (above) or ``"covariance"``: for the general
+        classes the log-Cholesky factor of the covariance itself (in the same
+        coordinates), which is smooth where ``Psi`` becomes singular (a
+        correlation of +-1), where the precision factor diverges."""
         out = []
         for lvl, t in enumerate(self.split(theta)):
             c, q = self.pd[lvl], self.q[lvl]
@@ -260,11 +302,11 @@ class ProfiledLikelihood:
                 out.append(np.asarray(t, float) + self._wshift[lvl])
                 continue
             F = self._rz[lvl] @ c.root(t, q) / self._wscale[lvl]
-            out.append(self._logchol_params(F) if isinstance(c, pdLogChol)
-                       else self._sym_params(c, F))
+            out.append(self._logchol_params(F) if mode == "covariance"
+                       else self._work_from_factor(F))
         return np.concatenate(out) if out else np.zeros(0)
 
-    def theta_from_work(self, phi: np.ndarray) -> np.ndarray:
+    def theta_from_work(self, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
         """``theta`` (nlme's parameters of ``Psi_l``) of the optimiser's ``phi``."""
         out = []
         for lvl, f in enumerate(self.split(phi)):
@@ -272,14 +314,14 @@ class ProfiledLikelihood:
             if not self._general[lvl]:
                 out.append(np.asarray(f, float) - self._wshift[lvl])
                 continue
-            F = np.linalg.solve(self._rz[lvl], self._work_factor(lvl, f))
+            F = np.linalg.solve(self._rz[lvl], self._work_factor(lvl, f, mode))
             out.append(self._logchol_params(F) if isinstance(c, pdLogChol)
                        else self._sym_params(c, F))
         return np.concatenate(out) if out else np.zeros(0)
 
-    def work_deviance(self, phi: np.ndarray) -> float:
+    def work_deviance(self, phi: np.ndarray, mode: str = "precision") -> float:
         """``-2 logLik`` at the optimiser's parameters."""
-        fw = self._forward([self._work_factor(i, f) for i, f in enumerate(self.split(phi))])
+        fw = self._forward([self._work_factor(i, f, mode) for i, f in enumerate(self.split(phi))])
         if fw is None:
             return np.inf
         root = self._root(fw[2])
@@ -288,11 +330,12 @@ class ProfiledLikelihood:
         _, rss, _, ld_xx = root
         return self._deviance(fw[1], rss, ld_xx)
 
-    def work_deviance_and_gradient(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+    def work_deviance_and_gradient(self, phi: np.ndarray, mode: str = "precision"
+                                   ) -> tuple[float, np.ndarray]:
         """``-2 logLik`` and its exact gradient in the optimiser's parameters."""
         parts = self.split(phi)
-        lams = [self._work_factor(i, f) for i, f in enumerate(parts)]
-        jacs = [self._work_jacobian(i, f) for i, f in enumerate(parts)]
+        lams = [self._work_factor(i, f, mode) for i, f in enumerate(parts)]
+        jacs = [self._work_jacobian(i, f, mode) for i, f in enumerate(parts)]
         return self._deviance_and_gradient(lams, jacs)
 
     def work_boundary(self) -> list[int]:
@@ -301,11 +344,11 @@ class ProfiledLikelihood:
         out: list[int] = []
         for lvl, c in enumerate(self.pd):
             off = int(self.offsets[lvl])
-            if isinstance(c, pdLogChol):
+            if self._general[lvl]:
                 out += [off + j for j in range(self.q[lvl])]
             elif isinstance(c, pdDiag):
                 out += [off + j for j in range(self.sizes[lvl])]
-            elif not isinstance(c, pdSymm):
+            else:
                 out.append(off)
         return out
 

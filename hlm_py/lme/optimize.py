@@ -54,7 +54,9 @@ def _hessian(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.nda
     k = theta.size
     H = np.empty((k, k))
     for j in range(k):
-        h = 1e-5 * max(1.0, abs(theta[j]))
+        # an absolute step: off-diagonal factor entries can be large numbers
+        # whose natural scale is not their size
+        h = 1e-5
         tp = theta.copy()
         tm = theta.copy()
         tp[j] += h
@@ -154,7 +156,7 @@ def _newton(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.nda
         change = f - f_new
         theta, f, g = t_new, f_new, g_new
         history.append(f)
-        if np.max(np.abs(step)) < 1e-10:
+        if np.max(np.abs(step_f)) < 1e-10:
             converged = True
             message = "converged (Newton step negligible)"
             break
