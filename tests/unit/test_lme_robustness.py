@@ -26,12 +26,14 @@ LL_TOL = 1e-7
 
 
 def _frame(n: int, G: int, seed: int, *, shifted: tuple[str, ...] = (), group_sd: float = 0.0,
-           scale: float = 1.0, balanced: bool = True) -> pd.DataFrame:
+           scale: float = 1.0, balanced: bool = True, wide: tuple[str, ...] = ()) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     cols = {}
     for name in ("x1", "x2", "x3"):
         z = rng.standard_normal(n)
         cols[name] = 1e4 + z if name in shifted else z
+        if name in wide:  # magnitudes across decades
+            cols[name] = z * 10.0 ** rng.integers(-3, 4, size=n)
     codes = np.arange(n) % G if balanced else np.r_[np.arange(G), rng.integers(0, G, n - G)]
     y = 1.0 + 0.5 * cols["x1"] - 0.25 * cols["x2"] + rng.standard_normal(n)
     y = y + group_sd * rng.standard_normal(G)[codes]
@@ -170,6 +172,18 @@ def test_boundary_limit_to_rounding(seed):
     if fit.sigma_ > 0 and fit.psi[0][0, 0] < 1e-12:
         assert abs(fit.loglik - limit) <= 1e-9
     assert fit.loglik >= limit - 1e-9
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_row_order_random_slope_on_wide_covariate(seed):
+    # a random slope on a covariate spanning decades: large, strongly correlated
+    # variances, a ridge in the covariance factor's off-diagonal
+    d = _frame(45, 6, seed, group_sd=1.0, balanced=False, wide=("x1",))
+    fit = _lme("y ~ x2", d, "~ x1 | g", "REML")
+    perm = np.random.default_rng(seed + 100).permutation(len(d))
+    fit2 = _lme("y ~ x2", d.iloc[perm], "~ x1 | g", "REML")
+    assert abs(fit.loglik - fit2.loglik) <= LL_TOL
+    assert fit.loglik >= _brute_force(fit, d, ["x1"]) - LL_TOL
 
 
 def test_non_convergence_still_reported():
