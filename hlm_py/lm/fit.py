@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.errors import HlmError, NonFiniteError
-from hlm_py.formula.deparse import deparse, deparse_call, operator_precedence, r_string
-from hlm_py.formula.parser import Call, Name, Num, is_syntactic_name, parse
+from hlm_py.formula.deparse import deparse, deparse_call, r_string
+from hlm_py.formula.parser import is_syntactic_name, parse
+from hlm_py.formula.update import update_formula
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
 from hlm_py.lm import inference
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
@@ -505,75 +506,7 @@ class LmFit(RReport):
                 raise HlmError(f"unused argument ({key})")
             args[key] = value
         if formula is not None:
-            args["formula"] = update_formula(self, formula, args["data"])
+            args["formula"] = update_formula(self.formula, formula, args["data"])
         return lm(**args)
 
 
-# --------------------------------------------------------------------------
-# update.formula
-
-
-_DOT = r"(?<![A-Za-z0-9._`])\.(?![A-Za-z0-9._`])"
-
-
-def _old_formula_sides(fit: LmFit) -> tuple[str | None, str]:
-    """lhs and rhs of ``formula(fit)`` (R: the terms' formula, ``.`` expanded)."""
-    sides = _formula_sides(parse(fit.formula))
-    if sides is not None:
-        return sides
-    raise HlmError(f"invalid formula '{fit.formula}'")
-
-
-def _formula_sides(node: Any) -> tuple[str | None, str] | None:
-    """Deparsed lhs (None when one-sided) and rhs of a formula tree; None if
-    the tree is not a formula."""
-    if isinstance(node, Call) and node.fn == "~" and all(k is None for k, _ in node.args):
-        if len(node.args) == 2:
-            return deparse(node.args[0][1]), deparse(node.args[1][1])
-        if len(node.args) == 1:
-            return None, deparse(node.args[0][1])
-    return None
-
-
-def _wrap(text: str) -> str:
-    node = parse(text)
-    atom = isinstance(node, (Name, Num)) or (isinstance(node, Call) and operator_precedence(node) is None)
-    return text if atom else f"({text})"
-
-
-def _substitute_dot(text: str, replacement: str) -> str:
-    import re
-
-    return re.sub(_DOT, lambda _m: replacement, text)
-
-
-def update_formula(fit: LmFit, new: str, data: Any = None) -> str:
-    """R's ``update.formula(formula(fit), new)`` followed by R's simplification
-    (``terms.formula(simplify = TRUE)``): term labels joined by ``+``, offsets
-    after them, ``- 1`` when there is no intercept."""
-    from hlm_py.formula.terms import terms as build_terms
-
-    old_lhs, old_rhs = _old_formula_sides(fit)
-    new_sides = _formula_sides(parse(new))
-    if new_sides is None:
-        raise HlmError(f"invalid formula '{new}'")
-    new_lhs, new_rhs = new_sides
-    if new_lhs is None:
-        lhs = old_lhs
-    elif old_lhs is not None:
-        lhs = _substitute_dot(new_lhs, _wrap(old_lhs))
-    else:
-        lhs = new_lhs
-    rhs = _substitute_dot(new_rhs, _wrap(old_rhs))
-    combined = f"{lhs} ~ {rhs}" if lhs is not None else f"~{rhs}"
-    columns = list(data.columns) if isinstance(data, pd.DataFrame) else None
-    t = build_terms(combined, data_columns=columns)
-    labels = list(t.term_labels)
-    labels = [f"({lab})" if "|" in lab else lab for lab in labels]
-    for i in getattr(t, "offsets", []) or []:
-        labels.append(t.variables[i])
-    out_rhs = " + ".join(labels) if labels else "1"
-    if not t.intercept:
-        out_rhs += " - 1"
-    text = f"{t.response} ~ {out_rhs}" if t.response else f"~{out_rhs}"
-    return deparse(parse(text))

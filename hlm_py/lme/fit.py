@@ -31,6 +31,7 @@ from hlm_py.errors import (
 )
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.terms import terms as formula_terms
+from hlm_py.formula.update import update_formula
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled
@@ -191,6 +192,7 @@ class LmeFit:
     data: pd.DataFrame
     contrasts: dict[str, Any] | None = None
     control: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)
 
     # -- small facts --------------------------------------------------------
     @property
@@ -230,6 +232,22 @@ class LmeFit:
         return self.optim.converged
 
     # -- R's generics -------------------------------------------------------
+    def update(self, fixed: str | None = None, **changes: Any) -> LmeFit:
+        """nlme's ``update.lme``: refit with ``fixed`` combined with the old fixed
+        formula by R's ``update.formula`` rules (``". ~ . + Sex"``) and/or changed
+        arguments (``method="ML"``, ``random=...``, ``control=...``)."""
+        args = dict(self.args)
+        if not args:
+            raise HlmError("this fit has no stored call to update")
+        for key, value in changes.items():
+            key = {"na.action": "na_action"}.get(key, key)
+            if key not in args:
+                raise HlmError(f"unused argument ({key})")
+            args[key] = value
+        if fixed is not None:
+            args["fixed"] = update_formula(self.fixed, fixed, args["data"])
+        return lme(**args)
+
     def fixef(self) -> pd.Series:
         """nlme's ``fixef``."""
         return self.coefficients.copy()
@@ -680,6 +698,8 @@ def lme(
         data=data,
         contrasts=contrasts,
         control=control,
+        args=dict(fixed=fixed, data=data, random=random, method=method,
+                  na_action=na_action, contrasts=contrasts, control=control),
     )
 
 
