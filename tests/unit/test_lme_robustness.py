@@ -71,7 +71,9 @@ def _dense_loglik(X: np.ndarray, y: np.ndarray, Zf: np.ndarray, psi_blocks: np.n
 
 def _brute_force(fit, d: pd.DataFrame, random_cols: list[str]) -> float:
     """Dense maximisation over Psi from a grid of starts (Z's slope columns
-    centred: the same model for a general Psi, better scaled for Nelder-Mead)."""
+    centred: the same model for a general Psi, better scaled for Nelder-Mead).
+    A reference the fit must not fall below; 2000 Nelder-Mead steps a start
+    keep it to seconds (a shorter search only lowers the reference)."""
     X = fit.X
     y = fit.y
     codes = fit.grouping.codes[0]
@@ -97,7 +99,7 @@ def _brute_force(fit, d: pd.DataFrame, random_cols: list[str]) -> float:
         t0 = np.zeros(k)
         t0[diag] = start
         res = optimize.minimize(negll, t0, method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+                                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 2000})
         best = max(best, -res.fun)
     return best
 
