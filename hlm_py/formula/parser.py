@@ -208,10 +208,10 @@ class _Parser:
         self.i = 0
 
     def peek(self) -> _Tok:
-        return self.toks[self.i]
+        return self.toks[min(self.i, len(self.toks) - 1)]  # the eof token, once reached
 
     def next(self) -> _Tok:
-        t = self.toks[self.i]
+        t = self.peek()
         self.i += 1
         return t
 
@@ -291,7 +291,7 @@ class _Parser:
             return Call(fn, (), fn_node.pos)
         while True:
             name = None
-            t0, t1 = self.peek(), self.toks[self.i + 1]
+            t0, t1 = self.peek(), self.toks[min(self.i + 1, len(self.toks) - 1)]
             if t0.kind in ("name", "str") and t1.kind == "op" and t1.text == "=":
                 name = str(t0.value)
                 self.i += 2

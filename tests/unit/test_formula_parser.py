@@ -96,3 +96,10 @@ def test_deparse_adds_parentheses_for_built_trees():
     neg = Call("-", ((None, a),))
     assert deparse(Call("^", ((None, neg), (None, Num(2.0))))) == "(-a)^2"
     assert deparse(Call("-", ((None, plus),))) == "-(a + b)"
+
+
+@pytest.mark.parametrize("text", ["y ~ poly(x1,", "y ~ f(a,", "y ~ f(", "y ~ g(a = "])
+def test_unterminated_call_is_a_parse_error(text):
+    # found by the differential tests: a truncated call ran off the token list
+    with pytest.raises(FormulaParseError, match="unexpected end of input"):
+        parse(text)
