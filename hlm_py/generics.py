@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.report import RDataFrame
 
@@ -69,25 +69,6 @@ def _call(name: str, fit: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _drop_none(**kwargs: Any) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
-
-
-def _caller_names(objs: tuple[Any, ...], depth: int = 2) -> list[str]:
-    """Names that hold ``objs`` in the caller's scope (R deparses the arguments)."""
-    try:
-        frame = sys._getframe(depth)
-    except ValueError:  # pragma: no cover - no such frame
-        frame = None
-    names: list[str] = []
-    scopes = [frame.f_locals, frame.f_globals] if frame is not None else []
-    for i, obj in enumerate(objs):
-        found = None
-        for scope in scopes:
-            hits = [k for k, v in scope.items() if v is obj and not k.startswith("_")]
-            if len(hits) == 1:
-                found = hits[0]
-                break
-        names.append(found if found is not None and found not in names else f"fit{i + 1}")
-    return names
 
 
 # --------------------------------------------------------------------------
@@ -187,7 +168,7 @@ def anova(fit: Any, *others: Any, type: str | None = None, **kwargs: Any) -> Any
         except (TypeError, ValueError):  # pragma: no cover
             params = {}
         if "names" in params:
-            kwargs["names"] = _caller_names((fit, *others))
+            kwargs["names"] = caller_names((fit, *others))
     return meth(*others, **_drop_none(type=type), **kwargs)
 
 
@@ -222,7 +203,7 @@ def _ic(which: str, fits: tuple[Any, ...], names: list[str] | None, k: float | N
             warnings.warn("models are not all fitted to the same number of observations",
                           stacklevel=3)
     if names is None:
-        names = _caller_names(fits, depth=3)
+        names = caller_names(fits)
     return RDataFrame({"df": [r[0] for r in rows], which: [r[1] for r in rows]},
                       index=pd.Index(names))
 

@@ -18,7 +18,7 @@ from hlm_py.formula.deparse import deparse, operator_precedence
 from hlm_py.formula.parser import Call, Name, Num, parse
 from hlm_py.formula.terms import terms as build_terms
 
-__all__ = ["update_formula"]
+__all__ = ["update_arguments", "update_formula"]
 
 _DOT = r"(?<![A-Za-z0-9._`])\.(?![A-Za-z0-9._`])"
 
@@ -76,3 +76,18 @@ def update_formula(old: str, new: str, data: Any = None) -> str:
         out_rhs += " - 1"
     text = f"{t.response} ~ {out_rhs}" if t.response else f"~{out_rhs}"
     return deparse(parse(text))
+
+
+def update_arguments(args: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """R's ``update.default`` for the other arguments: the stored call's
+    arguments with ``changes`` put in (``na.action`` spelled either way); an
+    argument the fitting function does not have is R's ``unused argument``."""
+    if not args:
+        raise HlmError("this fit has no stored call to update")
+    out = dict(args)
+    for key, value in changes.items():
+        key = {"na.action": "na_action"}.get(key, key)
+        if key not in out:
+            raise HlmError(f"unused argument ({key})")
+        out[key] = value
+    return out

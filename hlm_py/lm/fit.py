@@ -28,7 +28,7 @@ import pandas as pd
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, r_string
 from hlm_py.formula.parser import is_syntactic_name, parse
-from hlm_py.formula.update import update_formula
+from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
 from hlm_py.lm import inference
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
@@ -497,14 +497,7 @@ class LmFit(RReport):
     def update(self, formula: str | None = None, **changes: Any) -> LmFit:
         """R's ``update``: refit with ``formula`` combined by R's ``update.formula``
         rules (``". ~ . + x"``, ``"~ . - x"``) and/or changed arguments."""
-        if self._args is None:
-            raise HlmError("this fit has no stored call to update")
-        args = dict(self._args)
-        for key, value in changes.items():
-            key = {"na.action": "na_action"}.get(key, key)
-            if key not in args:
-                raise HlmError(f"unused argument ({key})")
-            args[key] = value
+        args = update_arguments(self._args or {}, changes)
         if formula is not None:
             args["formula"] = update_formula(self.formula, formula, args["data"])
         return lm(**args)

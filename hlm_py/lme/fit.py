@@ -31,7 +31,7 @@ from hlm_py.errors import (
 )
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.terms import terms as formula_terms
-from hlm_py.formula.update import update_formula
+from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled
@@ -236,14 +236,7 @@ class LmeFit:
         """nlme's ``update.lme``: refit with ``fixed`` combined with the old fixed
         formula by R's ``update.formula`` rules (``". ~ . + Sex"``) and/or changed
         arguments (``method="ML"``, ``random=...``, ``control=...``)."""
-        args = dict(self.args)
-        if not args:
-            raise HlmError("this fit has no stored call to update")
-        for key, value in changes.items():
-            key = {"na.action": "na_action"}.get(key, key)
-            if key not in args:
-                raise HlmError(f"unused argument ({key})")
-            args[key] = value
+        args = update_arguments(self.args, changes)
         if fixed is not None:
             args["fixed"] = update_formula(self.fixed, fixed, args["data"])
         return lme(**args)

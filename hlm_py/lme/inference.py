@@ -25,7 +25,6 @@ docs/differences.md, "lme intervals").
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from typing import Any
 
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.lme.results import (
     AnovaLme,
@@ -330,25 +330,6 @@ def _response(fit: Any) -> str:
     return str(fit.design.terms.response or "")
 
 
-def _caller_names(objs: tuple[Any, ...]) -> list[str]:
-    """Names that hold the fits in the first caller outside hlm_py (R deparses the
-    arguments of ``anova(fit, fit2)``); ``fitK`` when not found."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("hlm_py"):
-        frame = frame.f_back
-    scopes = [frame.f_locals, frame.f_globals] if frame is not None else []
-    names: list[str] = []
-    for i, obj in enumerate(objs):
-        found = None
-        for scope in scopes:
-            hits = [k for k, v in scope.items() if v is obj and not k.startswith("_")]
-            if len(hits) == 1:
-                found = hits[0]
-                break
-        names.append(found if found is not None and found not in names else f"fit{i + 1}")
-    return names
-
-
 def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> AnovaLme:
     from hlm_py.lme.fit import LmeFit
 
@@ -357,7 +338,7 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
             raise HlmError('objects must inherit from classes "gls", "gnls", "lm", "lmList", '
                            '"lme", "nlme", "nlsList", or "nls"')
     if names is None:
-        names = _caller_names(tuple(fits))
+        names = caller_names(tuple(fits))
     names = list(names)
     if len(names) != len(fits):
         raise HlmError(f"'names' has {len(names)} elements for {len(fits)} fitted objects")
