@@ -82,8 +82,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "live_r" not in report.keywords:
         return
     if report.skipped and not hasattr(report, "wasxfail"):
-        # an xfail (a feature declared absent: lme before it lands) is reported,
-        # not skipped; anything else that did not run counts against the tier
+        # an xfail (a declared difference) is reported, not skipped; anything
+        # else that did not run counts against the tier
         _SKIPPED_LIVE.append(report.nodeid)
     elif report.when == "call":
         _RAN_LIVE.append(report.nodeid)

@@ -33,7 +33,6 @@ from hypothesis import strategies as st
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "property"),
                 str(Path(__file__).resolve().parents[1])]
 
-import avail  # noqa: E402
 import calls  # noqa: E402
 import checks  # noqa: E402
 import rbridge  # noqa: E402
@@ -46,8 +45,6 @@ from hlm_py.errors import HlmError  # noqa: E402
 
 pytestmark = [
     pytest.mark.live_r,
-    pytest.mark.skipif(avail.missing_reason("lm") is not None,
-                       reason=str(avail.missing_reason("lm"))),
 ]
 
 DQRDC2_TOL = 1e-7

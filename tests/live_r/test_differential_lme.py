@@ -30,7 +30,6 @@ from hypothesis import given, note, settings
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "property"),
                 str(Path(__file__).resolve().parents[1])]
 
-import avail  # noqa: E402
 import calls  # noqa: E402
 import checks  # noqa: E402
 import rbridge  # noqa: E402
@@ -43,8 +42,6 @@ from hlm_py.errors import HlmError  # noqa: E402
 
 pytestmark = [
     pytest.mark.live_r,
-    pytest.mark.skipif(avail.missing_reason("lme") is not None,
-                       reason=str(avail.missing_reason("lme"))),
 ]
 
 LL_TOL = 1e-7

@@ -22,7 +22,6 @@ from hypothesis import given, note, settings
 sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "property"),
                 str(Path(__file__).resolve().parents[1])]
 
-import avail  # noqa: E402
 import calls  # noqa: E402
 import checks  # noqa: E402
 import rbridge  # noqa: E402
@@ -34,8 +33,6 @@ from hlm_py.errors import HlmError  # noqa: E402
 
 pytestmark = [
     pytest.mark.live_r,
-    pytest.mark.skipif(avail.missing_reason("model_matrix") is not None,
-                       reason=str(avail.missing_reason("model_matrix"))),
 ]
 
 R_MM = r"""

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import warnings
 
-import avail
 import calls
 import checks
 import numpy as np
 import pandas as pd
-import pytest
 import strategies as S
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
@@ -26,9 +24,6 @@ from reproducer import emit
 
 import hlm_py as hlm
 from hlm_py.errors import HlmError
-
-pytestmark = pytest.mark.skipif(avail.missing_reason("lm") is not None,
-                                reason=str(avail.missing_reason("lm")))
 
 WELL = dict(near_collinear=False)
 
