@@ -18,17 +18,6 @@ GOLDEN_DIR = Path(os.environ.get("HLM_GOLDEN_DIR")
 _RUNS: dict[str, dict[str, Any]] = {}
 
 
-def _marks(kind: str, case: str, quantity: str) -> list[Any]:
-    from fnmatch import fnmatchcase
-
-    from known_failures import KNOWN_FAILURES
-
-    for k, c, q, reason in KNOWN_FAILURES:
-        if k == kind and fnmatchcase(case, c) and fnmatchcase(quantity, q):
-            return [pytest.mark.xfail(strict=True, reason=f"declared difference: {reason}")]
-    return []
-
-
 def params(kind: str) -> list[Any]:
     """``(path, quantity)`` for every golden of ``kind``; a single failing
     parameter when there is none, so that no golden means a failed run."""
@@ -41,7 +30,7 @@ def params(kind: str) -> list[Any]:
         name = case_name(golden)
         out.append(pytest.param(path, "(data)", id=f"{name}-data"))
         for q in quantity_groups(golden):
-            out.append(pytest.param(path, q, id=f"{name}-{q}", marks=_marks(kind, name, q)))
+            out.append(pytest.param(path, q, id=f"{name}-{q}"))
     return out
 
 
