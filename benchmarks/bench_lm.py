@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             float(ro.r(f"system.time(fit <- lm({formula}, data = bench_data))[['elapsed']]")[0])
             for _ in range(args.repeat)
         )
-        coef_r = np.asarray(ro.r("coef(fit)"))
+        coef_r = np.array(ro.r("coef(fit)"), dtype=float, copy=True)  # not a view of R memory
         coef_py = hlm.coef(fit).to_numpy()
         diff = np.max(np.abs(coef_py - coef_r) / np.abs(coef_r))
         print(f"| {n:,} | {t_py:.3f} | {t_r:.3f} | {t_r / t_py:.2f} | {diff:.1e} |", flush=True)

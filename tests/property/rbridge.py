@@ -181,7 +181,10 @@ def to_py(obj: Any) -> Any:
     if isinstance(obj, ro.vectors.StrVector):
         return [None if v is ro.NA_Character else str(v) for v in obj]
     if isinstance(obj, (ro.vectors.FloatVector, ro.vectors.IntVector, ro.vectors.BoolVector)):
-        return np.asarray(ro.r["as.numeric"](obj), dtype=float)
+        # copy while the R vector is alive: ``np.asarray`` would give a view of
+        # R's memory that R frees (and reuses) once the rpy2 object is collected
+        vec = ro.r["as.numeric"](obj)
+        return np.array(vec, dtype=float, copy=True)
     return obj
 
 
