@@ -405,14 +405,35 @@ def test_lm_printed_summary_matches_r(p: S.Problem) -> None:
 
 
 def _drop_residuals_block(text: str) -> str:
+    """The summary without its residuals block, in every layout of print.summary.lm.
+
+    The block runs from ``Residuals:`` (``Weighted Residuals:`` with
+    weights) to the coefficients header, which is ``Coefficients:``, or
+    ``Coefficients: (k not defined because of singularities)`` with
+    aliasing, or ``No Coefficients``; it holds quantiles (rdf > 5) or every
+    residual (rdf <= 5).
+    """
     lines = text.split("\n")
-    try:
-        start = lines.index("Residuals:")
-        end = lines.index("Coefficients:") if "Coefficients:" in lines else lines.index(
-            "No Coefficients")
-    except ValueError:
+    starts = [i for i, ln in enumerate(lines) if ln in ("Residuals:", "Weighted Residuals:")]
+    ends = [i for i, ln in enumerate(lines)
+            if ln.startswith("Coefficients:") or ln == "No Coefficients"]
+    if not starts or not ends or ends[0] < starts[0]:
         return text
-    return "\n".join(lines[:start] + ["<residuals: rounding noise>"] + lines[end:])
+    return "\n".join(lines[:starts[0]] + ["<residuals: rounding noise>"] + lines[ends[0]:])
+
+
+@pytest.mark.parametrize("header,coef", [
+    ("Residuals:", "Coefficients:"),
+    ("Weighted Residuals:", "Coefficients:"),
+    ("Residuals:", "Coefficients: (1 not defined because of singularities)"),
+    ("Residuals:", "No Coefficients"),
+])
+def test_drop_residuals_block_knows_every_layout(header: str, coef: str) -> None:
+    text = "\n".join(["", "Call:", "lm(formula = y ~ x)", "", header, "  1   2", " a   b", "",
+                      coef, "tail"])
+    dropped = _drop_residuals_block(text).split("\n")
+    assert dropped == ["", "Call:", "lm(formula = y ~ x)", "", "<residuals: rounding noise>",
+                       coef, "tail"]
 
 
 @settings(max_examples=examples(0.75))
