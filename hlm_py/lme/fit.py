@@ -32,11 +32,12 @@ from hlm_py.errors import (
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.terms import terms as formula_terms
 from hlm_py.formula.update import update_arguments, update_formula
+from hlm_py.linalg.dqrdc2 import dqrdc2
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled
 from hlm_py.lme.pdmat import PdClass, pdLogChol
-from hlm_py.lme.reduce import reduce_data
+from hlm_py.lme.reduce import Reduced, reduce_data
 
 __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
 
@@ -587,8 +588,8 @@ def lme(
                 "random-effects parameters of its level"
             )
 
-    _check_fixed_rank(X, list(design.X.columns))
     red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups)
+    _check_fixed_rank(X, red, list(design.X.columns))
     lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML")
 
     theta0 = _initial_theta(lik, Z, grouping)
@@ -608,6 +609,7 @@ def lme(
         else:
             raise ConvergenceError(msg)
 
+    _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
     est = lik.estimates(opt.theta)
     psi = lik.psis(opt.theta)
 
@@ -696,26 +698,73 @@ def lme(
     )
 
 
-def _check_fixed_rank(X: np.ndarray, names: list[str]) -> None:
-    """Singular fixed effects: nlme stops with 'Singularity in backsolve at level 0'."""
+#: nlme's QR tolerance: ``QR()`` in nlme's ``matrix.c`` calls ``dqrdc2`` with
+#: ``sqrt(DBL_EPSILON)``, and a column it finds negligible leaves a zero on the
+#: diagonal of the stored R, so that ``backsolve`` stops with "Singularity in
+#: backsolve at level 0, block 1"
+NLME_QR_TOL = float(np.sqrt(np.finfo(float).eps))
+
+#: Before the fit, a fixed-effects column whose residual on the columns before
+#: it is below this fraction of its norm is refused (exact and near-exact
+#: collinearity). Between this and ``NLME_QR_TOL`` the decision is nlme's, made
+#: on the whitened design at the estimates (``_check_fixed_rank_at``): the
+#: whitening ``V^{-1/2}`` can move a column's relative residual by at most the
+#: square root of ``V``'s condition number, which would have to exceed 1e8 to
+#: bridge the two bounds.
+PREFIT_QR_TOL = 1e-12
+
+_SINGULAR = "Singularity in backsolve at level 0, block 1: the fixed-effects design is rank deficient"
+
+
+def _negligible_columns(T: np.ndarray, tol: float, names: list[str]) -> list[str]:
+    """The columns ``dqrdc2`` (tolerance ``tol``) finds negligible, in R's order."""
+    qr = dqrdc2(T, tol=tol)
+    return [names[int(j)] for j in qr.pivot[qr.rank:]]
+
+
+def _check_fixed_rank(X: np.ndarray, red: Reduced, names: list[str]) -> None:
+    """Refuse a fixed-effects design that is singular before any fit.
+
+    A zero column, or a column that is (to ``PREFIT_QR_TOL``) a linear
+    combination of the columns before it, as ``dqrdc2`` finds it; the
+    decision depends on ``X'X`` only, so it is made on the reduction's
+    ``R_x`` (``X = X~ R_x``) rather than on the n rows again. nlme stops on
+    these with "Singularity in backsolve at level 0, block 1".
+    """
     p = X.shape[1]
     if p == 0:
         return
     d = np.sqrt(np.einsum("ij,ij->j", X, X))
     if np.any(d == 0):
         bad = [names[i] for i in np.flatnonzero(d == 0)]
+        raise SingularFitError(f"{_SINGULAR} (column(s) {', '.join(bad)} are zero)")
+    # (an exactly zero pivot in the reduction's QR: decide on X itself)
+    bad = _negligible_columns(X if red.x_singular else red.x_factor, PREFIT_QR_TOL, names)
+    if red.x_singular and not bad:
+        bad = names
+    if bad:
         raise SingularFitError(
-            "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
-            f"rank deficient (column(s) {', '.join(bad)} are zero)"
-        )
-    # singular values of the column-scaled X, without forming X'X; the bound
-    # is the tolerance of nlme's QR (dqrdc2, 1e-7 of a column's norm)
-    s = np.linalg.svd(np.linalg.qr(X / d, mode="r"), compute_uv=False)
-    if s.min() <= 1e-7 * s.max():
+            f"{_SINGULAR}: column(s) {', '.join(bad)} are linear combinations of the ones before")
+
+
+def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list[str]) -> None:
+    """Refuse the fit where nlme's level-0 QR would find the fixed effects rank deficient.
+
+    nlme decomposes the whitened fixed-effects columns (``V^{-1/2} X``) with
+    ``dqrdc2`` at tolerance ``sqrt(.Machine$double.eps)``; its decision
+    depends only on ``X'V^{-1}X``, whose factor the likelihood gives at the
+    estimates. (nlme makes the decision at every iterate; a design that is
+    rank deficient only on the way to the estimates is fitted here.)
+    """
+    if not names:
+        return
+    T = lik.fixed_factor(theta)
+    bad = names if T is None else _negligible_columns(T, NLME_QR_TOL, names)
+    if bad:
         raise SingularFitError(
-            "Singularity in backsolve at level 0, block 1: the fixed-effects design is "
-            "rank deficient (some columns are linear combinations of others)"
-        )
+            f"{_SINGULAR} to nlme's tolerance sqrt(.Machine$double.eps) at the estimates: "
+            f"column(s) {', '.join(bad)} are, after the random-effects rotations, linear "
+            "combinations of the ones before (centring or rescaling covariates helps)")
 
 
 def _optimise(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: int,

@@ -496,6 +496,28 @@ class ProfiledLikelihood:
         return dev, grad
 
     # -- estimates ----------------------------------------------------------
+    def fixed_factor(self, theta: np.ndarray) -> np.ndarray | None:
+        """``T`` (``p x p``, upper triangular) with ``T'T = X'V^{-1}X`` (relative) at ``theta``.
+
+        In exact arithmetic this is the R factor of nlme's level-0 matrix: the
+        fixed-effects columns after the rotations of every random-effects
+        level, which nlme QR-decomposes with ``dqrdc2`` to decide the rank of
+        the fixed effects. It is formed as ``chol(X~'V^{-1}X~)' R_x`` from the
+        orthonormal ``X~`` of the cells, so its accuracy does not depend on the
+        conditioning of ``X``. None where the random-effects system or
+        ``X~'V^{-1}X~`` is singular.
+        """
+        fw = self._forward(self._tilde(self.roots(theta)))
+        if fw is None:
+            return None
+        A = fw[2]
+        p = self.p
+        try:
+            L = np.linalg.cholesky(A[:p, :p])
+        except np.linalg.LinAlgError:
+            return None
+        return L.T @ self._rx
+
     def estimates(self, theta: np.ndarray) -> Estimates:
         """beta, BLUPs, sigma and ``(X'V^{-1}X)^{-1}`` at ``theta``."""
         lams = self.roots(theta)

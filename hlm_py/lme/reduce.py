@@ -34,6 +34,9 @@ class Reduced:
               ``Z_l = Z~_l R_l``: the cells hold the well-conditioned ``Z~_l``
     x_factor  ``R_x`` (``p x p``, upper triangular) with ``X = X~ R_x``
     beta_offset  ``b0`` with ``y = y~ + X b0`` (the least-squares fit of ``y``)
+    x_singular   True when the QR of ``X`` met an exactly zero pivot: then the
+              cells hold the raw ``X`` and ``x_factor`` is the identity (the
+              caller refuses such a design)
 
     The cells are those of ``W~ = [Z~_Q | ... | Z~_1 | X~ | y~]``: ``X~`` has
     orthonormal columns (Householder QR of ``X``), ``y~`` is the residual of
@@ -55,6 +58,7 @@ class Reduced:
     z_factors: list[np.ndarray] | None = None
     x_factor: np.ndarray | None = None
     beta_offset: np.ndarray | None = None
+    x_singular: bool = False
 
     @property
     def Q(self) -> int:  # noqa: N802
@@ -169,6 +173,7 @@ def reduce_data(
         z_factors=Rz,
         x_factor=Rx,
         beta_offset=beta0,
+        x_singular=Xt is X and X.shape[1] > 0,
     )
 
 

@@ -525,6 +525,39 @@ def lme_problems(draw: st.DrawFn, *, na: bool = False) -> Problem:
     return Problem(df, formula, meta, random=random, method=method)
 
 
+@st.composite
+def near_singular_lme_problems(draw: st.DrawFn) -> Problem:
+    """An lme whose fixed-effects design is nearly (or numerically) singular.
+
+    Two covariates with large means (1 to 1e5) and small spreads (1e-2 to 10),
+    in a product or a square with the intercept: the relative residual of a
+    column on the ones before it runs from well above nlme's QR tolerance
+    (``sqrt(.Machine$double.eps)``) to well below, so nlme fits some and
+    stops with "Singularity in backsolve" on others.
+    """
+    n = draw(st.integers(12, 60), label="n")
+    n_groups = draw(st.integers(3, 7), label="groups")
+    log_means = draw(st.tuples(st.floats(0, 5), st.floats(0, 5)), label="log10 means")
+    log_sds = draw(st.tuples(st.floats(-2, 1), st.floats(-2, 1)), label="log10 spreads")
+    formula = draw(st.sampled_from(["y ~ x2 * x1", "y ~ x1 + I(x1^2)",
+                                    "y ~ x1 * x2 + I(x1^2)"]), label="formula")
+    random = draw(st.sampled_from(["~ 1 | g", "~ x1 | g", "~ 1 | g/h"]), label="random")
+    method = draw(st.sampled_from(["REML", "ML"]), label="method")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    x1 = 10 ** log_means[0] + 10 ** log_sds[0] * rng.standard_normal(n)
+    x2 = 10 ** log_means[1] + 10 ** log_sds[1] * rng.standard_normal(n)
+    g = np.r_[np.arange(n_groups), rng.integers(0, n_groups, n - n_groups)]
+    h = rng.integers(0, 2, n)
+    y = rng.standard_normal(n_groups)[g] + rng.standard_normal(n)
+    df = pd.DataFrame({"y": y, "x1": x1, "x2": x2,
+                       "g": pd.Categorical([f"G{k + 1}" for k in g],
+                                           categories=[f"G{k + 1}" for k in range(n_groups)]),
+                       "h": pd.Categorical([f"H{k + 1}" for k in h])})
+    df.index = pd.RangeIndex(1, n + 1)
+    meta = Meta(numeric=["x1", "x2"], group=["g"], nested=[("g", "h")], response="y")
+    return Problem(df, formula, meta, random=random, method=method, tags=("near_singular",))
+
+
 # --------------------------------------------------------------------------
 # inputs R may refuse
 
