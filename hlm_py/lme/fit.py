@@ -747,6 +747,17 @@ def _check_fixed_rank(X: np.ndarray, red: Reduced, names: list[str]) -> None:
             f"{_SINGULAR}: column(s) {', '.join(bad)} are linear combinations of the ones before")
 
 
+def fixed_relative_residuals(T: np.ndarray) -> np.ndarray:
+    """Each column's residual on the columns before it, relative to its norm.
+
+    The quantity ``dqrdc2`` compares with its tolerance (``|R[j, j]|`` over the
+    column norm), computed without pivoting; up to the first negligible column
+    it is exactly what ``dqrdc2`` compares.
+    """
+    qr = dqrdc2(T, tol=0.0)
+    return np.abs(np.diag(qr.qr[:T.shape[1], :])) / np.sqrt(np.einsum("ij,ij->j", T, T))
+
+
 def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list[str]) -> None:
     """Refuse the fit where nlme's level-0 QR would find the fixed effects rank deficient.
 
@@ -755,16 +766,25 @@ def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list
     depends only on ``X'V^{-1}X``, whose factor the likelihood gives at the
     estimates. (nlme makes the decision at every iterate; a design that is
     rank deficient only on the way to the estimates is fitted here.)
+
+    The error carries the estimates it refuses: ``relative_residual`` (the
+    first negligible column's, see :func:`fixed_relative_residuals`),
+    ``psi`` (relative, per level outer to inner) and ``loglik`` there.
     """
     if not names:
         return
     T = lik.fixed_factor(theta)
     bad = names if T is None else _negligible_columns(T, NLME_QR_TOL, names)
     if bad:
-        raise SingularFitError(
+        exc = SingularFitError(
             f"{_SINGULAR} to nlme's tolerance sqrt(.Machine$double.eps) at the estimates: "
             f"column(s) {', '.join(bad)} are, after the random-effects rotations, linear "
             "combinations of the ones before (centring or rescaling covariates helps)")
+        rel = fixed_relative_residuals(T) if T is not None else np.zeros(len(names))
+        exc.relative_residual = float(rel[names.index(bad[0])])
+        exc.psi = lik.psis(theta)
+        exc.loglik = -0.5 * lik.deviance(theta)
+        raise exc
 
 
 def _optimise(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: int,

@@ -51,6 +51,7 @@ __all__ = [
     "anova",
     "apvar",
     "intervals",
+    "natural_loglik",
     "natural_params",
     "fd_hessian",
     "central_hessian",
@@ -472,18 +473,26 @@ def constrained_names(level: Any, names: list[str]) -> list[str]:
     raise HlmError(f"no constrained coefficients for {cls}")
 
 
-def natural_params(fit: Any) -> pd.Series:
+def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
+                   sigma: float | None = None) -> pd.Series:
     """``attr(fit$apVar, "Pars")``: natural parameters of ``sigma^2 Psi`` per level
-    (innermost first) and ``lSigma``."""
-    s2 = fit.sigma() ** 2
+    (innermost first) and ``lSigma``.
+
+    At the fit's estimates, or at other relative ``psis`` (``Psi_l / sigma^2``,
+    one per level, outer to inner as ``fit.psi``) and ``sigma``: another fit's
+    estimates (nlme's), in the coordinates of :func:`apvar`.
+    """
+    psis = fit.psi if psis is None else psis
+    sigma = fit.sigma() if sigma is None else float(sigma)
+    s2 = sigma ** 2
     vals: list[float] = []
     names: list[str] = []
     for li in range(fit.Q - 1, -1, -1):
         lev = fit.levels[li]
         q = len(fit.random_names[li])
-        vals += list(_natural_of_matrix(lev.pd, s2 * np.asarray(fit.psi[li], dtype=float)))
+        vals += list(_natural_of_matrix(lev.pd, s2 * np.asarray(psis[li], dtype=float)))
         names += list(lev.pd.param_names(lev.name, q))
-    vals.append(math.log(fit.sigma()))
+    vals.append(math.log(sigma))
     names.append("lSigma")
     return pd.Series(vals, index=pd.Index(names))
 
@@ -599,7 +608,7 @@ class _QRLogLik:
         return total
 
 
-def _apvar_loglik(fit: Any):
+def natural_loglik(fit: Any):
     """The function nlme's ``lmeApVar`` differentiates: the (RE)ML log-likelihood
     with beta profiled, at natural parameters of ``D_l = sigma^2 Psi_l`` (innermost
     level first) and log sigma."""
@@ -723,7 +732,7 @@ def apvar(fit: Any) -> ApVar:
         return cached
     pars = natural_params(fit)
     try:
-        H = central_hessian(pars.to_numpy(), _apvar_loglik(fit), rel_step=APVAR_REL_STEP,
+        H = central_hessian(pars.to_numpy(), natural_loglik(fit), rel_step=APVAR_REL_STEP,
                             min_abs_par=APVAR_MIN_ABS_PAR)
         if not np.all(np.isfinite(H)):
             raise HlmError(APVAR_NOT_PD)

@@ -56,6 +56,8 @@ from reproducer import emit  # noqa: E402
 
 import hlm_py as hlm  # noqa: E402
 from hlm_py.errors import HlmError, SingularFitError  # noqa: E402
+from hlm_py.lme.fit import NLME_QR_TOL, fixed_relative_residuals  # noqa: E402
+from hlm_py.lme.inference import apvar, natural_loglik, natural_params  # noqa: E402
 from r_reference.cases.lme import tight_lines  # noqa: E402
 
 pytestmark = [
@@ -64,6 +66,8 @@ pytestmark = [
 
 LL_TOL = 1e-7
 SAME_OPTIMUM = 1e-6
+#: relative agreement of the two log-likelihood functions at one point
+SAME_FUNCTION = 1e-9
 BOUNDARY = 1e-3
 
 R_LME = r"""
@@ -78,7 +82,8 @@ list(
   sigma = fit_tight$sigma,
   ttable = .hlm_mat(s$tTable),
   vc_sd = suppressWarnings(as.numeric(vc[, "StdDev"])),
-  vc_names = rownames(vc)
+  vc_names = rownames(vc),
+  psi = lapply(as.list(fit_tight$modelStruct$reStruct), function(p) .hlm_mat(as.matrix(p)))
 )
 """
 
@@ -141,6 +146,22 @@ def test_lme_matches_nlme(p: S.Problem) -> None:
     df_col = tt_r.colnames.index("DF")
     checks.assert_close("tTable DF", tt_py["DF"].to_numpy(dtype=float), tt_r.values[:, df_col],
                         rtol=0.0, names=tt_r.rownames)
+    # the same function: between nlme's estimates and hlm_py's, hlm_py's
+    # log-likelihood changes as nlme's does (natural_loglik is apVar's
+    # function, which leaves out a constant)
+    psis_r = [rv["psi"][lv.name].values for lv in fit.levels]
+    sigma_r = float(rv["sigma"][0])
+    pars_r = natural_params(fit, psis_r, sigma_r).to_numpy()
+    loglik = natural_loglik(fit)
+    pars_py = natural_params(fit).to_numpy()
+    change = loglik(pars_py) - loglik(pars_r) if np.all(np.isfinite(np.r_[pars_py, pars_r])) \
+        else ll_py - ll_r  # a singular Psi (a correlation of +-1, an SD of 0): no coordinates
+    if not np.isfinite(change):  # natural_loglik's Cholesky failed at a singular Psi
+        change = ll_py - ll_r
+    note(f"logLik change from nlme's estimates to hlm_py's: {change!r}")
+    assert abs(change - (ll_py - ll_r)) <= SAME_FUNCTION * max(1.0, abs(ll_r)), (
+        f"from nlme's estimates to hlm_py's, hlm_py's logLik changes by {change!r}, "
+        f"the two fits' by {ll_py - ll_r!r}")
     if abs(ll_py - ll_r) > SAME_OPTIMUM:
         note("hlm_py found a higher optimum than nlme: estimates not compared")
         return
@@ -152,21 +173,32 @@ def test_lme_matches_nlme(p: S.Problem) -> None:
     checks.assert_close("fixef difference (in standard errors)",
                         (fe_py.to_numpy(dtype=float) - fe_r.values) / se, np.zeros(len(se)),
                         rtol=0.0, atol=tol, names=fe_r.names)
-    checks.assert_close("sigma", [hlm.sigma(fit)], [float(rv["sigma"][0])], rtol=tol)
+    try:
+        pars_se = np.sqrt(np.diag(apvar(fit).matrix.to_numpy(dtype=float)))
+    except HlmError:
+        pars_se = None  # a flat or boundary likelihood: relative SDs below
+    if pars_se is not None:
+        # log SDs, transformed correlations and log sigma, in their standard errors
+        pars_py = natural_params(fit)
+        checks.assert_close("variance parameters difference (in standard errors)",
+                            (pars_py.to_numpy() - pars_r) / pars_se, np.zeros(len(pars_r)),
+                            rtol=0.0, atol=tol, names=list(pars_py.index))
+        return
+    checks.assert_close("sigma", [hlm.sigma(fit)], [sigma_r], rtol=tol)
     vc = hlm.VarCorr(fit).to_frame()
     sd_r = np.asarray(rv["vc_sd"], dtype=float)
     sd_py = vc["StdDev"].to_numpy(dtype=float)
     keep = ~np.isnan(sd_r)
     assert len(sd_py) == int(keep.sum()), f"VarCorr rows {list(vc.index)} vs {rv['vc_names']}"
     sd_r = sd_r[keep]
-    interior = sd_r > BOUNDARY * float(rv["sigma"][0])
+    interior = sd_r > BOUNDARY * sigma_r
     checks.assert_close("random-effect standard deviations", sd_py[interior], sd_r[interior],
                         rtol=tol, names=[n for n, i in zip(vc.index, interior) if i])
 
-
 R_RANK = r"""
 fit <- {call}
-as.numeric(logLik(fit))
+list(logLik = as.numeric(logLik(fit)),
+     psi = lapply(as.list(fit$modelStruct$reStruct), function(p) .hlm_mat(as.matrix(p))))
 """
 
 R_FROM_START = r"""
@@ -175,19 +207,44 @@ fit <- lme({fixed}, data = d, random = {start}, method = {method},
 as.numeric(logLik(fit))
 """
 
+#: where nlme's decision can go either way: a column whose relative residual
+#: at the optimum is within this factor above nlme's tolerance can fall below
+#: it at an iterate on nlme's way, or in nlme's rounding (difference P5)
+RANK_BAND = 2.0
+
 
 def _r_matrix(m: np.ndarray) -> str:
     vals = ", ".join(repr(float(v)) for v in np.asarray(m, dtype=float).ravel(order="F"))
     return f"matrix(c({vals}), {m.shape[0]}, {m.shape[1]})"
 
 
-def _r_start(p: S.Problem, fit) -> str:
-    """nlme's ``random`` argument that starts at hlm_py's estimates (relative Psi)."""
+def _random_parts(p: S.Problem) -> tuple[str, list[str]]:
     lhs, groups = (part.strip() for part in p.random.lstrip("~ ").split("|"))
-    form = f"~{lhs}"
-    names = groups.split("/")
-    parts = [f"{g} = pdLogChol({_r_matrix(psi)}, form = {form})" for g, psi in zip(names, fit.psi)]
+    return lhs, groups.split("/")
+
+
+def _r_start(p: S.Problem, psis: list[np.ndarray]) -> str:
+    """nlme's ``random`` argument that starts at relative ``psis`` (outer to inner)."""
+    lhs, names = _random_parts(p)
+    parts = [f"{g} = pdLogChol({_r_matrix(psi)}, form = ~{lhs})" for g, psi in zip(names, psis)]
     return "list(" + ", ".join(parts) + ")"
+
+
+def _exact_loglik(p: S.Problem, psis: list[np.ndarray]) -> float:
+    """The (RE)ML log-likelihood at relative ``psis`` (outer to inner), in 50 digits."""
+    d = p.data
+    X = hlm.model_matrix("~" + p.formula.split("~", 1)[1], d).to_numpy(dtype=float)
+    lhs, names = _random_parts(p)
+    n = len(d)
+    Z = np.ones((n, 1)) if lhs == "1" else np.column_stack([np.ones(n), d[lhs].to_numpy(float)])
+    codes = np.zeros(n, dtype=np.int64)
+    blocks = []
+    for name, psi in zip(names, psis):  # outer to inner: an inner group lies in its outer one
+        col = d[name].astype("category").cat.codes.to_numpy(dtype=np.int64)
+        codes = codes * (int(col.max()) + 1) + col
+        blocks.append((Z, codes.copy(), psi))
+    return checks.exact_lme_loglik(X, d[p.meta.response].to_numpy(float), blocks,
+                                   p.method == "REML")
 
 
 @settings(max_examples=examples(0.5))
@@ -200,12 +257,28 @@ def test_lme_rank_decisions_match_nlme(p: S.Problem) -> None:
     except HlmError as exc:
         fit, py_error = None, exc
     if r.ok:
+        _, names = _random_parts(p)
+        psis_r = [r.value["psi"][g].values for g in names]
+        ll_r = float(r.value["logLik"][0])
         if fit is None:
-            raise AssertionError(f"nlme fits this model but hlm_py raised "
-                                 f"{type(py_error).__name__}: {py_error}")
-        ll_r, ll_py = float(r.value[0]), float(hlm.logLik(fit))
+            # nlme fits, hlm_py refuses: at hlm_py's optimum nlme's rank rule finds the
+            # design deficient, and nlme's fit is no better than that optimum (P5)
+            assert isinstance(py_error, SingularFitError) and hasattr(py_error, "psi"), (
+                f"nlme fits this model but hlm_py raised {type(py_error).__name__}: {py_error}")
+            ex_py, ex_r = _exact_loglik(p, py_error.psi), _exact_loglik(p, psis_r)
+            note(f"exact logLik at hlm_py's optimum {ex_py!r}, at nlme's estimates {ex_r!r}")
+            assert ex_py >= ex_r - LL_TOL
+            return
+        ll_py = float(hlm.logLik(fit))
         note(f"logLik nlme {ll_r!r}, hlm_py {ll_py!r}")
-        assert ll_py >= ll_r - LL_TOL, f"hlm_py's logLik is worse than nlme's by {ll_r - ll_py:.3g}"
+        if ll_py < ll_r - LL_TOL:
+            # both evaluations at their rounding noise: the exact values decide
+            ex_py, ex_r = _exact_loglik(p, fit.psi), _exact_loglik(p, psis_r)
+            note(f"exact logLik at hlm_py's estimates {ex_py!r}, at nlme's {ex_r!r}")
+            assert ex_py >= ex_r - LL_TOL, (
+                f"hlm_py's logLik is worse than nlme's by {ll_r - ll_py:.3g} "
+                f"(exactly: by {ex_r - ex_py:.3g})")
+            assert abs(ll_py - ex_py) <= LL_TOL, f"hlm_py's logLik is off by {ll_py - ex_py:.3g}"
         return
     note(f"nlme refused: {r.error}")
     if "Singularity" not in r.error:
@@ -213,8 +286,13 @@ def test_lme_rank_decisions_match_nlme(p: S.Problem) -> None:
     if fit is None:
         assert isinstance(py_error, SingularFitError), f"{type(py_error).__name__}: {py_error}"
         return
+    rel = float(np.min(fixed_relative_residuals(fit.likelihood.fixed_factor(fit.theta_opt))))
+    note(f"smallest relative residual of a fixed-effects column at hlm_py's estimates: {rel:.3g}")
+    if rel < RANK_BAND * NLME_QR_TOL:
+        return  # P5: at nlme's tolerance
     # P5: rank deficient only on nlme's way; nlme started at hlm_py's estimates fits
-    code = R_FROM_START.format(fixed=p.formula, start=_r_start(p, fit), method=f'"{p.method}"')
+    code = R_FROM_START.format(fixed=p.formula, start=_r_start(p, fit.psi),
+                              method=f'"{p.method}"')
     note(f"nlme from hlm_py's estimates:\n{code}")
     r0 = rbridge.run(code, d=p.data)
     assert r0.ok, f"nlme refuses also from hlm_py's estimates: {r0.error}"
