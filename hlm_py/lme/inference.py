@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
@@ -296,12 +296,19 @@ def _wald_table(fit: Any, type_: str, adjust_sigma: bool) -> AnovaLme:
     p = beta.size
     if adjust_sigma and fit.method == "ML":
         V = V * (fit.n / (fit.n - p))
-    # nlme's varFixFact F (F'F = V, F = R^{-T}): c0 = R beta with R'R = V^{-1}
-    Vinv = np.linalg.inv(V)
-    Vinv = 0.5 * (Vinv + Vinv.T)
-    R = np.linalg.cholesky(Vinv).T  # upper, R'R = V^{-1}
+    # nlme's varFixFact F (F'F = V, F = R^{-T}): c0 = R beta with R'R = V^{-1}.
+    # R is the likelihood's factor of X'V^{-1}X over sigma, as nlme takes it
+    # from its QR: inverting V and factoring the inverse would square the
+    # condition number of a nearly collinear design twice over
+    T = fit.likelihood.fixed_factor(fit.theta_opt) if p else None
+    if T is not None:
+        R = T * (np.sqrt((fit.n - p) / fit.n) if adjust_sigma and fit.method == "ML" else 1.0)
+        R = R / fit.sigma()
+    else:
+        Vinv = np.linalg.inv(V)
+        R = np.linalg.cholesky(0.5 * (Vinv + Vinv.T)).T  # upper, R'R = V^{-1}
     c0 = R @ beta
-    Ft = np.linalg.inv(R).T  # the factor nlme keeps
+    Ft = linalg.solve_triangular(R, np.eye(p), lower=False).T  # the factor nlme keeps
     rows = []
     for name, cols in fd.assign.items():
         k = len(cols)

@@ -107,4 +107,4 @@ def lm_case_args(p: Problem) -> dict[str, Any]:
 
 
 def lme_case_args(p: Problem) -> dict[str, Any]:
-    return {"formula": p.formula, "random": p.random, "method": p.method}
+    return {"fixed": p.formula, "random": p.random, "method": p.method}  # r_reference/cases/lme.py
