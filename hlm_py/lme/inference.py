@@ -34,6 +34,7 @@ from scipy import linalg, stats
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
+from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.results import (
     AnovaLme,
     ApVar,
@@ -504,117 +505,6 @@ def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
     return pd.Series(vals, index=pd.Index(names))
 
 
-class _QRLogLik:
-    """nlme's ``mixed_loglik`` path for ``lmeApVar``: the (RE)ML log-likelihood
-    with beta profiled, at given relative precision factors and sigma, from
-    orthogonal (QR) decompositions of the data group by group (innermost level
-    first, each group's rows augmented by the precision factor ``Delta``), as
-    nlme's ``internal_loglik``.
-
-    The fit's own likelihood works from cross-products, whose evaluation noise
-    (cancellation in the residual sum of squares) is amplified by ``fdHess``'s
-    small steps; the QR path has nlme's accuracy. Groups of equal size are
-    decomposed together (stacked LAPACK QR).
-    """
-
-    def __init__(self, fit: Any):
-        order = np.asarray(fit.grouping.order)
-        Q = fit.Q
-        self.Q = Q
-        self.q = [int(np.asarray(z).shape[1]) for z in fit.Z]  # outer to inner
-        cols = [np.asarray(fit.Z[li], dtype=float)[order] for li in range(Q - 1, -1, -1)]
-        cols += [np.asarray(fit.X, dtype=float)[order], np.asarray(fit.y, dtype=float)[order][:, None]]
-        self.W = np.ascontiguousarray(np.concatenate(cols, axis=1))
-        self.p = int(np.asarray(fit.X).shape[1])
-        self.reml = bool(fit.REML)
-        self.n_eff = fit.n - (self.p if self.reml else 0)
-        self.n_groups = [int(g) for g in fit.grouping.n_groups]
-        inner = np.asarray(fit.grouping.codes[Q - 1])[order]
-        starts = np.flatnonzero(np.r_[True, inner[1:] != inner[:-1]])
-        sizes = np.diff(np.r_[starts, inner.size])
-        self.inner_batches = self._batches(starts, sizes)
-        # for each outer level l (0..Q-2): children of level l+1 grouped by parent
-        self.parent_batches = []
-        for li in range(Q - 1):
-            par = np.asarray(fit.grouping.parents[li + 1])
-            st = np.flatnonzero(np.r_[True, par[1:] != par[:-1]])
-            sz = np.diff(np.r_[st, par.size])
-            self.parent_batches.append(self._batches(st, sz))
-
-    @staticmethod
-    def _batches(starts: np.ndarray, sizes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(group ids, member index matrix) for each distinct group size."""
-        out = []
-        for m in np.unique(sizes):
-            ids = np.flatnonzero(sizes == m)
-            out.append((ids, starts[ids][:, None] + np.arange(m)[None, :]))
-        return out
-
-    @staticmethod
-    def _decompose(blocks: np.ndarray, delta: np.ndarray) -> tuple[float, np.ndarray]:
-        """QR of each ``[block; Delta 0]``: summed log|det R11| and the rotated rest."""
-        G, m, c = blocks.shape
-        q = delta.shape[0]
-        A = np.zeros((G, m + q, c))
-        A[:, :m, :] = blocks
-        A[:, m:, :q] = delta
-        R = np.linalg.qr(A, mode="r")
-        k = R.shape[1]
-        if k < c:
-            R = np.concatenate([R, np.zeros((G, c - k, c))], axis=1)
-        d = np.abs(np.diagonal(R[:, :q, :q], axis1=1, axis2=2))
-        if np.any(d == 0):
-            return -math.inf, R[:, q:, q:]
-        return float(np.log(d).sum()), R[:, q:, q:]
-
-    def __call__(self, deltas: list[np.ndarray], sigma: float) -> float:
-        """Log-likelihood (nlme's, up to a constant) at precision factors
-        ``deltas`` (outer to inner, ``Delta'Delta = Omega``) and ``sigma``."""
-        total = 0.0
-        rest = None  # per group of the level just processed: rotated rows
-        for li in range(self.Q - 1, -1, -1):
-            delta = deltas[li]
-            G = self.n_groups[li]
-            if li == self.Q - 1:
-                batches = self.inner_batches
-                src = self.W
-                ncol = src.shape[1]
-            else:
-                batches = self.parent_batches[li]
-                ncol = rest.shape[2]
-            out_rest = None
-            lg = 0.0
-            for ids, idx in batches:
-                if li == self.Q - 1:
-                    blocks = src[idx]
-                else:
-                    b = rest[idx]  # (Gm, children, r, r)
-                    blocks = b.reshape(b.shape[0], -1, ncol)
-                val, rr = self._decompose(blocks, delta)
-                if not math.isfinite(val):
-                    return -math.inf
-                lg += val
-                if out_rest is None:
-                    out_rest = np.zeros((G,) + rr.shape[1:])
-                out_rest[ids] = rr
-            rest = out_rest
-            ld = float(np.log(np.abs(np.diag(delta))).sum())
-            total += G * ld - lg
-        top = rest.reshape(-1, rest.shape[2])
-        R = np.linalg.qr(top, mode="r")
-        p = self.p
-        if R.shape[0] < p + 1:
-            R = np.concatenate([R, np.zeros((p + 1 - R.shape[0], p + 1))], axis=0)
-        dx = np.abs(np.diag(R)[:p])
-        if np.any(dx == 0):
-            return -math.inf
-        rss = float(R[p, p] ** 2)
-        if self.reml:
-            total -= float(np.log(dx).sum())
-        total -= self.n_eff * math.log(sigma) + rss / (2 * sigma * sigma)
-        return total
-
-
 def natural_loglik(fit: Any):
     """The function nlme's ``lmeApVar`` differentiates: the (RE)ML log-likelihood
     with beta profiled, at natural parameters of ``D_l = sigma^2 Psi_l`` (innermost
@@ -622,7 +512,7 @@ def natural_loglik(fit: Any):
     levels = fit.levels
     qs = [len(n) for n in fit.random_names]
     sizes = [lv.pd.n_params(q) for lv, q in zip(levels, qs)]
-    ll = _QRLogLik(fit)
+    ll = QRLogLik(fit.X, fit.y, fit.Z, fit.grouping, fit.REML)
 
     def f(pars: np.ndarray) -> float:
         sigma = math.exp(pars[-1])
