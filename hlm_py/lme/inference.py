@@ -34,7 +34,7 @@ from scipy import linalg, stats
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
-from hlm_py.lme.qr_loglik import QRLogLik
+from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
 from hlm_py.lme.results import (
     AnovaLme,
     ApVar,
@@ -524,8 +524,7 @@ def natural_loglik(fit: Any):
             D = _matrix_of_natural(levels[li].pd, pars[pos:pos + k], qs[li])
             pos += k
             try:
-                omega = s2 * np.linalg.inv(D)
-                deltas[li] = np.linalg.cholesky(0.5 * (omega + omega.T)).T
+                deltas[li] = precision_factor(0.5 * (D + D.T) / s2)
             except np.linalg.LinAlgError:
                 return -math.inf
         return ll(deltas, sigma)

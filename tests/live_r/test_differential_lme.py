@@ -21,10 +21,12 @@ so the estimates are compared with the best fit, as the goldens do.
   (two points whose log-likelihoods differ by delta lie about sqrt(2 delta)
   standard errors apart): the fixed effects in nlme's standard errors, the
   variance parameters (log SDs, transformed correlations, log sigma: apVar's
-  coordinates) in hlm_py's apVar standard errors. Where apVar does not exist
-  (a flat or boundary likelihood), sigma and the SDs above 1e-3 sigma are
-  compared relatively at the same bound (an SD below that is at the
-  boundary: its profile is flat and its estimate only "nearly 0").
+  coordinates) in hlm_py's apVar standard errors, except those of a level at
+  the boundary on both sides (every SD below 1e-3 sigma, where the likelihood
+  is flat rather than quadratic). Where apVar does not exist
+  (a flat likelihood: an SD at the boundary, or nested levels with the same
+  groups, whose shared variance any split fits), what the model identifies
+  is compared at the same bound: sigma and the fitted values.
 * The denominator degrees of freedom of the tTable are equal.
 * Where nlme refuses the input (other than failing to converge), hlm_py
   raises HlmError; where nlme accepts it, hlm_py fits it.
@@ -76,9 +78,11 @@ pytestmark = [
 
 LL_TOL = 1e-7
 SAME_OPTIMUM = 1e-6
+#: a random-effects level whose every SD is below this times sigma on both
+#: sides is at the boundary (the golden rule of hlm_py/verify/lme_rules.py)
+BOUNDARY = 1e-3
 #: relative agreement of the two log-likelihood functions at one point
 SAME_FUNCTION = 1e-9
-BOUNDARY = 1e-3
 
 R_LME = r"""
 fit <- {call}
@@ -93,6 +97,7 @@ list(
   ttable = .hlm_mat(s$tTable),
   vc_sd = suppressWarnings(as.numeric(vc[, "StdDev"])),
   vc_names = rownames(vc),
+  fitted = as.numeric(fitted(fit_tight)),
   psi = lapply(as.list(fit_tight$modelStruct$reStruct), function(p) .hlm_mat(as.matrix(p)))
 )
 """
@@ -188,22 +193,34 @@ def test_lme_matches_nlme(p: S.Problem) -> None:
     except HlmError:
         pars_se = None  # a flat or boundary likelihood: relative SDs below
     if pars_se is not None:
-        # log SDs, transformed correlations and log sigma, in their standard errors
+        # log SDs, transformed correlations and log sigma, in their standard errors;
+        # a level at the boundary on both sides (every SD below 1e-3 sigma: the
+        # likelihood is flat there, not quadratic) is not compared
         pars_py = natural_params(fit)
+        keep = np.ones(len(pars_r), dtype=bool)
+        pos = 0
+        for li in range(fit.Q - 1, -1, -1):  # natural_params' order: innermost first
+            k = fit.levels[li].pd.n_params(len(fit.random_names[li]))
+            if max(np.sqrt(np.diag(fit.psi[li])).max(), np.sqrt(np.diag(psis_r[li])).max()) \
+                    < BOUNDARY:
+                keep[pos:pos + k] = False
+            pos += k
         checks.assert_close("variance parameters difference (in standard errors)",
-                            (pars_py.to_numpy() - pars_r) / pars_se, np.zeros(len(pars_r)),
-                            rtol=0.0, atol=tol, names=list(pars_py.index))
+                            ((pars_py.to_numpy() - pars_r) / pars_se)[keep],
+                            np.zeros(int(keep.sum())), rtol=0.0, atol=tol,
+                            names=list(pars_py.index[keep]))
         return
+    # no apVar: a flat direction, at a boundary or not identified (nested levels
+    # with the same groups share one variance between them, split differently
+    # by nlme and hlm_py at the same likelihood); what the model identifies
+    # is compared: sigma and the fitted values (innermost level)
     checks.assert_close("sigma", [hlm.sigma(fit)], [sigma_r], rtol=tol)
+    y = p.data[p.meta.response].to_numpy(dtype=float)
+    checks.assert_close("fitted values", hlm.fitted(fit).to_numpy(dtype=float), rv["fitted"],
+                        rtol=tol, atol=tol * float(np.max(np.abs(y - y.mean()))))
     vc = hlm.VarCorr(fit).to_frame()
-    sd_r = np.asarray(rv["vc_sd"], dtype=float)
-    sd_py = vc["StdDev"].to_numpy(dtype=float)
-    keep = ~np.isnan(sd_r)
-    assert len(sd_py) == int(keep.sum()), f"VarCorr rows {list(vc.index)} vs {rv['vc_names']}"
-    sd_r = sd_r[keep]
-    interior = sd_r > BOUNDARY * sigma_r
-    checks.assert_close("random-effect standard deviations", sd_py[interior], sd_r[interior],
-                        rtol=tol, names=[n for n, i in zip(vc.index, interior) if i])
+    keep = ~np.isnan(np.asarray(rv["vc_sd"], dtype=float))
+    assert len(vc) == int(keep.sum()), f"VarCorr rows {list(vc.index)} vs {rv['vc_names']}"
 
 R_RANK = r"""
 fit <- {call}

@@ -515,6 +515,13 @@ def lme_problems(draw: st.DrawFn, *, na: bool = False) -> Problem:
     else:
         random = draw(st.sampled_from(["~ 1 | g", "~ 1 | g", "~ x1 | g"]))
     method = draw(st.sampled_from(["REML", "ML"]))
+    if random == "~ x1 | g" and draw(st.booleans(), label="wide x1"):
+        # a slope covariate spanning 1e-3..1e3 within groups: the per-group
+        # cross-products cancel (hlm_py then reports nlme's QR evaluation)
+        wide = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        df["x1"] = wide.choice([-1.0, 1.0], len(df)) * 10 ** wide.uniform(-3, 3, len(df))
+        gcodes = pd.Categorical(df["g"]).codes
+        df["y"] = df["y"] + wide.standard_normal(int(gcodes.max()) + 1)[gcodes] * 0.5 * df["x1"]
     # between-group spread of the response, sometimes none (a boundary fit)
     gsd = draw(st.sampled_from([0.0, 0.5, 1.0, 3.0]), label="group_sd")
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
