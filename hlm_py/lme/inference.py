@@ -525,7 +525,7 @@ def natural_loglik(fit: Any):
             pos += k
             try:
                 deltas[li] = precision_factor(0.5 * (D + D.T) / s2)
-            except np.linalg.LinAlgError:
+            except (np.linalg.LinAlgError, ValueError):
                 return -math.inf
         return ll(deltas, sigma)
 

@@ -159,7 +159,7 @@ class QRLogLik:
         (``sigma^2 = rss / n_eff``); ``-inf`` where singular."""
         try:
             deltas = [precision_factor(np.asarray(psi, dtype=float)) for psi in psis]
-        except np.linalg.LinAlgError:
+        except (np.linalg.LinAlgError, ValueError):  # singular, or not finite
             return -math.inf
         red = self._reduce(deltas)
         if red is None or not red[1] > 0:
