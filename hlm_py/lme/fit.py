@@ -195,6 +195,9 @@ class LmeFit:
     contrasts: dict[str, Any] | None = None
     control: dict[str, Any] = field(default_factory=dict)
     args: dict[str, Any] = field(default_factory=dict)
+    #: the cross-product evaluation was at its rounding noise (P7): the fit was
+    #: judged on nlme's QR evaluation, and a warning said so
+    noisy_cross_products: bool = False
 
     # -- small facts --------------------------------------------------------
     @property
@@ -609,16 +612,22 @@ def lme(
         # log-likelihood reported, by nlme's QR evaluation, which keeps them
         qr_lik = QRLogLik(X, y, Z, grouping, method == "REML")
         opt = _restart_noisy(lik, qr_lik, theta0, opt, max_iter, max(max_newton, 1))
+    noisy = qr_lik is not None
+    if noisy and opt.converged:
+        warnings.warn(NOISY_WARNING, NoisyFitWarning, stacklevel=2)
     if not opt.converged:
         msg = (f"optimization did not converge after {opt.iterations} iterations "
                f"({opt.evaluations} evaluations): {opt.message}")
         if control.get("returnObject", False):
             warnings.warn(msg, stacklevel=2)
         else:
-            raise ConvergenceError(msg)
+            raise _noisy(ConvergenceError(msg), noisy)
 
-    _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
-    est = lik.estimates(opt.theta)
+    try:
+        _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
+        est = lik.estimates(opt.theta)
+    except SingularFitError as exc:
+        raise _noisy(exc, noisy) from None
     psi = lik.psis(opt.theta)
 
     # fitted values and residuals by level, in the input row order
@@ -701,6 +710,7 @@ def lme(
         residuals_=resid_df,
         dims=dims,
         optim=opt,
+        noisy_cross_products=noisy,
         likelihood=lik,
         data=data,
         contrasts=contrasts,
@@ -815,14 +825,43 @@ def _restart_noisy(lik: ProfiledLikelihood, qr_lik: QRLogLik, theta0: np.ndarray
     best.iterations = sum(r.iterations for r in results)
     best.evaluations = sum(r.evaluations for r in results)
     # the noise limits where the optimum was located: polish on the QR evaluation
-    theta, _, n_eval = minimize_accurate(lambda t: -2.0 * qr_lik.profiled(lik.psis(t)),
-                                         best.theta)
+    theta, _, n_eval, converged = minimize_accurate(
+        lambda t: -2.0 * qr_lik.profiled(lik.psis(t)), best.theta)
     if not np.array_equal(theta, best.theta):
         best.theta = theta
         best.deviance = lik.deviance(theta)
         best.message += "; polished on the QR evaluation"
+    if converged and not best.converged:
+        best.converged = True
+        best.message = "converged on the QR evaluation (the cross-products are at their noise)"
     best.evaluations += n_eval
     return best
+
+
+class NoisyFitWarning(UserWarning):
+    """An lme fit whose cross-product evaluation was at its rounding noise (P7)."""
+
+
+#: the warning of such a fit
+NOISY_WARNING = (
+    "the cross-product evaluation of the likelihood is at its rounding noise for these data "
+    "(a random-effects column spanning many orders of magnitude within groups): the fit was "
+    "restarted and judged on nlme's QR evaluation, but its estimates may be located less "
+    "tightly than nlme's (centring or rescaling the column helps; docs/differences.md, P7)")
+
+#: what an error adds where the cross-product evaluation was at its noise
+NOISY_NOTE = ("; the cross-product evaluation of the likelihood is at its rounding noise "
+              "here (a random-effects column spanning many orders of magnitude within "
+              "groups: centring or rescaling it helps; docs/differences.md, P7)")
+
+
+def _noisy(exc: HlmError, noisy: bool) -> HlmError:
+    """``exc``, marked (``noisy_cross_products``) and explained where the
+    cross-products were at their noise (P7)."""
+    exc.noisy_cross_products = noisy
+    if noisy:
+        exc.args = (str(exc) + NOISY_NOTE,) + tuple(exc.args[1:])
+    return exc
 
 
 def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list[str]) -> None:
@@ -841,13 +880,16 @@ def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list
     if not names:
         return
     T = lik.fixed_factor(theta)
-    bad = names if T is None else _negligible_columns(T, NLME_QR_TOL, names)
+    if T is None:
+        raise SingularFitError("the random-effects system is numerically singular at the "
+                               "estimates")
+    bad = _negligible_columns(T, NLME_QR_TOL, names)
     if bad:
         exc = SingularFitError(
             f"{_SINGULAR} to nlme's tolerance sqrt(.Machine$double.eps) at the estimates: "
             f"column(s) {', '.join(bad)} are, after the random-effects rotations, linear "
             "combinations of the ones before (centring or rescaling covariates helps)")
-        rel = fixed_relative_residuals(T) if T is not None else np.zeros(len(names))
+        rel = fixed_relative_residuals(T)
         exc.relative_residual = float(rel[names.index(bad[0])])
         exc.psi = lik.psis(theta)
         exc.loglik = -0.5 * lik.deviance(theta)

@@ -237,7 +237,10 @@ def maximize_profiled(
 
     def fgc(t: np.ndarray) -> tuple[float, np.ndarray]:
         count[0] += 1
-        f, g = fg(t)
+        try:
+            f, g = fg(t)
+        except np.linalg.LinAlgError:  # a numerically singular factor at t
+            return 1e300, np.zeros_like(t)
         if not np.isfinite(f) or not np.all(np.isfinite(g)):
             return 1e300, np.zeros_like(t)
         return f, g
@@ -291,7 +294,8 @@ def maximize_profiled(
 
 
 def minimize_accurate(f: Callable[[np.ndarray], float], theta0: np.ndarray,
-                      max_iter: int = 100, step: float = 1e-5) -> tuple[np.ndarray, float, int]:
+                      max_iter: int = 100, step: float = 1e-5
+                      ) -> tuple[np.ndarray, float, int, bool]:
     """Polish a minimum of a criterion ``f`` that is accurate but has no gradient.
 
     BFGS on central-difference gradients (steps ``step * max(1, |theta|)``:
@@ -301,7 +305,9 @@ def minimize_accurate(f: Callable[[np.ndarray], float], theta0: np.ndarray,
     limits how closely :func:`maximize_profiled` can locate the optimum
     (to about the square root of the noise, in standard errors); ``f`` is
     then nlme's QR evaluation (qr_loglik.py), exact to rounding. Returns
-    ``(theta, f(theta), evaluations)``, never worse than the start.
+    ``(theta, f(theta), evaluations, converged)``, never worse than the start;
+    converged when BFGS reports success or its quasi-Newton decrement
+    ``g' H^{-1} g`` is below 1e-9 of ``|f|`` (a gain below that is left).
     """
     count = [0]
 
@@ -324,6 +330,9 @@ def minimize_accurate(f: Callable[[np.ndarray], float], theta0: np.ndarray,
     f0 = fv(theta0)
     res = optimize.minimize(fv, theta0, jac=grad, method="BFGS",
                             options={"gtol": 1e-7, "maxiter": max_iter})
-    if np.isfinite(res.fun) and res.fun <= f0:
-        return np.asarray(res.x, dtype=float), float(res.fun), count[0]
-    return theta0, f0, count[0]
+    if not (np.isfinite(res.fun) and res.fun <= f0):
+        return theta0, f0, count[0], False
+    g = grad(res.x)
+    decrement = float(g @ np.asarray(res.hess_inv) @ g)
+    converged = bool(res.success) or 0 <= decrement < 1e-9 * max(1.0, abs(float(res.fun)))
+    return np.asarray(res.x, dtype=float), float(res.fun), count[0], converged

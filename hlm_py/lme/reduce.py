@@ -190,6 +190,8 @@ def _orthonormal_fixed(X: np.ndarray, y: np.ndarray
     p = X.shape[1]
     if p == 0:
         return X, np.zeros((0, 0)), y.copy(), np.zeros(0)
+    if X.shape[0] < p:  # more coefficients than rows: the caller refuses it
+        return X, np.eye(p), y.copy(), np.zeros(p)
     Q, R = _positive_qr(X)
     if not np.all(np.abs(np.diag(R)) > 0):
         # rank deficient: the caller refuses it; keep the raw columns

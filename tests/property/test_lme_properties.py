@@ -54,6 +54,17 @@ def _lme(p: S.Problem, data: pd.DataFrame | None = None, method: str | None = No
             return None
 
 
+def _noisy_refusal(p: S.Problem, data: pd.DataFrame) -> bool:
+    """True when hlm_py refuses ``data`` saying its cross-products are at their noise (P7)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            calls.fit_lme(p, data=data)
+        except HlmError as exc:
+            return bool(getattr(exc, "noisy_cross_products", False))
+    return False
+
+
 def _lm(formula: str, data: pd.DataFrame):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -207,8 +218,14 @@ def test_lme_row_order_and_group_labels_do_not_matter(p: S.Problem, data: st.Dat
     fit1 = _lme(p)
     assume(fit1 is not None)
     fit2 = _lme(p, data=d2)
+    if fit2 is None and _noisy_refusal(p, d2):
+        return  # P7: where the cross-products are at their noise, the row order can decide
     assert fit2 is not None, "hlm_py refuses the same data in another row order"
     ll1, ll2 = float(hlm.logLik(fit1)), float(hlm.logLik(fit2))
+    if fit1.noisy_cross_products or fit2.noisy_cross_products:
+        # P7: located no tighter than the noise allows (the fit warned)
+        assert abs(ll1 - ll2) <= checks.NOISY_LOGLIK_TOL, f"logLik {ll1!r} vs {ll2!r} (P7)"
+        return
     assert abs(ll1 - ll2) <= LL_TOL, f"logLik {ll1!r} vs {ll2!r}"
     fe1, fe2 = hlm.fixef(fit1), hlm.fixef(fit2)
     se = _se(fit1)
