@@ -89,8 +89,10 @@ fit <- {call}
 pc <- predict(fit, newdata = nd, interval = "confidence", level = {level})
 pp <- predict(fit, newdata = nd, interval = "prediction", level = {level})
 ps <- predict(fit, newdata = nd, se.fit = TRUE)
+offn <- model.offset(model.frame(delete.response(terms(fit)), nd, na.action = na.pass))
 list(conf = .hlm_mat(pc), pred = .hlm_mat(pp), fit = .hlm_vec(ps$fit),
-     se = .hlm_vec(ps$se.fit), df = ps$df, scale = ps$residual.scale)
+     se = .hlm_vec(ps$se.fit), df = ps$df, scale = ps$residual.scale,
+     offn = if (is.null(offn)) 0 else as.numeric(offn))
 """
 
 R_PRINT = r"""
@@ -359,8 +361,11 @@ def test_lm_predict_matches_r(p: S.Problem, seed: int, k: int) -> None:
     Xw = r_lm["Xw"].values[:, ~alias] if r_lm["Xw"].values.size else r_lm["Xw"].values
     kappa = checks.equilibrated_cond(Xw) if Xw.size else 1.0
     tol = max(checks.RTOL, 100 * checks.EPS * kappa**2)
+    # the absolute scale of a prediction: its size, its interval's half-width and
+    # the offset it contains (offset + X b cancels where y is small beside it)
     scale = float(np.nanmax(np.abs(rv["conf"].values[:, 0]), initial=0.0)) + float(
-        np.nanmax(np.abs(rv["pred"].values[:, 1:] - rv["pred"].values[:, :1]), initial=0.0))
+        np.nanmax(np.abs(rv["pred"].values[:, 1:] - rv["pred"].values[:, :1]), initial=0.0)) + float(
+        np.nanmax(np.abs(np.asarray(rv["offn"], dtype=float)), initial=0.0))
     note(f"kappa={kappa:.3g} tol={tol:.3g}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
