@@ -126,8 +126,8 @@ def test_quantile7_matches_definition():
 
 
 def test_renderers_are_registered_for_lm_classes():
-    results = pytest.importorskip("hlm_py.lm.results")
     import hlm_py.printing  # noqa: F401  (registers)
+    from hlm_py.lm import results
 
     s = _summary()
     obj = results.LmSummary(
