@@ -35,9 +35,8 @@ from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.dqrdc2 import dqrdc2
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
-from hlm_py.lme.optimize import OptimResult, maximize_profiled, minimize_accurate
+from hlm_py.lme.optimize import OptimResult, maximize_profiled, polish_simplex
 from hlm_py.lme.pdmat import PdClass, pdLogChol
-from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.reduce import Reduced, reduce_data
 
 __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
@@ -195,9 +194,11 @@ class LmeFit:
     contrasts: dict[str, Any] | None = None
     control: dict[str, Any] = field(default_factory=dict)
     args: dict[str, Any] = field(default_factory=dict)
-    #: the cross-product evaluation was at its rounding noise (P7): the fit was
-    #: judged on nlme's QR evaluation, and a warning said so
-    noisy_cross_products: bool = False
+    #: the cross-product evaluation was at its rounding noise (a random-effects
+    #: column spanning many orders of magnitude within groups), so the fit was
+    #: made on nlme's elimination by per-group QR decompositions instead
+    #: (``ProfiledLikelihood(..., qr=True)``)
+    qr_elimination: bool = False
 
     # -- small facts --------------------------------------------------------
     @property
@@ -604,30 +605,39 @@ def lme(
     # relative variances; where that stops at a boundary or does not
     # converge, the covariance factor too (smooth at a singular Psi).  The
     # best converged end point wins.
-    opt = _optimise(lik, theta0, max_iter, max(max_newton, 1))
-    qr_lik = None
-    if _deviance_noise(lik, opt.theta) > LOGLIK_NOISE_ABS + LOGLIK_NOISE_REL * abs(opt.deviance):
+    # (where the cross-products are at their noise already at the start, the
+    # fit goes to the QR elimination straight away)
+    opt: OptimResult | None = None
+    if _deviance_noise(lik, theta0) <= _noise_bound(lik.deviance(theta0)):
+        try:
+            opt = _optimise(lik, theta0, max_iter, max(max_newton, 1))
+        except NonFiniteError:
+            pass
+    qr_elimination = (opt is None or not np.isfinite(opt.deviance)
+                      or _deviance_noise(lik, opt.theta) > _noise_bound(opt.deviance))
+    if qr_elimination:
         # the cross-products have lost digits (a group's random-effects columns
-        # spanning many orders of magnitude): more starts, judged, and the
-        # log-likelihood reported, by nlme's QR evaluation, which keeps them
-        qr_lik = QRLogLik(X, y, Z, grouping, method == "REML")
-        opt = _restart_noisy(lik, qr_lik, theta0, opt, max_iter, max(max_newton, 1))
-    noisy = qr_lik is not None
-    if noisy and opt.converged:
-        warnings.warn(NOISY_WARNING, NoisyFitWarning, stacklevel=2)
+        # spanning many orders of magnitude), or the fit on them ended at a
+        # non-finite point: fit
+        # again on nlme's elimination, QR decompositions of the groups' rows,
+        # which keeps the digits
+        red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups,
+                          triangular=True)
+        lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML", qr=True)
+        opt = _refit_qr(lik, theta0, opt, max_iter, max(min(max_newton, QR_MAX_NEWTON), 1))
     if not opt.converged:
         msg = (f"optimization did not converge after {opt.iterations} iterations "
                f"({opt.evaluations} evaluations): {opt.message}")
         if control.get("returnObject", False):
             warnings.warn(msg, stacklevel=2)
         else:
-            raise _noisy(ConvergenceError(msg), noisy)
+            raise ConvergenceError(msg)
 
     try:
         _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
         est = lik.estimates(opt.theta)
     except SingularFitError as exc:
-        raise _noisy(exc, noisy) from None
+        raise exc from None
     psi = lik.psis(opt.theta)
 
     # fitted values and residuals by level, in the input row order
@@ -654,10 +664,6 @@ def lme(
     sigma = float(np.sqrt(prss / n_eff))
     dev = opt.deviance - n_eff * np.log(est.rss) + n_eff * np.log(prss)
     loglik = float(-0.5 * dev)
-    if qr_lik is not None:
-        qr_loglik = qr_lik.profiled(psi)
-        if np.isfinite(qr_loglik):
-            loglik = float(qr_loglik)
 
     names = list(design.X.columns)
     coef = pd.Series(beta, index=pd.Index(names))
@@ -710,7 +716,7 @@ def lme(
         residuals_=resid_df,
         dims=dims,
         optim=opt,
-        noisy_cross_products=noisy,
+        qr_elimination=qr_elimination,
         likelihood=lik,
         data=data,
         contrasts=contrasts,
@@ -780,19 +786,23 @@ def fixed_relative_residuals(T: np.ndarray) -> np.ndarray:
     return np.abs(np.diag(qr.qr[:T.shape[1], :])) / np.sqrt(np.einsum("ij,ij->j", T, T))
 
 
-#: The reported log-likelihood comes from nlme's QR evaluation (qr_loglik.py)
-#: where the cross-product deviance changes by more than this (absolute plus
-#: relative to the deviance) under a perturbation of theta of 1e-13, which
-#: moves an exact deviance by about 1e-26: measured, 1e-9 at a deviance of
-#: 4e6 (10^6 rows) for well-scaled data, 2e-6 to 4e-5 for random slopes on a
-#: covariate spanning 1e-3 to 1e3 within groups
+#: The fit is made again on the QR elimination where the cross-product
+#: deviance changes by more than this (absolute plus relative to the deviance)
+#: under a perturbation of theta of 1e-13, which moves an exact deviance by
+#: about 1e-26: measured, 1e-9 at a deviance of 4e6 (10^6 rows) for
+#: well-scaled data, 2e-6 to 4e-5 for random slopes on a covariate spanning
+#: 1e-3 to 1e3 within groups
 LOGLIK_NOISE_ABS = 1e-8
 LOGLIK_NOISE_REL = 1e-14
 
 
+def _noise_bound(deviance: float) -> float:
+    return LOGLIK_NOISE_ABS + LOGLIK_NOISE_REL * abs(deviance)
+
+
 def _deviance_noise(lik: ProfiledLikelihood, theta: np.ndarray) -> float:
-    """How much the cross-product deviance moves under perturbations of theta
-    far below any real change: its rounding noise at ``theta``."""
+    """How much the deviance moves under perturbations of theta far below
+    any real change: its rounding noise at ``theta``."""
     d0 = lik.deviance(theta)
     if not np.isfinite(d0) or theta.size == 0:
         return 0.0
@@ -801,67 +811,50 @@ def _deviance_noise(lik: ProfiledLikelihood, theta: np.ndarray) -> float:
     return max(abs(lik.deviance(theta + s * step) - d0) for s in (1.0, -1.0))
 
 
-#: where the deviance is noisy, further starts: nlme's start with its
-#: relative variances scaled by these factors (the likelihood of such data
-#: can have several local optima, and the noise decides which one a start
-#: reaches; measured: 211.496 and 211.831 from two row orders of one data set)
-NOISY_START_SCALES = (1e-4, 1e-2, 1e2, 1e4)
+#: on the QR elimination, starts besides the cross-product fit's end point
+#: and nlme's start: nlme's start with its relative variances scaled by these
+#: factors (the likelihood of such data can have several local optima)
+QR_START_SCALES = ()
+#: Newton iterations per run on the QR elimination: in the narrow valleys of
+#: such likelihoods Newton's steps are cut to little, and the simplex polish
+#: that follows does the rest
+QR_MAX_NEWTON = 10
 
 
-def _restart_noisy(lik: ProfiledLikelihood, qr_lik: QRLogLik, theta0: np.ndarray,
-                   opt: OptimResult, max_iter: int, max_newton: int) -> OptimResult:
-    """The best end point, by the QR evaluation, of ``opt`` and of runs from
-    scaled starts (converged end points first), polished on that evaluation."""
-    results = [opt]
+def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | None,
+              max_iter: int, max_newton: int) -> OptimResult:
+    """The best end point (converged ones first) of fits on the QR
+    elimination ``lik`` from the cross-product fit's end point (if any, and
+    finite), from nlme's start and from scaled starts."""
     psi0 = lik.psis(theta0)
-    for c in NOISY_START_SCALES:
+    starts = [theta0] + [lik.theta_from_psi([c * p for p in psi0]) for c in QR_START_SCALES]
+    if opt is not None and np.isfinite(opt.deviance):
+        starts.insert(0, opt.theta)
+    results = []
+    for t0 in starts:
         try:
-            t0 = lik.theta_from_psi([c * p for p in psi0])
             results.append(_optimise(lik, t0, max_iter, max_newton))
         except (FloatingPointError, NonFiniteError, np.linalg.LinAlgError):
             continue
+    if not results:
+        raise NonFiniteError("lme: the log-likelihood is not finite at any starting value")
     pool = [r for r in results if r.converged] or results
-    best = max(pool, key=lambda r: qr_lik.profiled(lik.psis(r.theta)))
-    best.iterations = sum(r.iterations for r in results)
-    best.evaluations = sum(r.evaluations for r in results)
-    # the noise limits where the optimum was located: polish on the QR evaluation
-    theta, _, n_eval, converged = minimize_accurate(
-        lambda t: -2.0 * qr_lik.profiled(lik.psis(t)), best.theta)
-    if not np.array_equal(theta, best.theta):
-        best.theta = theta
-        best.deviance = lik.deviance(theta)
-        best.message += "; polished on the QR evaluation"
+    best = min(pool, key=lambda r: r.deviance)
+    best.iterations = sum(r.iterations for r in results) + (opt.iterations if opt else 0)
+    best.evaluations = sum(r.evaluations for r in results) + (opt.evaluations if opt else 0)
+    best.message += " (on the QR elimination: the cross-products were at their rounding noise)"
+    # such optima can lie in valleys far narrower than long, where Newton's
+    # steps are cut to nothing before the optimum: a simplex polish (in nlme's
+    # parameters), kept where it gains
+    theta, dev, n_eval, converged = polish_simplex(lik.deviance, best.theta)
+    best.evaluations += n_eval
+    if dev < best.deviance:
+        best.theta, best.deviance = theta, dev
+        best.message += "; polished by Nelder-Mead"
     if converged and not best.converged:
         best.converged = True
-        best.message = "converged on the QR evaluation (the cross-products are at their noise)"
-    best.evaluations += n_eval
+        best.message = "converged (Nelder-Mead polish on the QR elimination)"
     return best
-
-
-class NoisyFitWarning(UserWarning):
-    """An lme fit whose cross-product evaluation was at its rounding noise (P7)."""
-
-
-#: the warning of such a fit
-NOISY_WARNING = (
-    "the cross-product evaluation of the likelihood is at its rounding noise for these data "
-    "(a random-effects column spanning many orders of magnitude within groups): the fit was "
-    "restarted and judged on nlme's QR evaluation, but its estimates may be located less "
-    "tightly than nlme's (centring or rescaling the column helps; docs/differences.md, P7)")
-
-#: what an error adds where the cross-product evaluation was at its noise
-NOISY_NOTE = ("; the cross-product evaluation of the likelihood is at its rounding noise "
-              "here (a random-effects column spanning many orders of magnitude within "
-              "groups: centring or rescaling it helps; docs/differences.md, P7)")
-
-
-def _noisy(exc: HlmError, noisy: bool) -> HlmError:
-    """``exc``, marked (``noisy_cross_products``) and explained where the
-    cross-products were at their noise (P7)."""
-    exc.noisy_cross_products = noisy
-    if noisy:
-        exc.args = (str(exc) + NOISY_NOTE,) + tuple(exc.args[1:])
-    return exc
 
 
 def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list[str]) -> None:

@@ -26,6 +26,16 @@ cross-products passed to the enclosing group are
 sit on the last axis of every array, so each step is a few vector operations
 over all groups at once; nothing depends on ``n``.  The gradient is the exact
 reverse-mode derivative of that elimination.
+
+Where the cross-products have lost digits (a group whose random-effects
+columns span many orders of magnitude: forming ``W_g'W_g`` squares the
+group's condition number), ``qr=True`` does the same elimination as nlme:
+on the groups' triangular factors (``Reduced.factors``), each augmented by the
+level's factor and QR-decomposed, the rotated rows stacked per parent group.
+The quantities the gradient and the estimates read (``M_g^{-1}``, ``K_g``)
+then come from triangular factors rather than from inverting ``M_g``; the
+gradient is the same expression.  It costs a stacked LAPACK QR per level and
+evaluation, several times the cross-product evaluation.
 """
 
 from __future__ import annotations
@@ -137,6 +147,27 @@ def _lmul(L: np.ndarray, S: np.ndarray) -> np.ndarray:
     return out
 
 
+def _child_batches(starts: np.ndarray, n_children: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For parents whose children are the contiguous runs beginning at
+    ``starts``: (parent ids, ``(G_m, m)`` child indices) per number ``m`` of
+    children."""
+    counts = np.diff(np.r_[starts, n_children])
+    return [(ids, starts[ids][:, None] + np.arange(m)[None, :])
+            for m in np.unique(counts) for ids in [np.flatnonzero(counts == m)]]
+
+
+def _stacked_r(A: np.ndarray, k: int) -> np.ndarray:
+    """``(G, k, k)`` R factors of a stack ``(G, m, k)`` (zero rows below when ``m < k``)."""
+    R = np.linalg.qr(A, mode="r")
+    if R.shape[1] < k:
+        R = np.concatenate([R, np.zeros((R.shape[0], k - R.shape[1], k))], axis=1)
+    return R
+
+
+def _groups_last(A: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(A, 0, 2))
+
+
 def _segment_starts(parent: np.ndarray) -> np.ndarray:
     if parent.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -151,7 +182,10 @@ class ProfiledLikelihood:
     level's ``Psi_l`` (relative to ``sigma^2``), nlme's parametrisation.
     """
 
-    def __init__(self, reduced: Reduced, pd: list[PdClass], reml: bool):
+    def __init__(self, reduced: Reduced, pd: list[PdClass], reml: bool, qr: bool = False):
+        if qr and reduced.factors is None:
+            raise ValueError("qr=True needs the groups' factors (reduce_data(..., triangular=True))")
+        self.qr = bool(qr)
         self.red = reduced
         self.pd = pd
         self.reml = bool(reml)
@@ -173,6 +207,11 @@ class ProfiledLikelihood:
         self._c_zr = np.ascontiguousarray(cells[:qi, qi:])
         self._c_rr = np.ascontiguousarray(cells[qi:, qi:])
         self._c_rr_sum = self._c_rr.sum(axis=2)
+        if self.qr:
+            self._factors = np.ascontiguousarray(reduced.factors)
+            # per level l >= 1: its groups by parent, batched by number of children
+            self._merge = [None] + [_child_batches(st, reduced.n_groups[lvl])
+                                    for lvl, st in enumerate(self._starts) if lvl > 0]
         if self.n_eff <= 0:
             raise SingularFitError("no residual degrees of freedom left after the fixed effects")
         p = self.p
@@ -354,6 +393,12 @@ class ProfiledLikelihood:
 
     # -- the elimination ----------------------------------------------------
     def _forward(self, lams: list[np.ndarray]):
+        """``(levels, log|V|, top)``: per level (outer to inner) ``(M^{-1}, K,
+        Lambda'S_zz, S_zr)`` by group (groups last); ``top`` the cross-products
+        of ``[X y]`` after every level, or (``qr``) their triangular factor.
+        None where some ``M_g`` is singular."""
+        if self.qr:
+            return self._forward_qr(lams)
         levels = []
         logdet = 0.0
         A = None
@@ -389,7 +434,48 @@ class ProfiledLikelihood:
         levels.reverse()  # outer to inner
         return levels, logdet, A
 
+    def _forward_qr(self, lams: list[np.ndarray]):
+        """nlme's elimination: per group the QR of ``[T_z Lambda, T_r; I, 0]``
+        gives ``R11`` (``R11'R11 = M_g``), ``R12`` (``K_g = R11^{-1} R12``) and
+        ``R22``, the factor passed to the parent group."""
+        levels = []
+        logdet = 0.0
+        T = self._factors  # (G, k, k), groups first
+        for lvl in range(len(self.q) - 1, -1, -1):
+            qz, lam = self.q[lvl], lams[lvl]
+            G, k, _ = T.shape
+            Tz, Tr = T[:, :, :qz], T[:, :, qz:]
+            A = np.zeros((G, k + qz, k))
+            A[:, :k, :qz] = Tz @ lam
+            A[:, :k, qz:] = Tr
+            A[:, k + np.arange(qz), np.arange(qz)] = 1.0
+            R = np.linalg.qr(A, mode="r")
+            d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
+            if not (np.all(d > 0) and np.all(np.isfinite(R))):
+                return None
+            logdet += float(2.0 * np.log(d).sum())
+            R11inv = np.linalg.inv(R[:, :qz, :qz])
+            K = R11inv @ R[:, :qz, qz:]
+            Szr = np.swapaxes(Tz, 1, 2) @ Tr
+            LtS = lam.T @ (np.swapaxes(Tz, 1, 2) @ Tz)
+            levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)), _groups_last(K),
+                           _groups_last(LtS), _groups_last(Szr)))
+            R22 = R[:, qz:, qz:]
+            r = k - qz
+            if lvl == 0:
+                top = _stacked_r(R22.reshape(1, -1, r), r)[0]
+            else:
+                T = np.empty((self.red.n_groups[lvl - 1], r, r))
+                for ids, idx in self._merge[lvl]:
+                    T[ids] = _stacked_r(R22[idx].reshape(ids.size, -1, r), r)
+        levels.reverse()  # outer to inner
+        return levels, logdet, top
+
     def _root(self, A: np.ndarray):
+        """``(beta, rss, (X'V^{-1}X)^{-1}, log|X'V^{-1}X|)`` in the cells'
+        coordinates from ``_forward``'s ``top``; None where singular."""
+        if self.qr:
+            return self._root_qr(A)
         p = self.p
         Axx = A[:p, :p]
         Axy = A[:p, p]
@@ -410,6 +496,20 @@ class ProfiledLikelihood:
         if not rss > 0:
             return None
         return beta, rss, Axx_inv, ld_xx + self._ld_rx
+
+    def _root_qr(self, R: np.ndarray):
+        p = self.p
+        d = np.abs(np.diag(R))
+        if not (np.all(d[:p] > 0) and d[p] > 0 and np.all(np.isfinite(R))):
+            return None
+        if p:
+            Rinv = np.linalg.inv(R[:p, :p])
+            beta = Rinv @ R[:p, p]
+            Axx_inv = Rinv @ Rinv.T
+            ld_xx = float(2.0 * np.log(d[:p]).sum())
+        else:
+            beta, Axx_inv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
+        return beta, float(R[p, p] ** 2), Axx_inv, ld_xx + self._ld_rx
 
     def _deviance(self, logdet: float, rss: float, ld_xx: float) -> float:
         ne = self.n_eff
@@ -512,6 +612,11 @@ class ProfiledLikelihood:
             return None
         A = fw[2]
         p = self.p
+        if self.qr:
+            Rxx = A[:p, :p]
+            if not np.all(np.abs(np.diag(Rxx)) > 0):
+                return None
+            return (Rxx * np.where(np.diag(Rxx) < 0, -1.0, 1.0)[:, None]) @ self._rx
         try:
             L = np.linalg.cholesky(A[:p, :p])
         except np.linalg.LinAlgError:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-__all__ = ["OptimResult", "maximize_profiled", "minimize_accurate"]
+__all__ = ["OptimResult", "maximize_profiled", "polish_simplex"]
 
 
 @dataclass
@@ -293,21 +293,18 @@ def maximize_profiled(
     return best
 
 
-def minimize_accurate(f: Callable[[np.ndarray], float], theta0: np.ndarray,
-                      max_iter: int = 100, step: float = 1e-5
-                      ) -> tuple[np.ndarray, float, int, bool]:
-    """Polish a minimum of a criterion ``f`` that is accurate but has no gradient.
+def polish_simplex(f: Callable[[np.ndarray], float], theta0: np.ndarray,
+                   max_restarts: int = 20) -> tuple[np.ndarray, float, int, bool]:
+    """Polish a minimum of ``f`` by Nelder-Mead, restarted until a restart no
+    longer gains (below 1e-12 of ``|f|``).
 
-    BFGS on central-difference gradients (steps ``step * max(1, |theta|)``:
-    large enough that the criterion's rounding, divided by the step, stays
-    far below the gradient's scale), from a point already near the minimum.
-    Used where the cross-product deviance is at its rounding noise, which
-    limits how closely :func:`maximize_profiled` can locate the optimum
-    (to about the square root of the noise, in standard errors); ``f`` is
-    then nlme's QR evaluation (qr_loglik.py), exact to rounding. Returns
-    ``(theta, f(theta), evaluations, converged)``, never worse than the start;
-    converged when BFGS reports success or its quasi-Newton decrement
-    ``g' H^{-1} g`` is below 1e-9 of ``|f|`` (a gain below that is left).
+    For likelihoods whose optimum lies in a valley far narrower than it is
+    long and curved (random slopes on covariates spanning many orders of
+    magnitude within groups): there the gradient methods, whose steps the
+    valley's walls cut to nothing, stop short, where a simplex that contracts
+    across the valley still moves along it.  Returns ``(theta, f(theta),
+    evaluations, converged)``, never worse than the start; converged when the
+    last restart gained nothing.
     """
     count = [0]
 
@@ -316,23 +313,18 @@ def minimize_accurate(f: Callable[[np.ndarray], float], theta0: np.ndarray,
         v = f(t)
         return v if np.isfinite(v) else 1e300
 
-    def grad(t: np.ndarray) -> np.ndarray:
-        g = np.empty_like(t)
-        for j in range(t.size):
-            h = step * max(1.0, abs(t[j]))
-            tp, tm = t.copy(), t.copy()
-            tp[j] += h
-            tm[j] -= h
-            g[j] = (fv(tp) - fv(tm)) / (2 * h)
-        return g
-
-    theta0 = np.asarray(theta0, dtype=float)
-    f0 = fv(theta0)
-    res = optimize.minimize(fv, theta0, jac=grad, method="BFGS",
-                            options={"gtol": 1e-7, "maxiter": max_iter})
-    if not (np.isfinite(res.fun) and res.fun <= f0):
-        return theta0, f0, count[0], False
-    g = grad(res.x)
-    decrement = float(g @ np.asarray(res.hess_inv) @ g)
-    converged = bool(res.success) or 0 <= decrement < 1e-9 * max(1.0, abs(float(res.fun)))
-    return np.asarray(res.x, dtype=float), float(res.fun), count[0], converged
+    theta = np.asarray(theta0, dtype=float).copy()
+    fbest = fv(theta)
+    converged = False
+    for _ in range(max_restarts):
+        res = optimize.minimize(fv, theta, method="Nelder-Mead",
+                                options={"xatol": 1e-12, "fatol": 1e-13 * max(1.0, abs(fbest)),
+                                         "maxfev": 400 * (theta.size + 1),
+                                         "adaptive": theta.size > 3})
+        gain = fbest - float(res.fun)
+        if gain > 0:
+            theta, fbest = np.asarray(res.x, dtype=float), float(res.fun)
+        if gain <= 1e-12 * max(1.0, abs(fbest)):
+            converged = True
+            break
+    return theta, fbest, count[0], converged

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Reduced", "reduce_data", "group_crossprod"]
+__all__ = ["Reduced", "reduce_data", "group_crossprod", "group_triangular"]
 
 
 @dataclass
@@ -37,6 +37,10 @@ class Reduced:
     x_singular   True when the QR of ``X`` met an exactly zero pivot: then the
               cells hold the raw ``X`` and ``x_factor`` is the identity (the
               caller refuses such a design)
+    factors   ``(G_Q, k, k)`` or None: for each innermost group (groups on
+              the first axis) an upper triangular ``T_c`` with ``T_c'T_c =
+              W_c'W_c``, the R factor of the group's rows (nlme's per-group QR);
+              made only on request (``reduce_data(..., triangular=True)``)
 
     The cells are those of ``W~ = [Z~_Q | ... | Z~_1 | X~ | y~]``: ``X~`` has
     orthonormal columns (Householder QR of ``X``), ``y~`` is the residual of
@@ -59,6 +63,7 @@ class Reduced:
     x_factor: np.ndarray | None = None
     beta_offset: np.ndarray | None = None
     x_singular: bool = False
+    factors: np.ndarray | None = None
 
     @property
     def Q(self) -> int:  # noqa: N802
@@ -144,13 +149,15 @@ def reduce_data(
     parents: list[np.ndarray],
     n_groups: list[int],
     names: list[list[str]] | None = None,
+    triangular: bool = False,
 ) -> Reduced:
     """Reduce the data to innermost-group cross-products (the one pass over n).
 
     ``Z`` and ``codes`` are per level, outer to inner; ``codes[l][i]`` is the
     level-``l`` group of row ``i``.  ``names`` (the column names of each
     ``Z`` and of ``X``, optional) lets equal columns be found without
-    fingerprinting every column.
+    fingerprinting every column.  With ``triangular`` the groups' R factors
+    are made too (``Reduced.factors``), and the cells are their cross-products.
     """
     n = X.shape[0]
     Xt, Rx, yt, beta0 = _orthonormal_fixed(np.asarray(X, dtype=float), np.asarray(y, dtype=float))
@@ -162,7 +169,13 @@ def reduce_data(
         Rz.append(rz)
     cols = [z[:, j] for z in reversed(Zt) for j in range(z.shape[1])]
     cols += [Xt[:, j] for j in range(Xt.shape[1])] + [yt]
-    cells = group_crossprod(cols, np.asarray(codes[-1], dtype=np.int64), n_groups[-1])
+    inner = np.asarray(codes[-1], dtype=np.int64)
+    factors = None
+    if triangular:
+        factors = group_triangular(cols, inner, n_groups[-1])
+        cells = np.ascontiguousarray(np.einsum("gik,gil->klg", factors, factors))
+    else:
+        cells = group_crossprod(cols, inner, n_groups[-1])
     return Reduced(
         cells=cells,
         q=[z.shape[1] for z in Z],
@@ -174,7 +187,34 @@ def reduce_data(
         x_factor=Rx,
         beta_offset=beta0,
         x_singular=Xt is X and X.shape[1] > 0,
+        factors=factors,
     )
+
+
+def group_triangular(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """``(G, k, k)``: per row group the upper triangular R factor of its rows of ``W``.
+
+    nlme's per-group QR (``QR()`` of each group's ``[Z X y]``): ``T_g'T_g =
+    W_g'W_g`` without forming the cross-products, so a group whose columns
+    span many orders of magnitude keeps its digits.  Groups of equal size are
+    decomposed together (stacked LAPACK QR); a group with fewer rows than
+    columns gets zero rows below its factor.
+    """
+    k = len(cols)
+    order = np.argsort(codes, kind="stable")
+    W = np.empty((codes.size, k))
+    for j, c in enumerate(cols):
+        W[:, j] = np.asarray(c, dtype=float)[order]
+    sizes = np.bincount(codes, minlength=n_groups)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    out = np.zeros((n_groups, k, k))
+    for m in np.unique(sizes):
+        if m == 0:
+            continue
+        ids = np.flatnonzero(sizes == m)
+        R = np.linalg.qr(W[starts[ids][:, None] + np.arange(m)[None, :]], mode="r")
+        out[ids, :R.shape[1]] = R
+    return out
 
 
 def _positive_qr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

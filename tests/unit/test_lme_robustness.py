@@ -20,7 +20,6 @@ from scipy import optimize
 
 import hlm_py as hlm
 from hlm_py.errors import HlmError
-from hlm_py.lme.fit import NoisyFitWarning
 from hlm_py.lme.optimize import maximize_profiled
 
 LL_TOL = 1e-7
@@ -45,8 +44,6 @@ def _frame(n: int, G: int, seed: int, *, shifted: tuple[str, ...] = (), group_sd
 def _lme(fixed: str, d: pd.DataFrame, random: str, method: str):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a fit that does not converge must say so
-        # ... but P7's warning (noisy cross-products) is a statement about the data
-        warnings.simplefilter("ignore", NoisyFitWarning)
         return hlm.lme(fixed, d, random=random, method=method)
 
 

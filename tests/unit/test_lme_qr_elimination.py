@@ -1,0 +1,126 @@
+"""The QR elimination of the lme likelihood (``ProfiledLikelihood(..., qr=True)``).
+
+Where the cross-products lose digits (a random slope on a covariate spanning
+many orders of magnitude within groups, difference P7 before it was fixed),
+lme fits on nlme's elimination: per-group QR decompositions of the rows,
+augmented by the level's factor. No R numbers: the elimination is checked
+against the cross-product one where both are accurate, and on the hard data
+against properties of an optimum (row order, no local gain left) and against
+the separate QR evaluator of apVar (``qr_loglik.py``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hlm_py.lme import lme
+from hlm_py.lme.fit import _deviance_noise, _noise_bound
+from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.optimize import polish_simplex
+from hlm_py.lme.pdmat import pdDiag, pdLogChol
+from hlm_py.lme.qr_loglik import QRLogLik
+from hlm_py.lme.reduce import group_crossprod, group_triangular, reduce_data
+
+
+def _nested(n: int, sizes: list[int], seed: int):
+    """Codes, parents and group counts of a random nested grouping (outer to inner)."""
+    rng = np.random.default_rng(seed)
+    raw = np.zeros(n, dtype=np.int64)
+    codes, parents, n_groups = [], [], []
+    for lvl, s in enumerate(sizes):
+        raw = raw * s + rng.integers(0, s, n)
+        _, inv = np.unique(raw, return_inverse=True)
+        G = int(inv.max()) + 1
+        par = np.zeros(G, dtype=np.int64)
+        if lvl:
+            par[inv] = codes[-1]
+        codes.append(inv)
+        parents.append(par)
+        n_groups.append(G)
+    return codes, parents, n_groups
+
+
+def test_group_factors_reproduce_the_cross_products() -> None:
+    rng = np.random.default_rng(3)
+    n, G = 40, 9
+    codes = np.r_[np.arange(G), rng.integers(0, G - 1, n - G)]  # group G-1: a single row
+    cols = [np.ones(n), rng.standard_normal(n), 10 ** rng.uniform(-3, 3, n), rng.standard_normal(n)]
+    T = group_triangular(cols, codes, G)
+    assert np.allclose(np.tril(T, -1), 0.0)
+    C = group_crossprod(cols, codes, G)
+    assert np.allclose(np.einsum("gik,gil->klg", T, T), C, rtol=1e-12, atol=1e-12 * np.abs(C).max())
+
+
+@pytest.mark.parametrize("sizes,qs", [([4], [2]), ([3, 3], [1, 2]), ([3, 3], [2, 1]),
+                                      ([3, 2, 3], [1, 1, 2])])
+@pytest.mark.parametrize("reml", [True, False])
+def test_qr_elimination_equals_the_cross_products_where_both_are_accurate(
+        sizes: list[int], qs: list[int], reml: bool) -> None:
+    rng = np.random.default_rng(len(sizes) * 10 + qs[-1])
+    n = 150
+    codes, parents, n_groups = _nested(n, sizes, seed=1)
+    X = np.c_[np.ones(n), rng.standard_normal(n)]
+    Z = [np.c_[np.ones(n), rng.standard_normal(n)][:, :q] for q in qs]
+    y = rng.standard_normal(n)
+    pds = [pdLogChol() if q > 1 else pdDiag() for q in qs]
+    cp = ProfiledLikelihood(reduce_data(X, y, Z, codes, parents, n_groups), pds, reml)
+    qr = ProfiledLikelihood(reduce_data(X, y, Z, codes, parents, n_groups, triangular=True),
+                            pds, reml, qr=True)
+    for _ in range(3):
+        theta = 0.5 * rng.standard_normal(cp.n_params)
+        d1, g1 = cp.deviance_and_gradient(theta)
+        d2, g2 = qr.deviance_and_gradient(theta)
+        assert d2 == pytest.approx(d1, rel=1e-13, abs=1e-11)
+        np.testing.assert_allclose(g2, g1, rtol=1e-9, atol=1e-11)
+        e1, e2 = cp.estimates(theta), qr.estimates(theta)
+        np.testing.assert_allclose(e2.beta, e1.beta, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(e2.xtvx_inv, e1.xtvx_inv, rtol=1e-11, atol=1e-13)
+        for b1, b2 in zip(e1.b, e2.b):
+            np.testing.assert_allclose(b2, b1, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(qr.fixed_factor(theta), cp.fixed_factor(theta), rtol=1e-11,
+                                   atol=1e-13)
+
+
+def test_qr_elimination_needs_the_group_factors() -> None:
+    n = 10
+    red = reduce_data(np.ones((n, 1)), np.arange(n, dtype=float), [np.ones((n, 1))],
+                      [np.arange(n) % 2], [np.zeros(2, dtype=np.int64)], [2])
+    with pytest.raises(ValueError, match="triangular=True"):
+        ProfiledLikelihood(red, [pdDiag()], True, qr=True)
+
+
+def _wide_slope_data(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n, n_groups = 40, 5
+    g = np.r_[np.arange(n_groups), rng.integers(0, n_groups, n - n_groups)]
+    x = rng.choice([-1.0, 1.0], n) * 10 ** rng.uniform(-3, 3, n)
+    y = rng.standard_normal(n) + rng.standard_normal(n_groups)[g] \
+        + 0.5 * rng.standard_normal(n_groups)[g] * x
+    return pd.DataFrame({"y": y, "x": x, "g": pd.Categorical([f"G{k}" for k in g])})
+
+
+@pytest.mark.parametrize("seed,method", [(1, "ML"), (2, "REML"), (5, "ML")])
+def test_wide_random_slopes_are_fitted_on_the_qr_elimination(seed: int, method: str) -> None:
+    d = _wide_slope_data(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = lme("y ~ x", d, random="~ x | g", method=method)
+    assert fit.qr_elimination and fit.likelihood.qr
+    lik = fit.likelihood
+    # the elimination is accurate there, where the cross-products were not ...
+    assert _deviance_noise(lik, fit.theta_opt) <= _noise_bound(fit.optim.deviance)
+    # ... and agrees with apVar's separate QR evaluation
+    qr = QRLogLik(fit.X, fit.y, fit.Z, fit.grouping, fit.REML)
+    assert float(fit.logLik()) == pytest.approx(qr.profiled(fit.psi), abs=1e-9)
+    # an optimum: a fresh local search from it gains nothing that matters ...
+    _, dev, _, _ = polish_simplex(lik.deviance, fit.theta_opt)
+    assert -0.5 * dev <= float(fit.logLik()) + 1e-8
+    # ... and the row order does not matter
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rev = lme("y ~ x", d.iloc[::-1], random="~ x | g", method=method)
+    assert float(rev.logLik()) == pytest.approx(float(fit.logLik()), abs=1e-7)
