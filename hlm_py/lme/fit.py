@@ -826,10 +826,7 @@ def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | No
     """The best end point (converged ones first) of fits on the QR
     elimination ``lik`` from the cross-product fit's end point (if any, and
     finite), from nlme's start and from scaled starts."""
-    psi0 = lik.psis(theta0)
-    starts = [theta0] + [lik.theta_from_psi([c * p for p in psi0]) for c in QR_START_SCALES]
-    if opt is not None and np.isfinite(opt.deviance):
-        starts.insert(0, opt.theta)
+    starts = [opt.theta if opt is not None and np.isfinite(opt.deviance) else theta0]
     results = []
     for t0 in starts:
         try:

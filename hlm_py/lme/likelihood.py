@@ -360,7 +360,8 @@ class ProfiledLikelihood:
 
     def work_deviance(self, phi: np.ndarray, mode: str = "precision") -> float:
         """``-2 logLik`` at the optimiser's parameters."""
-        fw = self._forward([self._work_factor(i, f, mode) for i, f in enumerate(self.split(phi))])
+        fw = self._forward([self._work_factor(i, f, mode) for i, f in enumerate(self.split(phi))],
+                           values_only=True)
         if fw is None:
             return np.inf
         root = self._root(fw[2])
@@ -392,13 +393,14 @@ class ProfiledLikelihood:
         return out
 
     # -- the elimination ----------------------------------------------------
-    def _forward(self, lams: list[np.ndarray]):
+    def _forward(self, lams: list[np.ndarray], values_only: bool = False):
         """``(levels, log|V|, top)``: per level (outer to inner) ``(M^{-1}, K,
         Lambda'S_zz, S_zr)`` by group (groups last); ``top`` the cross-products
         of ``[X y]`` after every level, or (``qr``) their triangular factor.
-        None where some ``M_g`` is singular."""
+        None where some ``M_g`` is singular. ``values_only``: ``levels`` may be
+        left empty (for the deviance alone)."""
         if self.qr:
-            return self._forward_qr(lams)
+            return self._forward_qr(lams, values_only)
         levels = []
         logdet = 0.0
         A = None
@@ -434,32 +436,36 @@ class ProfiledLikelihood:
         levels.reverse()  # outer to inner
         return levels, logdet, A
 
-    def _forward_qr(self, lams: list[np.ndarray]):
+    def _forward_qr(self, lams: list[np.ndarray], values_only: bool = False):
         """nlme's elimination: per group the QR of ``[T_z Lambda, T_r; I, 0]``
         gives ``R11`` (``R11'R11 = M_g``), ``R12`` (``K_g = R11^{-1} R12``) and
         ``R22``, the factor passed to the parent group."""
         levels = []
         logdet = 0.0
+        Q = len(self.q)
         T = self._factors  # (G, k, k), groups first
-        for lvl in range(len(self.q) - 1, -1, -1):
+        for lvl in range(Q - 1, -1, -1):
             qz, lam = self.q[lvl], lams[lvl]
             G, k, _ = T.shape
-            Tz, Tr = T[:, :, :qz], T[:, :, qz:]
+            Tz = T[:, :, :qz]
             A = np.zeros((G, k + qz, k))
             A[:, :k, :qz] = Tz @ lam
-            A[:, :k, qz:] = Tr
+            A[:, :k, qz:] = T[:, :, qz:]
             A[:, k + np.arange(qz), np.arange(qz)] = 1.0
             R = np.linalg.qr(A, mode="r")
             d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
             if not (np.all(d > 0) and np.all(np.isfinite(R))):
                 return None
             logdet += float(2.0 * np.log(d).sum())
-            R11inv = np.linalg.inv(R[:, :qz, :qz])
-            K = R11inv @ R[:, :qz, qz:]
-            Szr = np.swapaxes(Tz, 1, 2) @ Tr
-            LtS = lam.T @ (np.swapaxes(Tz, 1, 2) @ Tz)
-            levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)), _groups_last(K),
-                           _groups_last(LtS), _groups_last(Szr)))
+            if not values_only:
+                R11inv = np.linalg.inv(R[:, :qz, :qz])
+                if lvl == Q - 1:  # the cells are the innermost factors' cross-products
+                    Szz, Szr = self._c_zz, self._c_zr
+                else:
+                    Szz = _groups_last(np.swapaxes(Tz, 1, 2) @ Tz)
+                    Szr = _groups_last(np.swapaxes(Tz, 1, 2) @ T[:, :, qz:])
+                levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)),
+                               _groups_last(R11inv @ R[:, :qz, qz:]), _lmul(lam.T, Szz), Szr))
             R22 = R[:, qz:, qz:]
             r = k - qz
             if lvl == 0:
@@ -523,7 +529,7 @@ class ProfiledLikelihood:
         return [r @ lam for r, lam in zip(self._rz, lams)]
 
     def _evaluate(self, theta: np.ndarray):
-        fw = self._forward(self._tilde(self.roots(theta)))
+        fw = self._forward(self._tilde(self.roots(theta)), values_only=True)
         if fw is None:
             return None
         levels, logdet, A = fw

@@ -23,7 +23,6 @@ R and Python name rows alike; a ``Meta`` records the role of each column
 
 from __future__ import annotations
 
-import os
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -485,12 +484,6 @@ def matrix_problems(draw: st.DrawFn) -> Problem:
 # lme problems
 
 
-#: Draw lme problems of the open difference P7 (random slopes on covariates
-#: spanning 1e-3..1e3 within groups), where hlm_py is known to fail: off in CI
-#: (it would fail unrelated changes), on for work on P7 (HLM_DRAW_P7=1)
-DRAW_P7 = os.environ.get("HLM_DRAW_P7") == "1"
-
-
 @st.composite
 def lme_problems(draw: st.DrawFn, *, na: bool = False) -> Problem:
     """A random-intercept, random-slope or nested random-intercept model.
@@ -522,10 +515,9 @@ def lme_problems(draw: st.DrawFn, *, na: bool = False) -> Problem:
     else:
         random = draw(st.sampled_from(["~ 1 | g", "~ 1 | g", "~ x1 | g"]))
     method = draw(st.sampled_from(["REML", "ML"]))
-    if random == "~ x1 | g" and DRAW_P7 and draw(st.booleans(), label="wide x1"):
+    if random == "~ x1 | g" and draw(st.booleans(), label="wide x1"):
         # a slope covariate spanning 1e-3..1e3 within groups: the per-group
-        # cross-products cancel (difference P7, open: hlm_py can still miss
-        # the optimum there); drawn only with HLM_DRAW_P7=1
+        # cross-products cancel, and lme fits on the QR elimination (P7)
         wide = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         df["x1"] = wide.choice([-1.0, 1.0], len(df)) * 10 ** wide.uniform(-3, 3, len(df))
         gcodes = pd.Categorical(df["g"]).codes
