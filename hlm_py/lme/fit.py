@@ -811,10 +811,6 @@ def _deviance_noise(lik: ProfiledLikelihood, theta: np.ndarray) -> float:
     return max(abs(lik.deviance(theta + s * step) - d0) for s in (1.0, -1.0))
 
 
-#: on the QR elimination, starts besides the cross-product fit's end point
-#: and nlme's start: nlme's start with its relative variances scaled by these
-#: factors (the likelihood of such data can have several local optima)
-QR_START_SCALES = ()
 #: Newton iterations per run on the QR elimination: in the narrow valleys of
 #: such likelihoods Newton's steps are cut to little, and the simplex polish
 #: that follows does the rest
@@ -823,26 +819,17 @@ QR_MAX_NEWTON = 10
 
 def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | None,
               max_iter: int, max_newton: int) -> OptimResult:
-    """The best end point (converged ones first) of fits on the QR
-    elimination ``lik`` from the cross-product fit's end point (if any, and
-    finite), from nlme's start and from scaled starts."""
-    starts = [opt.theta if opt is not None and np.isfinite(opt.deviance) else theta0]
-    results = []
-    for t0 in starts:
-        try:
-            results.append(_optimise(lik, t0, max_iter, max_newton))
-        except (FloatingPointError, NonFiniteError, np.linalg.LinAlgError):
-            continue
-    if not results:
-        raise NonFiniteError("lme: the log-likelihood is not finite at any starting value")
-    pool = [r for r in results if r.converged] or results
-    best = min(pool, key=lambda r: r.deviance)
-    best.iterations = sum(r.iterations for r in results) + (opt.iterations if opt else 0)
-    best.evaluations = sum(r.evaluations for r in results) + (opt.evaluations if opt else 0)
+    """The fit on the QR elimination ``lik``: from the cross-product fit's end
+    point (``opt``, where it is finite) or else nlme's start, then a simplex
+    polish (such optima can lie in valleys far narrower than long, where
+    Newton's steps are cut to nothing short of the optimum), kept where it
+    gains."""
+    start = opt.theta if opt is not None and np.isfinite(opt.deviance) else theta0
+    best = _optimise(lik, start, max_iter, max_newton)
+    if opt is not None:
+        best.iterations += opt.iterations
+        best.evaluations += opt.evaluations
     best.message += " (on the QR elimination: the cross-products were at their rounding noise)"
-    # such optima can lie in valleys far narrower than long, where Newton's
-    # steps are cut to nothing before the optimum: a simplex polish (in nlme's
-    # parameters), kept where it gains
     theta, dev, n_eval, converged = polish_simplex(lik.deviance, best.theta)
     best.evaluations += n_eval
     if dev < best.deviance:

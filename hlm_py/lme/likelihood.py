@@ -423,7 +423,7 @@ class ProfiledLikelihood:
             Sur = _lmul(lam.T, Szr)
             K = _mul(Minv, Sur)
             logdet += ld_m
-            levels.append((Minv, K, LtS, Szr))
+            levels.append((Minv, K, LtS, Szr, None))
             if lvl == 0:
                 # the outermost level: only the sum over its groups is needed
                 Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
@@ -452,11 +452,15 @@ class ProfiledLikelihood:
             A[:, :k, :qz] = Tz @ lam
             A[:, :k, qz:] = T[:, :, qz:]
             A[:, k + np.arange(qz), np.arange(qz)] = 1.0
-            R = np.linalg.qr(A, mode="r")
+            if values_only:
+                R = np.linalg.qr(A, mode="r")
+            else:
+                Qf, R = np.linalg.qr(A)
             d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
             if not (np.all(d > 0) and np.all(np.isfinite(R))):
                 return None
             logdet += float(2.0 * np.log(d).sum())
+            R22 = R[:, qz:, qz:]
             if not values_only:
                 R11inv = np.linalg.inv(R[:, :qz, :qz])
                 if lvl == Q - 1:  # the cells are the innermost factors' cross-products
@@ -464,9 +468,14 @@ class ProfiledLikelihood:
                 else:
                     Szz = _groups_last(np.swapaxes(Tz, 1, 2) @ Tz)
                     Szr = _groups_last(np.swapaxes(Tz, 1, 2) @ T[:, :, qz:])
+                # for the gradient, without the cancellation of its
+                # cross-product form: U M^{-1} = Q11 R11^{-T} and
+                # U K - T_r = -Q12 R22 (U = T_z Lambda)
+                rows = (_groups_last(Tz), _groups_last(Qf[:, :k, :qz] @ np.swapaxes(R11inv, 1, 2)),
+                        _groups_last(Qf[:, :k, qz:] @ R22))
                 levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)),
-                               _groups_last(R11inv @ R[:, :qz, qz:]), _lmul(lam.T, Szz), Szr))
-            R22 = R[:, qz:, qz:]
+                               _groups_last(R11inv @ R[:, :qz, qz:]), _lmul(lam.T, Szz), Szr,
+                               rows))
             r = k - qz
             if lvl == 0:
                 top = _stacked_r(R22.reshape(1, -1, r), r)[0]
@@ -572,7 +581,7 @@ class ProfiledLikelihood:
             abar[:p, :p] += Axx_inv
         grad = np.empty(self.n_params)
         a_g = None  # adjoint of each group's reduced block, (r, r, G)
-        for lvl, (Minv, K, LtS, Szr) in enumerate(levels):
+        for lvl, (Minv, K, LtS, Szr, rows) in enumerate(levels):
             lam = lams[lvl]
             qz = self.q[lvl]
             G = Minv.shape[2]
@@ -583,8 +592,13 @@ class ProfiledLikelihood:
                 KA = _mul(K, a_g)
             Mbar = Minv + _mul_t(KA, K)  # adjoint of M_g (symmetric)
             # d/dLambda of log|M| and of the reduced block: 2 S_zz Lambda Mbar - 2 S_zr abar K'
-            lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
-            lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
+            if rows is None:
+                lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
+                lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
+            else:  # the same, as 2 T_z'(U M^{-1} + (U K - T_r) abar K')
+                Tz, UMinv, P = rows
+                PA = np.matmul(abar.T[None], P) if lvl == 0 else _mul(P, a_g)
+                lam_bar = 2.0 * np.tensordot(Tz, UMinv - _mul_t(PA, K), axes=([0, 2], [0, 2]))
             J = jacs[lvl]
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
             if lvl + 1 < len(levels):
@@ -644,7 +658,7 @@ class ProfiledLikelihood:
         w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
         bs = []
         us = []
-        for lvl, (_, K, _, _) in enumerate(levels):
+        for lvl, (_, K, _, _, _) in enumerate(levels):
             wg = w[:, self._parents[lvl]]
             uu = -np.einsum("qrg,rg->qg", K, wg)
             b = lams[lvl] @ uu
