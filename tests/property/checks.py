@@ -31,24 +31,30 @@ RTOL = 1e-10
 ATOL_REL = 1e-12
 
 
-def lme_loglik_noise(fit, draws: int = 8) -> float:
-    """How far an lme fit's log-likelihood moves when its reported variance
-    parameters are perturbed by their own rounding (relative ``4 eps``): how
-    precisely the estimates define the logLik in double precision.
+#: difference P7 (docs/differences.md): an lme fit on the QR elimination
+#: (``fit.qr_elimination``: a random slope on a covariate spanning many orders
+#: of magnitude within groups) whose response varies more than this many times
+#: its residual SD ...
+P7_SIGNAL_TO_NOISE = 1e5
+#: ... has a log-likelihood that double precision evaluates only to this (the
+#: residuals are 1e-5 of the response and smaller): measured, hlm_py's off the
+#: exact value at its estimates by up to 2.2e-7, nlme's by up to 3.2e-7
+P7_LOGLIK_TOL = 1e-6
 
-    About 1e-12 for ordinary fits. Difference P7 (docs/differences.md): a
-    random slope on a covariate spanning many orders of magnitude within
-    groups, with a tiny residual SD (1e-7 of the response) and a correlation
-    at +-1 to 1e-13, moves it by up to 1e-6: no parametrisation in doubles
-    pins such an optimum closer, nlme's included.
-    """
-    lik = fit.likelihood
-    theta = np.asarray(fit.theta_opt, dtype=float)
-    d0 = lik.deviance(theta)
-    rng = np.random.default_rng(0)
-    moves = [abs(lik.deviance(theta * (1 + 4 * EPS * rng.standard_normal(theta.size))) - d0)
-             for _ in range(draws)]
-    return 0.5 * float(max(moves, default=0.0))
+
+def lme_p7_class(fit) -> bool:
+    """Whether ``fit`` is of P7's class (see ``P7_LOGLIK_TOL``): there the
+    logLik comparisons are decided by :func:`exact_fit_loglik`."""
+    y = np.asarray(fit.y, dtype=float)
+    return bool(fit.qr_elimination) and float(np.std(y)) > P7_SIGNAL_TO_NOISE * fit.sigma()
+
+
+def exact_fit_loglik(fit, psis=None) -> float:
+    """:func:`exact_lme_loglik` of an lme fit's data at relative ``psis``
+    (outer to inner; the fit's own estimates by default)."""
+    psis = fit.psi if psis is None else psis
+    blocks = [(fit.Z[li], np.asarray(fit.grouping.codes[li]), psis[li]) for li in range(len(psis))]
+    return exact_lme_loglik(fit.X, fit.y, blocks, fit.REML)
 
 
 def equilibrated_cond(X: np.ndarray) -> float:
@@ -147,22 +153,25 @@ def exact_lme_loglik(X: np.ndarray, y: np.ndarray,
     ``blocks``: per random-effects level ``(Z, codes, Psi)``, ``Psi`` relative
     to ``sigma^2``: ``V = I + sum_l [codes_i == codes_j] z_i' Psi_l z_j``.
     The arbiter where nlme's and hlm_py's double-precision evaluations are
-    both at their rounding noise (a nearly singular fixed-effects design:
-    ``log det(X'V^{-1}X)`` and the residuals lose digits in proportion to its
-    condition). ``V`` is formed in doubles, a relative perturbation of
-    ``eps`` that moves the log-likelihood by about ``eps`` times the
-    condition of ``V``, not of ``X``. Small problems only (``O(n^3)`` in
-    mpmath).
+    both at their rounding noise: a nearly singular fixed-effects design
+    (``log det(X'V^{-1}X)`` and the residuals lose digits in proportion to its
+    condition), or a response that varies 1e5 and more times its residual SD
+    (difference P7). Every step, ``V`` included, is made in ``dps`` digits from
+    the double inputs. Small problems only (``O(n^3)`` in mpmath).
     """
     import mpmath as mp
 
     n, p = X.shape
-    V = np.eye(n)
-    for Z, codes, psi in blocks:
-        same = np.equal.outer(codes, codes)
-        V += same * (Z @ np.asarray(psi, dtype=float) @ Z.T)
     with mp.workdps(dps):
-        Vm = mp.matrix(V.tolist())
+        Vm = mp.eye(n)
+        for Z, codes, psi in blocks:
+            Zm = mp.matrix(np.asarray(Z, dtype=float).tolist())
+            ZP = Zm * mp.matrix(np.asarray(psi, dtype=float).tolist())
+            q = Zm.cols
+            for i in range(n):
+                for j in range(n):
+                    if codes[i] == codes[j]:
+                        Vm[i, j] += mp.fsum(ZP[i, k] * Zm[j, k] for k in range(q))
         Xm = mp.matrix(np.asarray(X, dtype=float).tolist())
         ym = mp.matrix(np.asarray(y, dtype=float).tolist())
         Vi = Vm ** -1

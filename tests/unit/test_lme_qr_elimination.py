@@ -11,7 +11,9 @@ the separate QR evaluator of apVar (``qr_loglik.py``).
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,9 @@ from hlm_py.lme.optimize import polish_simplex
 from hlm_py.lme.pdmat import pdDiag, pdLogChol
 from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.reduce import group_crossprod, group_triangular, reduce_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "property"))
+import checks  # noqa: E402
 
 
 def _nested(n: int, sizes: list[int], seed: int):
@@ -124,3 +129,24 @@ def test_wide_random_slopes_are_fitted_on_the_qr_elimination(seed: int, method: 
         warnings.simplefilter("error")
         rev = lme("y ~ x", d.iloc[::-1], random="~ x | g", method=method)
     assert float(rev.logLik()) == pytest.approx(float(fit.logLik()), abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_wide_random_slopes_with_a_tiny_residual_sd(seed: int) -> None:
+    """P7's class (docs/differences.md): the response varies 1e6 times its
+    residual SD. Two row orders reach the same optimum, and each reported
+    logLik is within ``checks.P7_LOGLIK_TOL`` of its exact (50-digit) value."""
+    rng = np.random.default_rng(seed)
+    n, n_groups = 40, 6
+    g = np.r_[np.arange(n_groups), rng.integers(0, n_groups, n - n_groups)]
+    x = rng.choice([-1.0, 1.0], n) * 10 ** rng.uniform(-3, 3, n)
+    y = 1e-6 * rng.standard_normal(n) + rng.standard_normal(n_groups)[g] \
+        + 0.5 * rng.standard_normal(n_groups)[g] * x
+    d = pd.DataFrame({"y": y, "x": x, "g": pd.Categorical([f"G{k}" for k in g])})
+    fits = [lme("y ~ 1", d.iloc[order], random="~ x | g", method="ML")
+            for order in (slice(None), slice(None, None, -1))]
+    assert all(checks.lme_p7_class(f) for f in fits)
+    exact = [checks.exact_fit_loglik(f) for f in fits]
+    assert exact[0] == pytest.approx(exact[1], abs=1e-7)
+    for f, ex in zip(fits, exact):
+        assert float(f.logLik()) == pytest.approx(ex, abs=checks.P7_LOGLIK_TOL)
