@@ -835,7 +835,7 @@ def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | No
     if opt is not None:
         best.iterations += opt.iterations
         best.evaluations += opt.evaluations
-    best.message += " (on the QR elimination: the cross-products were at their rounding noise)"
+    best.message += " (on the QR elimination)"
     theta, dev, n_eval, converged = polish_simplex(lik.deviance, best.theta)
     best.evaluations += n_eval
     if dev < best.deviance:

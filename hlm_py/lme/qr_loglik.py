@@ -7,9 +7,10 @@ parent group), and the log-likelihood is read off the triangular factors.
 It is slower than the cross-product evaluation of :mod:`likelihood` (it
 visits the rows at every call) and as accurate as nlme: no cross-product is
 formed, so a group whose random-effects columns span many orders of
-magnitude loses no digits. :func:`hlm_py.lme.fit.lme` uses it for the
-reported log-likelihood where the cross-product evaluation is noisy, and
-apVar differentiates it.
+magnitude loses no digits. apVar differentiates it (on nlme's natural
+parameters, with sigma given); the fit itself, where the cross-products lose
+digits, uses :mod:`likelihood`'s own QR elimination (``qr=True``), which has
+a gradient.
 """
 
 from __future__ import annotations
