@@ -618,9 +618,8 @@ def lme(
     if qr_elimination:
         # the cross-products have lost digits (a group's random-effects columns
         # spanning many orders of magnitude), or the fit on them ended at a
-        # non-finite point: fit
-        # again on nlme's elimination, QR decompositions of the groups' rows,
-        # which keeps the digits
+        # non-finite point: fit again on nlme's elimination, QR decompositions
+        # of the groups' rows, which keeps the digits
         red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups,
                           triangular=True)
         lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML", qr=True)
@@ -633,11 +632,8 @@ def lme(
         else:
             raise ConvergenceError(msg)
 
-    try:
-        _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
-        est = lik.estimates(opt.theta)
-    except SingularFitError as exc:
-        raise exc from None
+    _check_fixed_rank_at(lik, opt.theta, list(design.X.columns))
+    est = lik.estimates(opt.theta)
     psi = lik.psis(opt.theta)
 
     # fitted values and residuals by level, in the input row order

@@ -33,9 +33,10 @@ group's condition number), ``qr=True`` does the same elimination as nlme:
 on the groups' triangular factors (``Reduced.factors``), each augmented by the
 level's factor and QR-decomposed, the rotated rows stacked per parent group.
 The quantities the gradient and the estimates read (``M_g^{-1}``, ``K_g``)
-then come from triangular factors rather than from inverting ``M_g``; the
-gradient is the same expression.  It costs a stacked LAPACK QR per level and
-evaluation, several times the cross-product evaluation.
+then come from triangular factors rather than from inverting ``M_g``, and the
+gradient's term in ``Lambda`` from the orthogonal factor (its cross-product
+form cancels there).  It costs a stacked LAPACK QR per level and evaluation,
+several times the cross-product evaluation.
 """
 
 from __future__ import annotations
@@ -395,10 +396,12 @@ class ProfiledLikelihood:
     # -- the elimination ----------------------------------------------------
     def _forward(self, lams: list[np.ndarray], values_only: bool = False):
         """``(levels, log|V|, top)``: per level (outer to inner) ``(M^{-1}, K,
-        Lambda'S_zz, S_zr)`` by group (groups last); ``top`` the cross-products
-        of ``[X y]`` after every level, or (``qr``) their triangular factor.
-        None where some ``M_g`` is singular. ``values_only``: ``levels`` may be
-        left empty (for the deviance alone)."""
+        Lambda'S_zz, S_zr, rows)`` by group (groups last; ``qr``: ``rows`` =
+        ``(T_z, U M^{-1}, -(U K - T_r))`` in place of the cross-products, which
+        are None); ``top`` the cross-products of ``[X y]`` after every level,
+        or (``qr``) their triangular factor. None where some ``M_g`` is
+        singular. ``values_only``: ``levels`` may be left empty (for the
+        deviance alone)."""
         if self.qr:
             return self._forward_qr(lams, values_only)
         levels = []
@@ -463,19 +466,13 @@ class ProfiledLikelihood:
             R22 = R[:, qz:, qz:]
             if not values_only:
                 R11inv = np.linalg.inv(R[:, :qz, :qz])
-                if lvl == Q - 1:  # the cells are the innermost factors' cross-products
-                    Szz, Szr = self._c_zz, self._c_zr
-                else:
-                    Szz = _groups_last(np.swapaxes(Tz, 1, 2) @ Tz)
-                    Szr = _groups_last(np.swapaxes(Tz, 1, 2) @ T[:, :, qz:])
                 # for the gradient, without the cancellation of its
                 # cross-product form: U M^{-1} = Q11 R11^{-T} and
                 # U K - T_r = -Q12 R22 (U = T_z Lambda)
                 rows = (_groups_last(Tz), _groups_last(Qf[:, :k, :qz] @ np.swapaxes(R11inv, 1, 2)),
                         _groups_last(Qf[:, :k, qz:] @ R22))
                 levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)),
-                               _groups_last(R11inv @ R[:, :qz, qz:]), _lmul(lam.T, Szz), Szr,
-                               rows))
+                               _groups_last(R11inv @ R[:, :qz, qz:]), None, None, rows))
             r = k - qz
             if lvl == 0:
                 top = _stacked_r(R22.reshape(1, -1, r), r)[0]
@@ -627,7 +624,7 @@ class ProfiledLikelihood:
         conditioning of ``X``. None where the random-effects system or
         ``X~'V^{-1}X~`` is singular.
         """
-        fw = self._forward(self._tilde(self.roots(theta)))
+        fw = self._forward(self._tilde(self.roots(theta)), values_only=True)
         if fw is None:
             return None
         A = fw[2]
