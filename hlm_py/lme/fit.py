@@ -624,6 +624,8 @@ def lme(
                           triangular=True)
         lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML", qr=True)
         opt = _refit_qr(lik, theta0, opt, max_iter, max(min(max_newton, QR_MAX_NEWTON), 1))
+        if not opt.sound:
+            raise _degenerate(lik, opt)
     if not opt.converged:
         msg = (f"optimization did not converge after {opt.iterations} iterations "
                f"({opt.evaluations} evaluations): {opt.message}")
@@ -817,22 +819,46 @@ def _deviance_noise(lik: ProfiledLikelihood, theta: np.ndarray) -> float:
 #: such likelihoods Newton's steps are cut to little, and the simplex polish
 #: that follows does the rest
 QR_MAX_NEWTON = 10
+#: ... and an end point is sound where the elimination's deviance moves by
+#: at most this (relative) under the perturbations of ``_deviance_noise``:
+#: measured, 1e-7 at ordinary P7 optima, 0.3 and more where a variance of
+#: 1e30 sigma^2 and beyond leaves only rounding
+QR_SOUND = 1e-6
 
 
 def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | None,
               max_iter: int, max_newton: int) -> OptimResult:
     """The fit on the QR elimination ``lik``: from the cross-product fit's end
-    point (``opt``, where it is finite) or else nlme's start, then a simplex
+    point (``opt``, where it is finite) and from nlme's start, then a simplex
     polish (such optima can lie in valleys far narrower than long, where
-    Newton's steps are cut to nothing short of the optimum), kept where it
-    gains."""
-    start = opt.theta if opt is not None and np.isfinite(opt.deviance) else theta0
-    best = _optimise(lik, start, max_iter, max_newton)
-    if opt is not None:
-        best.iterations += opt.iterations
-        best.evaluations += opt.evaluations
+    Newton's steps are cut to nothing short of the optimum).
+
+    An end point where the elimination itself is at its rounding noise (a
+    variance 1e30 times sigma^2 and more, where the likelihood is flat and a
+    search meets only rounding) is a candidate only if no other is, and the
+    polish stops short of such points."""
+    starts = [theta0]
+    if opt is not None and np.isfinite(opt.deviance):
+        starts.insert(0, opt.theta)
+    results = []
+    for t0 in starts:
+        try:
+            results.append(_optimise(lik, t0, max_iter, max_newton))
+        except NonFiniteError:
+            continue
+    if not results:
+        raise NonFiniteError("lme: the log-likelihood is not finite at the starting values")
+
+    def sound(theta: np.ndarray, dev: float) -> bool:
+        return _deviance_noise(lik, theta) <= QR_SOUND * max(1.0, abs(dev))
+
+    pool = [r for r in results if sound(r.theta, r.deviance)] or results
+    pool = [r for r in pool if r.converged] or pool
+    best = min(pool, key=lambda r: r.deviance)
+    best.iterations = sum(r.iterations for r in results) + (opt.iterations if opt else 0)
+    best.evaluations = sum(r.evaluations for r in results) + (opt.evaluations if opt else 0)
     best.message += " (on the QR elimination)"
-    theta, dev, n_eval, converged = polish_simplex(lik.deviance, best.theta)
+    theta, dev, n_eval, converged = polish_simplex(lik.deviance, best.theta, sound=sound)
     best.evaluations += n_eval
     if dev < best.deviance:
         best.theta, best.deviance = theta, dev
@@ -840,7 +866,27 @@ def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | No
     if converged and not best.converged:
         best.converged = True
         best.message = "converged (Nelder-Mead polish on the QR elimination)"
+    best.sound = sound(best.theta, best.deviance)
     return best
+
+
+def _degenerate(lik: ProfiledLikelihood, opt: OptimResult) -> ConvergenceError:
+    """The error of a fit that ends where not even the QR elimination evaluates
+    the likelihood: a relative variance so large that the residual SD is at
+    the rounding of the data (difference P8). It carries ``psi`` (relative,
+    outer to inner) and ``loglik`` there (unreliable: rounding)."""
+    psi = lik.psis(opt.theta)
+    largest = max(float(np.linalg.eigvalsh(m).max()) for m in psi)
+    exc = ConvergenceError(
+        "the log-likelihood grows toward a residual standard deviation of 0, where double "
+        f"precision no longer evaluates it (a random-effects variance of {largest:.1e} times "
+        "sigma^2): the random effects reproduce the data, and the model has no maximum-"
+        "likelihood estimate to report (nlme may stop at a local optimum; "
+        "docs/differences.md, P8)")
+    exc.degenerate = True
+    exc.psi = psi
+    exc.loglik = -0.5 * opt.deviance
+    return exc
 
 
 def _check_fixed_rank_at(lik: ProfiledLikelihood, theta: np.ndarray, names: list[str]) -> None:

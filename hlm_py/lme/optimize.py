@@ -37,6 +37,7 @@ class OptimResult:
     converged    whether the convergence test passed
     message      a sentence saying how it ended
     newton_decrement  ``g'H^{-1}g`` at the last Newton iteration
+    sound        the criterion is evaluated reliably at ``theta``
     """
 
     theta: np.ndarray
@@ -48,6 +49,9 @@ class OptimResult:
     message: str
     newton_decrement: float = float("nan")
     history: list[float] = field(default_factory=list)
+    #: whether the criterion is evaluated reliably at ``theta`` (set where
+    #: that is checked: lme's QR elimination)
+    sound: bool = True
 
 
 def _hessian(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray) -> np.ndarray:
@@ -294,7 +298,9 @@ def maximize_profiled(
 
 
 def polish_simplex(f: Callable[[np.ndarray], float], theta0: np.ndarray,
-                   max_restarts: int = 20) -> tuple[np.ndarray, float, int, bool]:
+                   max_restarts: int = 20,
+                   sound: Callable[[np.ndarray, float], bool] | None = None,
+                   ) -> tuple[np.ndarray, float, int, bool]:
     """Polish a minimum of ``f`` by Nelder-Mead, restarted until a restart no
     longer gains (below 1e-12 of ``|f|``).
 
@@ -302,7 +308,11 @@ def polish_simplex(f: Callable[[np.ndarray], float], theta0: np.ndarray,
     long and curved (random slopes on covariates spanning many orders of
     magnitude within groups): there the gradient methods, whose steps the
     valley's walls cut to nothing, stop short, where a simplex that contracts
-    across the valley still moves along it.  Returns ``(theta, f(theta),
+    across the valley still moves along it.  ``sound(theta, f)``, if given,
+    says whether ``f`` is evaluated reliably at a point: a restart that ends
+    where it is not (the simplex has followed rounding, as toward an infinite
+    variance where the likelihood is flat) is discarded and ends the polish,
+    as converged to the precision ``f`` allows.  Returns ``(theta, f(theta),
     evaluations, converged)``, never worse than the start; converged when the
     last restart gained nothing.
     """
@@ -322,6 +332,10 @@ def polish_simplex(f: Callable[[np.ndarray], float], theta0: np.ndarray,
                                          "maxfev": 400 * (theta.size + 1),
                                          "adaptive": theta.size > 3})
         gain = fbest - float(res.fun)
+        if gain > 0 and sound is not None and not sound(np.asarray(res.x, dtype=float),
+                                                        float(res.fun)):
+            converged = True
+            break
         if gain > 0:
             theta, fbest = np.asarray(res.x, dtype=float), float(res.fun)
         if gain <= 1e-12 * max(1.0, abs(fbest)):

@@ -57,6 +57,20 @@ def exact_fit_loglik(fit, psis=None) -> float:
     return exact_lme_loglik(fit.X, fit.y, blocks, fit.REML)
 
 
+def lme_residual_sd_unidentified(fit) -> bool:
+    """Difference P8: the fit's log-likelihood changes by less than 1e-7 when
+    every relative variance is multiplied by 100 (the residual SD moved
+    tenfold toward 0): the supremum lies at a residual SD of 0, the estimates
+    along that flat direction are not determined, and only the logLik is
+    compared."""
+    lik = fit.likelihood
+    try:
+        theta = lik.theta_from_psi([100.0 * np.asarray(m, dtype=float) for m in fit.psi])
+    except np.linalg.LinAlgError:  # a singular Psi: no such parameters
+        return False
+    return bool(abs(lik.deviance(theta) - lik.deviance(fit.theta_opt)) < 2e-7)
+
+
 def equilibrated_cond(X: np.ndarray) -> float:
     """2-norm condition number of ``X`` with unit-norm columns (zero columns dropped)."""
     X = np.asarray(X, dtype=float)
