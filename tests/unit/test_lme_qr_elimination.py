@@ -150,3 +150,40 @@ def test_wide_random_slopes_with_a_tiny_residual_sd(seed: int) -> None:
     assert exact[0] == pytest.approx(exact[1], abs=1e-7)
     for f, ex in zip(fits, exact):
         assert float(f.logLik()) == pytest.approx(ex, abs=checks.P7_LOGLIK_TOL)
+
+
+def test_a_likelihood_rising_toward_a_zero_residual_sd_is_refused() -> None:
+    """P8 (docs/differences.md): 4 fixed effects and 10 nested intercept
+    groups for 17 rows; the ML log-likelihood rises without bound as the
+    residual SD goes to 0, where nlme stops at a local optimum (logLik -8.30).
+    hlm_py raises, and the exact logLik where it stopped is far above that."""
+    y = [1.1845837087201696, 2.001543225925039, 0.7036295486301727, 1.1941248681803454,
+         1.705288883006056, 2.091373592612439, 1.6958384472918036, 5.0744842420080465,
+         3.1401140124115026, -0.33418239329301636, 0.15626078159960777, 3.939647380125874,
+         3.7178504599043563, 1.9102481992104126, 4.495191003854869, 3.0303657414897627,
+         3.0847440923193967]
+    x1 = [1.2509288957734028, 0.9693883550904001, -0.47927528245205875, 0.22880119271332422,
+          -0.4158417628089254, -0.1388735243988748, -0.899303186448758, 1.8170526256673991,
+          1.3079375375428242, -2.0939814749934955, -1.600995494439069, 0.23851003142378818,
+          0.2551339199274297, -0.295687918286287, 0.6435309043910068, 0.13455458883623395,
+          -1.235785576886549]
+    d = pd.DataFrame({
+        "y": y, "x1": x1,
+        "f": pd.Categorical(list("22313323212441424"), categories=list("1234")),
+        "g": pd.Categorical(list("aaaaBBBBcccDDDAAA"), categories=list("aBcDA")),
+        "h": pd.Categorical(list("baabbaacaaabacaaa"), categories=list("abc")),
+    })
+    from hlm_py.errors import ConvergenceError
+    with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
+        lme("y ~ x1 * f", d, random="~ 1 | g/h", method="ML")
+    exc = info.value
+    assert exc.degenerate
+    # the exact logLik where hlm_py stopped: nlme's local optimum (-8.30) is far below
+    X = np.column_stack([np.ones(17), d["x1"], *[(d["f"] == lv).astype(float) for lv in "234"],
+                         *[d["x1"] * (d["f"] == lv) for lv in "234"]])
+    outer = d["g"].cat.codes.to_numpy()
+    inner = outer * 3 + d["h"].cat.codes.to_numpy()
+    Z = np.ones((17, 1))
+    exact = checks.exact_lme_loglik(X, d["y"].to_numpy(), [(Z, outer, exc.psi[0]),
+                                                           (Z, inner, exc.psi[1])], reml=False)
+    assert exact > 0.0
