@@ -42,10 +42,14 @@ class QRLogLik:
     first, each group's rows augmented by the precision factor ``Delta``), as
     nlme's ``internal_loglik``.
 
-    The fit's own likelihood works from cross-products, whose evaluation noise
-    (cancellation in the residual sum of squares) is amplified by ``fdHess``'s
-    small steps; the QR path has nlme's accuracy. Groups of equal size are
-    decomposed together (stacked LAPACK QR).
+    The fit's usual likelihood works from cross-products, whose evaluation
+    noise (cancellation in the residual sum of squares) is amplified by
+    ``fdHess``'s small steps; this evaluation has nlme's accuracy. It overlaps
+    ``ProfiledLikelihood(..., qr=True)``, which works in the fit's ``theta``
+    with sigma profiled and has a gradient; this one takes precision factors
+    and a given sigma, apVar's natural parameters. ``profiled`` is used by the
+    tests as an independent check of the fit's logLik. Groups of equal size
+    are decomposed together (stacked LAPACK QR).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, Z: list[np.ndarray], grouping: Grouping,

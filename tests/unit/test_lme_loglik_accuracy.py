@@ -56,7 +56,7 @@ def test_qr_evaluation_equals_the_cross_products_where_both_are_accurate(method:
         assert _qr(fit).profiled(fit.psi) == pytest.approx(float(fit.logLik()), abs=1e-9)
 
 
-def test_noisy_cross_products_report_the_qr_evaluation() -> None:
+def test_noisy_cross_products_send_the_fit_to_the_qr_elimination() -> None:
     d = _wide_slope_data()
     fit = lme("y ~ x", d, random="~ x | g")
     assert fit.qr_elimination

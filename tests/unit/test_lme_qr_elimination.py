@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hlm_py.errors import ConvergenceError
 from hlm_py.lme import lme
 from hlm_py.lme.fit import _deviance_noise, _noise_bound
 from hlm_py.lme.likelihood import ProfiledLikelihood
@@ -173,7 +174,6 @@ def test_a_likelihood_rising_toward_a_zero_residual_sd_is_refused() -> None:
         "g": pd.Categorical(list("aaaaBBBBcccDDDAAA"), categories=list("aBcDA")),
         "h": pd.Categorical(list("baabbaacaaabacaaa"), categories=list("abc")),
     })
-    from hlm_py.errors import ConvergenceError
     with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
         lme("y ~ x1 * f", d, random="~ 1 | g/h", method="ML")
     exc = info.value
