@@ -183,10 +183,19 @@ class ProfiledLikelihood:
     level's ``Psi_l`` (relative to ``sigma^2``), nlme's parametrisation.
     """
 
-    def __init__(self, reduced: Reduced, pd: list[PdClass], reml: bool, qr: bool = False):
+    def __init__(self, reduced: Reduced, pd: list[PdClass], reml: bool, qr: bool = False,
+                 pseudo_response: list[np.ndarray] | None = None):
         if qr and reduced.factors is None:
             raise ValueError("qr=True needs the groups' factors (reduce_data(..., triangular=True))")
+        if pseudo_response is not None and not qr:
+            raise ValueError("a pseudo-response needs the QR elimination (qr=True)")
         self.qr = bool(qr)
+        # the response of the penalty's pseudo-rows ``[I, 0]``, per level
+        # (outer to inner) ``(G_l, q_l)``, zero by default: with ``-u~`` and
+        # the residual at ``(beta~, u~)`` as the data's response, the
+        # elimination solves for the correction of ``(beta~, u~)``
+        # (``hlm_py.lme.refine``)
+        self._pseudo = pseudo_response
         self.red = reduced
         self.pd = pd
         self.reml = bool(reml)
@@ -455,6 +464,8 @@ class ProfiledLikelihood:
             A[:, :k, :qz] = Tz @ lam
             A[:, :k, qz:] = T[:, :, qz:]
             A[:, k + np.arange(qz), np.arange(qz)] = 1.0
+            if self._pseudo is not None:
+                A[:, k + np.arange(qz), k - 1] = self._pseudo[lvl]
             if values_only:
                 R = np.linalg.qr(A, mode="r")
             else:

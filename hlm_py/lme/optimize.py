@@ -131,7 +131,11 @@ def _newton(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.nda
         w, V = np.linalg.eigh(H)
         wmax = max(float(np.max(np.abs(w))), 1e-300)
         wc = np.maximum(w, 1e-10 * wmax)
-        step_f = -V @ ((V.T @ gf) / wc)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step_f = -V @ ((V.T @ gf) / wc)
+        if not np.all(np.isfinite(step_f)):
+            # a Hessian at its underflow (a flat criterion): steepest descent
+            step_f = -gf / max(float(np.linalg.norm(gf)), 1e-300)
         decrement = float(-gf @ step_f)
         big = np.max(np.abs(step_f))
         if big > 5.0:
