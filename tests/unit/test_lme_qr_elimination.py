@@ -27,6 +27,7 @@ from hlm_py.lme.optimize import polish_simplex
 from hlm_py.lme.pdmat import pdDiag, pdLogChol
 from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.reduce import group_crossprod, group_triangular, reduce_data
+from hlm_py.lme.refine import Refinement
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "property"))
 import checks  # noqa: E402
@@ -150,6 +151,57 @@ def test_wide_random_slopes_with_a_tiny_residual_sd(seed: int) -> None:
     assert all(checks.lme_p7_class(f) for f in fits)
     exact = [checks.assert_exact_loglik(f) for f in fits]
     assert exact[0] == pytest.approx(exact[1], abs=1e-7)
+
+
+def test_refinement_changes_nothing_where_one_elimination_is_accurate() -> None:
+    """``hlm_py.lme.refine`` on well-scaled data: the refined estimates and
+    logLik are the elimination's, and a zero pseudo-response is no change."""
+    rng = np.random.default_rng(11)
+    n, G = 60, 7
+    codes = np.r_[np.arange(G), rng.integers(0, G, n - G)]
+    x = rng.standard_normal(n)
+    X = np.column_stack([np.ones(n), x])
+    Z = [X.copy()]
+    y = 1 + x + rng.standard_normal(G)[codes] + 0.3 * rng.standard_normal(G)[codes] * x \
+        + rng.standard_normal(n)
+    parents, n_groups = [np.zeros(G, dtype=np.int64)], [G]
+    red = reduce_data(X, y, Z, [codes], parents, n_groups, triangular=True)
+    lik = ProfiledLikelihood(red, [pdLogChol()], True, qr=True)
+    theta = np.array([0.1, -0.7, 0.2])
+    zero = ProfiledLikelihood(red, [pdLogChol()], True, qr=True,
+                              pseudo_response=[np.zeros((G, 2))])
+    assert zero.deviance(theta) == lik.deviance(theta)
+    plain = lik.estimates(theta)
+    refined = Refinement(lik, X, y, Z, [codes], parents, n_groups).estimates(theta)
+    assert refined.loglik == pytest.approx(plain.loglik, rel=1e-13)
+    assert refined.rss == pytest.approx(plain.rss, rel=1e-12)
+    np.testing.assert_allclose(refined.beta, plain.beta, rtol=1e-11)
+    np.testing.assert_allclose(refined.b[0], plain.b[0], rtol=1e-10, atol=1e-13)
+    with pytest.raises(ValueError, match="QR elimination"):
+        ProfiledLikelihood(red, [pdLogChol()], True, pseudo_response=[np.zeros((G, 2))])
+
+
+def test_an_optimum_at_a_singular_psi_is_reached() -> None:
+    """A fuzz case (docs/findings/2026-11-22-p7.md): residual SD 1e-6 of the
+    response, and the optimum at a correlation of +1 with an intercept
+    variance of 1e-3 sigma^2. The QR path used to stop near an intercept
+    variance of 0 instead, 0.018 logLik units lower. Now: the singular face
+    is reached, the logLik is exact (refined), no local search gains from
+    there, and the row order does not matter."""
+    d = pd.read_csv(Path(__file__).parent / "data" / "p7_singular_psi.csv")
+    d["g"] = pd.Categorical(d["g"])
+    fits = [lme("y ~ x1", d, random="~ x1 | g"), lme("y ~ x1", d.iloc[::-1], random="~ x1 | g")]
+    for fit in fits:
+        assert fit.qr_elimination and checks.lme_p7_class(fit)
+        psi = fit.psi[0]
+        assert psi[0, 1] / np.sqrt(psi[0, 0] * psi[1, 1]) > 1 - 1e-6
+        assert psi[0, 0] > 1e-4
+        checks.assert_exact_loglik(fit)
+        ref = Refinement(fit.likelihood, fit.X, fit.y, fit.Z, fit.grouping.codes,
+                         fit.grouping.parents, fit.grouping.n_groups)
+        _, dev, _, _ = polish_simplex(ref.deviance, fit.theta_opt)
+        assert -0.5 * dev <= float(fit.logLik()) + 1e-9
+    assert float(fits[0].logLik()) == pytest.approx(float(fits[1].logLik()), abs=1e-9)
 
 
 def test_a_likelihood_rising_toward_a_zero_residual_sd_is_refused() -> None:
