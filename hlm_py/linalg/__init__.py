@@ -1,5 +1,7 @@
 """Numerical core, the lowest layer: R's LINPACK QR (``dqrdc2``), the
-``qr.*`` helpers and R's order of summation. Imports nothing else of hlm_py."""
+``qr.*`` helpers, R's order of summation, and residuals in twice the working
+precision (``compensated``, for lme's refinement). Imports nothing else of
+hlm_py."""
 
 from hlm_py.linalg.dqrdc2 import (
     QR,

@@ -882,10 +882,10 @@ def _refit_qr(lik: ProfiledLikelihood, theta0: np.ndarray, opt: OptimResult | No
     best: OptimResult | None = None
     for round_ in range(QR_ROUNDS):
         results: list[OptimResult] = [best] if best is not None else []
-        for t0 in starts:
+        for i, t0 in enumerate(starts):
             try:
                 runs = _optimise_runs(lik, t0, max_iter, max_newton, every_mode=True,
-                                      unit_start=round_ == 0)
+                                      unit_start=round_ == 0 and i == 0)
             except NonFiniteError:
                 continue
             iterations += sum(r.iterations for r in runs)
