@@ -319,7 +319,9 @@ class ProfiledLikelihood:
         q = F.shape[0]
         _, D = np.linalg.qr(np.linalg.inv(F))  # F^{-T} F^{-1} = D'D
         D = D * np.where(np.diag(D) < 0, -1.0, 1.0)[:, None]
-        return np.concatenate([-np.log(np.diag(D))] + [D[:j, j] for j in range(1, q)])
+        # (a zero diagonal: an infinite variance, as large as a double allows)
+        d = np.maximum(np.diag(D), 1e-300)
+        return np.concatenate([-np.log(d)] + [D[:j, j] for j in range(1, q)])
 
     @staticmethod
     def _logchol_params(F: np.ndarray) -> np.ndarray:
@@ -387,6 +389,22 @@ class ProfiledLikelihood:
         lams = [self._work_factor(i, f, mode) for i, f in enumerate(parts)]
         jacs = [self._work_jacobian(i, f, mode) for i, f in enumerate(parts)]
         return self._deviance_and_gradient(lams, jacs)
+
+    def theta_log_scales(self) -> list[int]:
+        """Indices of ``theta`` that are log scales (a variance, or a direction
+        of ``Psi``, vanishes as the parameter goes to -inf): pdLogChol's log
+        diagonal, pdDiag's and pdIdent's log SDs, pdCompSymm's log SD
+        (pdSymm's matrix logarithm has none)."""
+        out: list[int] = []
+        for lvl, c in enumerate(self.pd):
+            off = int(self.offsets[lvl])
+            if isinstance(c, pdLogChol):
+                out += [off + j for j in range(self.q[lvl])]
+            elif isinstance(c, pdDiag):
+                out += [off + j for j in range(self.sizes[lvl])]
+            elif not isinstance(c, pdSymm):
+                out.append(off)
+        return out
 
     def work_boundary(self) -> list[int]:
         """Indices of ``phi`` that are log scales: where a variance component

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-__all__ = ["OptimResult", "maximize_profiled", "polish_simplex"]
+__all__ = ["OptimResult", "maximize_profiled", "newton_polish", "polish_simplex"]
 
 
 @dataclass
@@ -222,6 +222,41 @@ def _local(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndar
                        converged=conv, message=msg, newton_decrement=dec, history=hist)
 
 
+def _guarded(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], count: list[int]
+             ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``fg`` with non-finite values and singular factors mapped to a huge
+    criterion and a zero gradient (which no step accepts); counts calls."""
+    def fgc(t: np.ndarray) -> tuple[float, np.ndarray]:
+        count[0] += 1
+        try:
+            f, g = fg(t)
+        except np.linalg.LinAlgError:  # a numerically singular factor at t
+            return 1e300, np.zeros_like(t)
+        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            return 1e300, np.zeros_like(t)
+        return f, g
+    return fgc
+
+
+def newton_polish(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+                  log_scales: list[int], max_newton: int) -> tuple[np.ndarray, float, int]:
+    """Newton iterations from ``theta`` (an end point of some other search),
+    with the log scales ``log_scales`` already below ``_FREEZE`` held at
+    their boundary. Returns ``(theta, fg(theta)[0], evaluations)`` at the
+    end, never worse than the start beyond the criterion's rounding (1e-13
+    relative: at an optimum Newton's last steps reduce the gradient while
+    the criterion changes by rounding only)."""
+    count = [0]
+    fgc = _guarded(fg, count)
+    theta = np.asarray(theta, dtype=float)
+    f0 = fgc(theta)[0]
+    frozen = {j for j in log_scales if theta[j] < _FREEZE}
+    t, f, *_ = _newton(fgc, theta, list(log_scales), frozen, max_newton)
+    if not f <= f0 + 1e-13 * max(1.0, abs(f0)):
+        return theta, f0, count[0]
+    return t, f, count[0]
+
+
 def maximize_profiled(
     fg: Callable[[np.ndarray], tuple[float, np.ndarray]],
     theta0: np.ndarray,
@@ -242,16 +277,7 @@ def maximize_profiled(
     """
     count = [0]
     bnd = list(boundary or [])
-
-    def fgc(t: np.ndarray) -> tuple[float, np.ndarray]:
-        count[0] += 1
-        try:
-            f, g = fg(t)
-        except np.linalg.LinAlgError:  # a numerically singular factor at t
-            return 1e300, np.zeros_like(t)
-        if not np.isfinite(f) or not np.all(np.isfinite(g)):
-            return 1e300, np.zeros_like(t)
-        return f, g
+    fgc = _guarded(fg, count)
 
     def ok(t: np.ndarray) -> bool:
         return fgc(t)[0] < 1e300

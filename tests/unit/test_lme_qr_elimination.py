@@ -238,3 +238,47 @@ def test_a_likelihood_rising_toward_a_zero_residual_sd_is_refused() -> None:
     exact = checks.exact_lme_loglik(X, d["y"].to_numpy(), [(Z, outer, exc.psi[0]),
                                                            (Z, inner, exc.psi[1])], reml=False)
     assert exact > 0.0
+
+
+def _thorough_run_case(name: str) -> pd.DataFrame:
+    d = pd.read_csv(Path(__file__).parent / "data" / f"{name}.csv")
+    d["g"] = pd.Categorical(d["g"])
+    return d
+
+
+#: the second row order of the two cases below, as the thorough run drew them
+_ORDER = list(range(29)) + [32, 30, 31, 38, 33, 34, 35]
+
+
+def test_row_orders_agree_in_the_estimates_at_a_singular_psi() -> None:
+    """Thorough run, 2026-11-22: an intercept variance of 9e8 sigma^2 at a
+    correlation of -1 (3 groups). The two row orders' logLiks agreed, but the
+    simplex polish stopped with gradients of 1e-5, leaving the intercepts 1.8e-4
+    standard errors apart; the Newton run in nlme's parameters that now ends
+    the QR path brings them within 1e-5."""
+    d = _thorough_run_case("row_order_singular_psi")
+    order = _ORDER + [45, 37, 29, 39, 40, 41, 42, 43, 44, 36] + list(range(46, 57))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = [lme("y ~ 1", dd, random="~ x1 | g") for dd in (d, d.iloc[order])]
+    assert all(f.qr_elimination for f in fits)
+    se = float(np.sqrt(fits[0].varFix.iloc[0, 0]))
+    assert abs(float(fits[0].fixef().iloc[0] - fits[1].fixef().iloc[0])) / se <= 1e-5
+    assert float(fits[0].logLik()) == pytest.approx(float(fits[1].logLik()), abs=1e-9)
+
+
+def test_a_fit_that_does_not_converge_on_the_cross_products_goes_to_the_qr_elimination() -> None:
+    """Thorough run, 2026-11-22: in one row order the fit on the cross-products
+    ended at its iteration limit without its noise showing, and lme raised
+    ConvergenceError where the other order fitted; such a fit now goes to the
+    QR elimination too (unless the control limits the iterations)."""
+    d = _thorough_run_case("cross_products_not_converged")
+    order = _ORDER + [46, 37, 29, 39, 40, 41, 42, 43, 44, 45, 36] + [47, 48, 49, 50, 51, 52,
+                                                                     54, 55, 53]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = [lme("y ~ 1", dd, random="~ x1 | g") for dd in (d, d.iloc[order])]
+    assert fits[1].qr_elimination and fits[1].converged
+    assert float(fits[0].logLik()) == pytest.approx(float(fits[1].logLik()), abs=1e-9)
+    se = float(np.sqrt(fits[0].varFix.iloc[0, 0]))
+    assert abs(float(fits[0].fixef().iloc[0] - fits[1].fixef().iloc[0])) / se <= 1e-5
