@@ -157,9 +157,16 @@ def model_matrix(
         blocks.append(np.ones((n, 1)))
         colnames.append("(Intercept)")
         assign.append(0)
+    # R's modelmatrix warns of the response on the right-hand side while it
+    # counts the columns, then of every term left without columns (the
+    # response's among them), in term order
+    if rhs_response >= 0:
+        warnings.warn("the response appeared on the right-hand side and was dropped", stacklevel=2)
     for j in range(nterms):
         if j == rhs_response:
-            warnings.warn("the response appeared on the right-hand side and was dropped", stacklevel=2)
+            warnings.warn(
+                f"problem with term {j + 1} in model.matrix: no columns are assigned", stacklevel=2
+            )
             continue
         cur: np.ndarray | None = None
         cur_names: list[str] = []

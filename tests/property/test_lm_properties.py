@@ -49,6 +49,18 @@ def _fit(p: S.Problem, data: pd.DataFrame | None = None, formula: str | None = N
             return None
 
 
+def _drops_a_term(p: S.Problem) -> bool:
+    """Whether the model matrix leaves a term without columns (R's and hlm_py's
+    warning "problem with term k in model.matrix: no columns are assigned")."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hlm.model_matrix(p.formula, p.data, **({"contrasts": p.contrasts} if p.contrasts else {}))
+        except HlmError:
+            return False
+    return any("no columns are assigned" in str(w.message) for w in caught)
+
+
 def _design(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X, y, w) of the fit's kept rows, from the public model_matrix/model_frame."""
     X = fit.model_matrix()
@@ -210,6 +222,11 @@ def test_reordering_levels_keeps_the_fit(p: S.Problem, data: st.DataObject) -> N
     # with aliased columns the kept subspace depends on the parametrisation
     # (dqrdc2 drops later columns): the invariance holds for full-rank fits
     assume(not hlm.coef(fit1).isna().any())
+    # so it does where a term gets no columns (the response on the right-hand
+    # side, as in log(p) ~ g * log(p)): its interactions are coded as if it
+    # were there, so the level order changes the column space (in R too,
+    # whose fits for both orders hlm_py reproduces)
+    assume(not _drops_a_term(p))
     fit2 = _fit(S.Problem(d2, p.formula, p.meta, contrasts=p.contrasts, weights=p.weights))
     assert fit2 is not None, "hlm_py refuses the data with its levels reordered"
     tol = _fit_tol(fit1)

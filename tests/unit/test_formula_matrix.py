@@ -241,3 +241,18 @@ def test_million_rows_design_shape():
     assert d.X.values.shape == (n, 11)
     assert d.X.columns == small.X.columns
     np.testing.assert_array_equal(d.X.values[:1000], small.X.values)
+
+
+def test_a_response_on_the_right_hand_side_is_dropped_with_r_s_two_warnings(df):
+    """R's modelmatrix: the response's warning while it counts the columns,
+    then the empty term's, in that order (R prints both for ``log(z) ~ g *
+    log(z)``: "problem with term 2"); the interaction keeps its coding."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = model_matrix("log(z) ~ g * log(z)", df)
+    assert [str(w.message) for w in caught] == [
+        "the response appeared on the right-hand side and was dropped",
+        "problem with term 2 in model.matrix: no columns are assigned",
+    ]
+    assert list(m.columns) == ["(Intercept)", "gv", "log(z):gv"]
+    assert list(m.attrs["assign"]) == [0, 1, 3]
