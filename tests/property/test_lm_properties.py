@@ -229,6 +229,12 @@ def test_reordering_levels_keeps_the_fit(p: S.Problem, data: st.DataObject) -> N
     assume(not _drops_a_term(p))
     fit2 = _fit(S.Problem(d2, p.formula, p.meta, contrasts=p.contrasts, weights=p.weights))
     assert fit2 is not None, "hlm_py refuses the data with its levels reordered"
+    # ... and dqrdc2's rank decision (tolerance 1e-7) on a nearly collinear
+    # design depends on the parametrisation: another level order can drop a
+    # column, in R as in hlm_py (thorough run: y ~ x1 * I(x1^2) * g with x1
+    # over 1e-4..2e3, rank 24 in one order, 23 in another, in both programs);
+    # whether hlm_py decides as R does is the differential tests' business
+    assume(not hlm.coef(fit2).isna().any())
     tol = _fit_tol(fit1)
     _same_by_label("fitted", hlm.fitted(fit1), hlm.fitted(fit2), tol, fit1)
     assert hlm.df_residual(fit1) == hlm.df_residual(fit2)
