@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import HlmError, UnknownVariableError
-from ..linalg import r_col_sums, r_mean
+from ..linalg import r_col_means, r_col_sums, r_mean
 from ..linalg.rsum import LONG_SUM_MAX
 from .contrasts import qr_diag_residuals
 from .deparse import deparse, format_number
@@ -537,7 +537,7 @@ def _scale(args, kw, state):
     st: dict = {}
     if isinstance(center, Lgl):
         if center.v.item():
-            c = np.nanmean(m, axis=0)
+            c = r_col_means(m, na_rm=True)  # R: colMeans(x, na.rm = TRUE)
             m = m - c
             st["center"] = c
     else:
@@ -546,10 +546,13 @@ def _scale(args, kw, state):
         st["center"] = c
     if isinstance(scl, Lgl):
         if scl.v.item():
+            # R: sqrt(sum(v^2) / max(1, length(v) - 1)) over each column's
+            # non-NA entries, sum() in long double
             ok = ~np.isnan(m)
             cnt = ok.sum(axis=0)
-            s = np.sqrt(np.nansum(m**2, axis=0) / np.maximum(1, cnt - 1))
-            m = m / s
+            s = np.sqrt(r_col_sums(np.where(ok, m * m, 0.0)) / np.maximum(1, cnt - 1))
+            with np.errstate(invalid="ignore", divide="ignore"):  # R: 0/0 is NaN, silently
+                m = m / s
             st["scale"] = s
     else:
         s = np.atleast_1d(_num(scl, "scale")).astype(float)

@@ -17,7 +17,7 @@ from hlm_py.linalg.dqrdc2 import (
     qr_R,
     qr_resid,
 )
-from hlm_py.linalg.rsum import r_col_sums, r_mean, r_sum
+from hlm_py.linalg.rsum import r_col_means, r_col_sums, r_mean, r_sum
 
 __all__ = ["QR", "LeastSquares", "chol2inv", "dqrdc2", "qr_coef", "qr_fitted", "qr_least_squares", "qr_Q", "qr_qty", "qr_qy",
-           "qr_R", "qr_resid", "r_col_sums", "r_mean", "r_sum"]
+           "qr_R", "qr_resid", "r_col_means", "r_col_sums", "r_mean", "r_sum"]

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["LONG_SUM_MAX", "r_sum", "r_col_sums", "r_mean"]
+__all__ = ["LONG_SUM_MAX", "r_sum", "r_col_sums", "r_col_means", "r_mean"]
 
 LONG_SUM_MAX = 2_000_000
 
@@ -37,6 +37,26 @@ def r_col_sums(x: np.ndarray) -> np.ndarray:
     if a.shape[0] > LONG_SUM_MAX:
         return a.sum(axis=0)
     return np.cumsum(a.astype(np.longdouble), axis=0)[-1].astype(np.float64)
+
+
+def r_col_means(x: np.ndarray, na_rm: bool = False) -> np.ndarray:
+    """R's ``colMeans(x, na.rm = na_rm)`` of a double matrix: each column's
+    long-double sum divided, still in long double, by its count (no
+    refinement pass, unlike ``mean``); with ``na_rm`` over the non-NaN
+    entries."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    ok = ~np.isnan(a) if na_rm else np.ones(a.shape, dtype=bool)
+    cnt = ok.sum(axis=0)
+    vals = np.where(ok, a, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if a.shape[0] > LONG_SUM_MAX:
+            return vals.sum(axis=0) / cnt
+        if a.shape[0] == 0:
+            return np.full(a.shape[1], np.nan)
+        s = np.cumsum(vals.astype(np.longdouble), axis=0)[-1]
+        return (s / cnt.astype(np.longdouble)).astype(np.float64)
 
 
 def r_mean(x: np.ndarray) -> float:
