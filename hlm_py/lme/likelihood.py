@@ -550,7 +550,10 @@ class ProfiledLikelihood:
             ld_xx = float(2.0 * np.log(d[:p]).sum())
         else:
             beta, Axx_inv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
-        return beta, float(R[p, p] ** 2), Axx_inv, ld_xx + self._ld_rx
+        rss = float(R[p, p] ** 2)
+        if not rss > 0:  # underflowed: a relative variance of 1e200 and more
+            return None
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx
 
     def _deviance(self, logdet: float, rss: float, ld_xx: float) -> float:
         ne = self.n_eff

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from hlm_py.errors import ConvergenceError
+from hlm_py.lm import lm
 from hlm_py.lme import lme
 from hlm_py.lme.fit import _deviance_noise, _noise_bound
 from hlm_py.lme.likelihood import ProfiledLikelihood
@@ -282,3 +283,18 @@ def test_a_fit_that_does_not_converge_on_the_cross_products_goes_to_the_qr_elimi
     assert float(fits[0].logLik()) == pytest.approx(float(fits[1].logLik()), abs=1e-9)
     se = float(np.sqrt(fits[0].varFix.iloc[0, 0]))
     assert abs(float(fits[0].fixef().iloc[0] - fits[1].fixef().iloc[0])) / se <= 1e-5
+
+
+def test_an_underflowing_residual_sum_of_squares_is_a_non_finite_point() -> None:
+    """Thorough run, 2026-11-22: nested intercepts (12 rows, 5 groups, 11 inner
+    groups), ML. A search on the QR elimination tried a relative variance of
+    1e240, where the elimination's last diagonal squares to 0, and the
+    gradient divided by it (ZeroDivisionError). Such a point is non-finite now,
+    and the fit is at least as likely as lm's."""
+    d = pd.read_csv(Path(__file__).parent / "data" / "qr_rss_underflow.csv")
+    d["g"] = pd.Categorical(d["g"])
+    d["h"] = pd.Categorical(d["h"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = lme("y ~ x1", d, random="~ 1 | g/h", method="ML")
+    assert float(fit.logLik()) >= float(lm("y ~ x1", d).logLik()) - 1e-7
