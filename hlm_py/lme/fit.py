@@ -1034,6 +1034,9 @@ def _optimise(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: int,
 
 #: Newton iterations of the last run in nlme's parameters
 THETA_NEWTON = 10
+#: ... and how many times the criterion's measured noise a step may change it
+#: by and still be judged by the gradient
+THETA_NEWTON_NOISE = 4.0
 
 
 def _newton_in_theta(lik: ProfiledLikelihood, opt: OptimResult, max_newton: int) -> OptimResult:
@@ -1043,9 +1046,18 @@ def _newton_in_theta(lik: ProfiledLikelihood, opt: OptimResult, max_newton: int)
     the searches there can stop with gradients of 1e-5 to 1e-3, where the
     likelihood is flat to 1e-9 but the estimates are not (measured: two row
     orders' intercepts 1.2e-3 and 1.8e-4 standard errors apart; after this
-    run 1e-6). Never worse than ``opt`` beyond the criterion's rounding."""
+    run 1e-6). Steps are judged by the gradient where the criterion changes
+    by less than its rounding (``THETA_NEWTON_NOISE`` times ``_deviance_noise``:
+    measured, a step to a gradient 1e4 times smaller raised the criterion by
+    1.2e-9 where its noise was 1e-9), at most ``_noise_bound``; never worse
+    than ``opt`` beyond that."""
+    noise = THETA_NEWTON_NOISE * _deviance_noise(lik, opt.theta)
+    # (at most what the cross-product path counts as accurate: a step may
+    # cost at most about 5e-9 of logLik)
+    noise = min(noise, _noise_bound(opt.deviance)) if np.isfinite(noise) else 0.0
     theta, dev, n_eval = newton_polish(lik.deviance_and_gradient, opt.theta,
-                                       lik.theta_log_scales(), min(max_newton, THETA_NEWTON))
+                                       lik.theta_log_scales(), min(max_newton, THETA_NEWTON),
+                                       noise)
     return replace(opt, theta=theta, deviance=dev, evaluations=opt.evaluations + n_eval)
 
 

@@ -99,14 +99,17 @@ def _backed_off(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.
 
 
 def _newton(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
-            boundary: list[int], frozen: set[int], max_newton: int
+            boundary: list[int], frozen: set[int], max_newton: int, noise: float = 0.0
             ) -> tuple[np.ndarray, float, np.ndarray, int, bool, str, float, list[float]]:
     """Newton iterations on the free parameters; log scales that drift below
-    ``_FREEZE`` are moved to ``_FLOOR`` and frozen there (the boundary)."""
+    ``_FREEZE`` are moved to ``_FLOOR`` and frozen there (the boundary).
+    ``noise``: the criterion's rounding, within which a step is judged by
+    the gradient rather than by the criterion (at least 1e-13 relative)."""
     theta = theta.copy()
     f, g = fgc(theta)
     history = [f]
     scale = max(1.0, abs(f))
+    flat = max(1e-13 * scale, noise)
     decrement = float("nan")
     converged = False
     message = "maximum number of Newton iterations reached"
@@ -157,7 +160,8 @@ def _newton(fgc: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.nda
                     accepted = True
                     break
                 # at the optimum f changes by rounding only: let the gradient decide
-                if abs(f_new - f) <= 1e-13 * scale and np.linalg.norm(g_new[free]) < gnorm:
+                if f_new < 1e300 and abs(f_new - f) <= flat \
+                        and np.linalg.norm(g_new[free]) < gnorm:
                     accepted = True
                     break
                 alpha *= 0.5
@@ -239,20 +243,23 @@ def _guarded(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], count: list[i
 
 
 def newton_polish(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
-                  log_scales: list[int], max_newton: int) -> tuple[np.ndarray, float, int]:
+                  log_scales: list[int], max_newton: int, noise: float = 0.0
+                  ) -> tuple[np.ndarray, float, int]:
     """Newton iterations from ``theta`` (an end point of some other search),
     with the log scales ``log_scales`` already below ``_FREEZE`` held at
     their boundary. Returns ``(theta, fg(theta)[0], evaluations)`` at the
-    end, never worse than the start beyond the criterion's rounding (1e-13
-    relative: at an optimum Newton's last steps reduce the gradient while
-    the criterion changes by rounding only)."""
+    end, never worse than the start beyond the criterion's rounding
+    (``noise``, at least 1e-13 relative): at an optimum Newton's last steps
+    reduce the gradient while the criterion changes by rounding only."""
     count = [0]
     fgc = _guarded(fg, count)
     theta = np.asarray(theta, dtype=float)
     f0 = fgc(theta)[0]
+    if not f0 < 1e300:  # not finite at the start: nothing to polish
+        return theta, np.inf, count[0]
     frozen = {j for j in log_scales if theta[j] < _FREEZE}
-    t, f, *_ = _newton(fgc, theta, list(log_scales), frozen, max_newton)
-    if not f <= f0 + 1e-13 * max(1.0, abs(f0)):
+    t, f, *_ = _newton(fgc, theta, list(log_scales), frozen, max_newton, noise)
+    if not f <= f0 + max(1e-13 * max(1.0, abs(f0)), noise):
         return theta, f0, count[0]
     return t, f, count[0]
 

@@ -73,12 +73,6 @@ DOCUMENTED: list[Documented] = [
     *[Documented("orthodont_sex_interaction_ml", q, size, _EARLY) for q, size in (
         ("coef/Subject", 1.9e-6), ("ranef/Subject", 1.9e-6), ("varcorr/Subject/*", 1.8e-6))],
     Documented("orthodont_pdCompSymm", "pd_unconstrained", 6.8, _EARLY),
-    *[Documented("prop_nested_large_group_variance", q, size, _EARLY) for q, size in (
-        ("VarCorr_text", math.inf), ("anova", 1.3e-5), ("anova_marginal", 1.3e-5),
-        ("pd_constrained", 3.2e-5), ("pd_unconstrained", 3.0), ("resid/normalized", 4.6e-6),
-        ("resid/pearson", 4.6e-6), ("resid_quantiles", 4.6e-6), ("sigma", 4.6e-6),
-        ("tTable", 1.3e-5), ("varcorr/g/*", 2.2e-5), ("varcorr_residual", 9.1e-6),
-        ("vcov", 2.2e-5))],
     Documented("near_1e4_interaction", "pd_constrained", 1.6e-6, _EARLY),
     # nlme refuses apVar/intervals (its fdHess noise gives a positive eigenvalue)
     *[Documented(c, q, math.inf, _REFUSE) for c in ("Hsb82_intercepts_slopes", "hsb_intercepts_slopes")
