@@ -1051,6 +1051,7 @@ LARGER_START_SHIFT = 2.0
 
 
 def _at_a_boundary(lik: ProfiledLikelihood, theta: np.ndarray) -> bool:
+    """Whether some level's relative Psi is singular to ``BOUNDARY_EIGEN_RATIO``."""
     for m in lik.psis(theta):
         w = np.linalg.eigvalsh(0.5 * (m + m.T))
         if not np.all(np.isfinite(w)) or w[0] < BOUNDARY_EIGEN_RATIO * max(float(w[-1]), 1e-300):
@@ -1059,6 +1060,7 @@ def _at_a_boundary(lik: ProfiledLikelihood, theta: np.ndarray) -> bool:
 
 
 def _larger_variances(lik: ProfiledLikelihood, theta0: np.ndarray) -> np.ndarray:
+    """``theta0`` with the work coordinates' log scales raised by ``LARGER_START_SHIFT``."""
     w = lik.work_from_theta(theta0, "precision")
     w[lik.work_boundary()] += LARGER_START_SHIFT
     return lik.theta_from_work(w, "precision")
