@@ -191,12 +191,17 @@ def exact_lme_loglik(X: np.ndarray, y: np.ndarray,
     (``log det(X'V^{-1}X)`` and the residuals lose digits in proportion to its
     condition), or a response that varies 1e5 and more times its residual SD
     (difference P7). Every step, ``V`` included, is made in ``dps`` digits from
-    the double inputs. Small problems only (``O(n^3)`` in mpmath).
+    the double inputs, with twice as many digits more as ``V``'s largest
+    entries have (relative variances of 1e80 and more, difference P8, where
+    ``V``'s identity would otherwise be lost). Small problems only
+    (``O(n^3)`` in mpmath).
     """
     import mpmath as mp
 
     n, p = X.shape
-    with mp.workdps(dps):
+    largest = max((float(np.max(np.abs(psi))) * float(np.max(np.asarray(Z, dtype=float) ** 2))
+                   for Z, _, psi in blocks), default=0.0)
+    with mp.workdps(dps + 2 * max(0, int(np.ceil(np.log10(1.0 + largest))))):
         Vm = mp.eye(n)
         for Z, codes, psi in blocks:
             Zm = mp.matrix(np.asarray(Z, dtype=float).tolist())

@@ -289,15 +289,35 @@ def test_an_underflowing_residual_sum_of_squares_is_a_non_finite_point() -> None
     """Thorough run, 2026-11-22: nested intercepts (12 rows, 5 groups, 11 inner
     groups), ML. A search on the QR elimination tried a relative variance of
     1e240, where the elimination's last diagonal squares to 0, and the
-    gradient divided by it (ZeroDivisionError). Such a point is non-finite now,
-    and the fit is at least as likely as lm's."""
+    gradient divided by it (ZeroDivisionError). Such a point is non-finite now.
+
+    The model is P8's unbounded case (one inner group of two rows, whose
+    difference the slope fits exactly): the exact logLik rises by the same
+    step for every tenfold larger relative variance. The fit used to be
+    reported where the elimination was off the exact value by 0.2 (logLik
+    43.07, sigma 4e-26); it is refused now, as P8 says."""
     d = pd.read_csv(Path(__file__).parent / "data" / "qr_rss_underflow.csv")
     d["g"] = pd.Categorical(d["g"])
     d["h"] = pd.Categorical(d["h"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fit = lme("y ~ x1", d, random="~ 1 | g/h", method="ML")
-    assert float(fit.logLik()) >= float(lm("y ~ x1", d).logLik()) - 1e-7
+        with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
+            lme("y ~ x1", d, random="~ 1 | g/h", method="ML")
+    exc = info.value
+    assert exc.degenerate
+    X = np.column_stack([np.ones(len(d)), d["x1"]])
+    outer = d["g"].cat.codes.to_numpy()
+    inner = outer * len(d["h"].cat.categories) + d["h"].cat.codes.to_numpy()
+    Z = np.ones((len(d), 1))
+
+    def exact(scale: float) -> float:
+        return checks.exact_lme_loglik(X, d["y"].to_numpy(), [
+            (Z, outer, scale * exc.psi[0]), (Z, inner, scale * exc.psi[1])], reml=False)
+
+    steps = np.diff([exact(10.0 ** k) for k in (-20, -10, 0)])
+    assert np.all(steps > 1.0)
+    assert steps[1] == pytest.approx(steps[0], rel=1e-6)
+    assert exact(1.0) >= float(lm("y ~ x1", d).logLik())
 
 
 def test_row_orders_agree_where_the_criterion_is_noisier_than_the_last_gain() -> None:
@@ -335,3 +355,35 @@ def test_a_fit_ending_at_a_singular_psi_tries_larger_variances() -> None:
     assert psi[0, 1] / np.sqrt(psi[0, 0] * psi[1, 1]) < 0.9  # interior, not singular
     _, dev, _, _ = polish_simplex(fit.likelihood.deviance, fit.theta_opt)
     assert -0.5 * dev <= float(fit.logLik()) + 1e-9
+
+
+def test_a_search_that_meets_only_rounding_is_refused() -> None:
+    """Thorough run, 2026-11-22: ``y ~ x3``, ``~ x1 | g``, ML (19 rows, 9
+    groups, x1 spanning 1e-3 to 6e2). Eight groups have two rows, which their
+    random lines reproduce; the slope on x3 reproduces the third row of the
+    ninth: P8's unbounded case. Every search on the QR elimination ran to
+    relative variances of 1e70 and beyond; the last Newton run from there
+    landed on a point where the elimination's value looked stable (noise 5e-5)
+    and the fit was reported with logLik -385.71, 257 below lm's. The refined
+    value (off by 29 there) now marks such points unsound, and the fit is
+    refused, as P8 says (nlme: 'iteration limit reached without
+    convergence')."""
+    d = pd.read_csv(Path(__file__).parent / "data" / "slopes_reproduce_the_data.csv")
+    d["g"] = pd.Categorical(d["g"], categories=[f"G{i}" for i in range(1, 10)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
+            lme("y ~ x3", d, random="~ x1 | g", method="ML")
+    exc = info.value
+    assert exc.degenerate
+    X = np.column_stack([np.ones(len(d)), d["x3"]])
+    Z = np.column_stack([np.ones(len(d)), d["x1"]])
+    codes = d["g"].cat.codes.to_numpy()
+
+    def exact(scale: float) -> float:
+        return checks.exact_lme_loglik(X, d["y"].to_numpy(), [(Z, codes, scale * exc.psi[0])],
+                                       reml=False)
+
+    lls = [exact(10.0 ** k) for k in (-40, -20, 0)]
+    assert lls[0] < lls[1] < lls[2]
+    assert lls[2] >= float(lm("y ~ x3", d).logLik())
