@@ -53,6 +53,15 @@ __all__ = ["ProfiledLikelihood", "Estimates"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
+#: The precision parametrisation of a singular factor (a start at a point the
+#: covariance parametrisation reached on a boundary face) floors its singular
+#: values at this fraction of the largest (the square root of the double
+#: epsilon): the QR that forms the precision factor keeps the other directions
+#: to about this relative accuracy, where a smaller floor loses them (measured:
+#: at 1e-100 the precision factor's last diagonal is rounding, and its inverse
+#: infinite)
+SINGULAR_FACTOR_FLOOR = float(np.sqrt(np.finfo(float).eps))
+
 
 @dataclass
 class Estimates:
@@ -317,7 +326,18 @@ class ProfiledLikelihood:
     def _work_from_factor(self, F: np.ndarray) -> np.ndarray:
         """Work parameters of a general level whose ``Lambda~ / sqrt(G)`` is ``F``."""
         q = F.shape[0]
-        _, D = np.linalg.qr(np.linalg.inv(F))  # F^{-T} F^{-1} = D'D
+        try:
+            Finv = np.linalg.inv(F)
+        except np.linalg.LinAlgError:
+            Finv = np.full_like(F, np.nan)
+        if not np.all(np.isfinite(Finv)):
+            # a singular Psi (a variance or correlation at its boundary, as the
+            # covariance parametrisation reaches): its precision is infinite,
+            # and the start is the nearest point a double represents
+            u, sv, vt = np.linalg.svd(F)
+            sv = np.maximum(sv, SINGULAR_FACTOR_FLOOR * max(float(sv.max()), 1e-300))
+            Finv = (vt.T / sv) @ u.T
+        _, D = np.linalg.qr(Finv)  # F^{-T} F^{-1} = D'D
         D = D * np.where(np.diag(D) < 0, -1.0, 1.0)[:, None]
         # (a zero diagonal: an infinite variance, as large as a double allows)
         d = np.maximum(np.diag(D), 1e-300)

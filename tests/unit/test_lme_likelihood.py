@@ -90,3 +90,24 @@ def test_fixed_sigma_loglik_agrees_at_estimate():
     est = lik.estimates(theta)
     assert lik.loglik_fixed_sigma(theta, est.sigma) == pytest.approx(est.loglik, rel=1e-12)
     assert lik.loglik_fixed_sigma(theta, est.sigma * 1.1) < est.loglik
+
+
+def test_a_singular_psi_has_finite_precision_parameters() -> None:
+    """A start at a singular Psi (a correlation of -1, as the covariance
+    parametrisation reaches and a second round of the QR path starts from:
+    thorough run, 2026-11-22, a raw ``LinAlgError: Singular matrix``) gets
+    finite precision parameters, which map back to a Psi whose correlation is
+    -1 to 1e-12 and whose variances are the start's to 1e-7 (the factor's
+    singular values are floored at ``SINGULAR_FACTOR_FLOOR``, 1.5e-8 of the
+    largest)."""
+    X, y, Z, g, red = _problem(False, 2)
+    lik = ProfiledLikelihood(red, [pdLogChol()], True)
+    theta = np.array([1.2, -1e5, -0.7])  # L22 = exp(-1e5) = 0: Psi is exactly singular
+    psi = lik.psis(theta)[0]
+    assert np.linalg.svd(lik.roots(theta)[0], compute_uv=False)[-1] == 0.0
+    phi = lik.work_from_theta(theta, "precision")
+    assert np.all(np.isfinite(phi))
+    back = lik.psis(lik.theta_from_work(phi, "precision"))[0]
+    assert back[0, 1] / np.sqrt(back[0, 0] * back[1, 1]) == pytest.approx(-1.0, abs=1e-12)
+    np.testing.assert_allclose(np.diag(back), np.diag(psi), rtol=1e-7)
+    assert np.isfinite(lik.deviance(lik.theta_from_work(phi, "precision")))
