@@ -429,7 +429,10 @@ def _natural_of_matrix(pd_obj: Any, D: np.ndarray) -> np.ndarray:
             return np.log(sd)
         C = D / np.outer(sd, sd)
         r = np.array([C[i, j] for j in range(q) for i in range(q) if i > j])
-        return np.r_[np.log(sd), np.log((1 + r) / (1 - r))]
+        # (a correlation of +-1, or one rounded past it, has no finite
+        # parameter, as in R; apvar refuses the non-finite Hessian)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.r_[np.log(sd), np.log((1 + r) / (1 - r))]
     return np.asarray(pd_obj.params(D), dtype=float)
 
 
@@ -628,8 +631,10 @@ def apvar(fit: Any) -> ApVar:
         return cached
     pars = natural_params(fit)
     try:
-        H = central_hessian(pars.to_numpy(), natural_loglik(fit), rel_step=APVAR_REL_STEP,
-                            min_abs_par=APVAR_MIN_ABS_PAR)
+        # (non-finite parameters or values at a boundary are checked below)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            H = central_hessian(pars.to_numpy(), natural_loglik(fit), rel_step=APVAR_REL_STEP,
+                                min_abs_par=APVAR_MIN_ABS_PAR)
         if not np.all(np.isfinite(H)):
             raise HlmError(APVAR_NOT_PD)
         ev = np.linalg.eigvalsh(0.5 * (H + H.T))

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlm_py.errors import ConvergenceError
+from hlm_py.errors import ConvergenceError, HlmError
+from hlm_py.generics import intervals
 from hlm_py.lm import lm
 from hlm_py.lme import lme
 from hlm_py.lme.fit import _deviance_noise, _noise_bound
@@ -266,6 +267,12 @@ def test_row_orders_agree_in_the_estimates_at_a_singular_psi() -> None:
     se = float(np.sqrt(fits[0].varFix.iloc[0, 0]))
     assert abs(float(fits[0].fixef().iloc[0] - fits[1].fixef().iloc[0])) / se <= 1e-5
     assert float(fits[0].logLik()) == pytest.approx(float(fits[1].logLik()), abs=1e-9)
+    # at a correlation of -1 the natural parameters are not finite: nlme's
+    # refusal, and no numpy RuntimeWarning on the way (final runs, 2026-11-22)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(HlmError, match="Non-positive definite approximate variance"):
+            intervals(fits[0])
 
 
 def test_a_fit_that_does_not_converge_on_the_cross_products_goes_to_the_qr_elimination() -> None:
