@@ -399,7 +399,7 @@ class ProfiledLikelihood:
         root = self._root(fw[2])
         if root is None:
             return np.inf
-        _, rss, _, ld_xx = root
+        _, rss, _, ld_xx, _ = root
         return self._deviance(fw[1], rss, ld_xx)
 
     def work_deviance_and_gradient(self, phi: np.ndarray, mode: str = "precision"
@@ -533,8 +533,9 @@ class ProfiledLikelihood:
         return levels, logdet, top
 
     def _root(self, A: np.ndarray):
-        """``(beta, rss, (X'V^{-1}X)^{-1}, log|X'V^{-1}X|)`` in the cells'
-        coordinates from ``_forward``'s ``top``; None where singular."""
+        """``(beta, rss, (X'V^{-1}X)^{-1}, log|X'V^{-1}X|, W)`` in the cells'
+        coordinates from ``_forward``'s ``top``, ``W`` a factor with
+        ``(X'V^{-1}X)^{-1} = W W'``; None where singular."""
         if self.qr:
             return self._root_qr(A)
         p = self.p
@@ -546,17 +547,18 @@ class ProfiledLikelihood:
             except np.linalg.LinAlgError:
                 return None
             Rinv = np.linalg.inv(R)
-            Axx_inv = Rinv.T @ Rinv
+            W = Rinv.T
+            Axx_inv = W @ Rinv
             beta = Axx_inv @ Axy
             ld_xx = 2.0 * np.log(np.diag(R)).sum()
         else:
-            Axx_inv = np.zeros((0, 0))
+            Axx_inv = W = np.zeros((0, 0))
             beta = np.zeros(0)
             ld_xx = 0.0
         rss = float(A[p, p] - Axy @ beta)
         if not rss > 0:
             return None
-        return beta, rss, Axx_inv, ld_xx + self._ld_rx
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx, W
 
     def _root_qr(self, R: np.ndarray):
         p = self.p
@@ -569,11 +571,12 @@ class ProfiledLikelihood:
             Axx_inv = Rinv @ Rinv.T
             ld_xx = float(2.0 * np.log(d[:p]).sum())
         else:
-            beta, Axx_inv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
+            beta, Rinv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
+            Axx_inv = Rinv
         rss = float(R[p, p] ** 2)
         if not rss > 0:  # underflowed: a relative variance of 1e200 and more
             return None
-        return beta, rss, Axx_inv, ld_xx + self._ld_rx
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx, Rinv
 
     def _deviance(self, logdet: float, rss: float, ld_xx: float) -> float:
         ne = self.n_eff
@@ -601,7 +604,7 @@ class ProfiledLikelihood:
         ev = self._evaluate(theta)
         if ev is None:
             return np.inf
-        _, logdet, (_, rss, _, ld_xx) = ev
+        _, logdet, (_, rss, _, ld_xx, _) = ev
         return self._deviance(logdet, rss, ld_xx)
 
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -621,7 +624,7 @@ class ProfiledLikelihood:
         root = self._root(A)
         if root is None:
             return np.inf, np.full(self.n_params, np.nan)
-        beta, rss, Axx_inv, ld_xx = root
+        beta, rss, Axx_inv, ld_xx, _ = root
         dev = self._deviance(logdet, rss, ld_xx)
         p = self.p
         u = np.r_[-beta, 1.0]
@@ -703,7 +706,7 @@ class ProfiledLikelihood:
         root = self._root(A)
         if root is None:
             raise SingularFitError("Singularity in backsolve at level 0, block 1")
-        beta, rss, Axx_inv, ld_xx = root
+        beta, rss, _, ld_xx, W = root
         w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
         bs = []
         us = []
@@ -718,7 +721,11 @@ class ProfiledLikelihood:
         sigma = float(np.sqrt(rss / self.n_eff))
         # back from the cells' coordinates of X and y
         beta_orig = self._beta0 + self._rx_inv @ beta
-        xtvx_inv = self._rx_inv @ Axx_inv @ self._rx_inv.T
+        # (as a product of a factor with itself: its diagonal is never
+        # negative, where the three-term product's rounding made it so at a
+        # condition of 1e16 and more)
+        M = self._rx_inv @ W
+        xtvx_inv = M @ M.T
         return Estimates(beta=beta_orig, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=xtvx_inv,
                          loglik=-0.5 * dev)
 
@@ -732,7 +739,7 @@ class ProfiledLikelihood:
         ev = self._evaluate(theta)
         if ev is None:
             return -np.inf
-        _, logdet, (_, rss, _, ld_xx) = ev
+        _, logdet, (_, rss, _, ld_xx, _) = ev
         s2 = sigma * sigma
         dev = self.n_eff * (_LOG2PI + np.log(s2)) + rss / s2 + logdet
         if self.reml:

@@ -394,3 +394,20 @@ def test_a_search_that_meets_only_rounding_is_refused() -> None:
     lls = [exact(10.0 ** k) for k in (-40, -20, 0)]
     assert lls[0] < lls[1] < lls[2]
     assert lls[2] >= float(lm("y ~ x3", d).logLik())
+
+
+def test_standard_errors_of_an_ill_conditioned_fit_are_finite() -> None:
+    """Thorough run, 2026-11-22: ``y ~ f * x1``, ``~ x1 | g``, REML (41 rows, a
+    response 4e9 times its residual SD, a slope variance 2.8e15 times
+    sigma^2). ``(X'V^{-1}X)^{-1}`` formed as a three-term product had negative
+    diagonal entries by rounding, and three standard errors were NaN. It is
+    now the product of a factor with itself."""
+    d = pd.read_csv(Path(__file__).parent / "data" / "ill_conditioned_fixed_effects.csv")
+    d["f"] = pd.Categorical(d["f"], categories=["L2", "L3", "L1"])
+    d["g"] = pd.Categorical(d["g"], categories=[f"G{i}" for i in range(1, 11)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = lme("y ~ f * x1", d, random="~ x1 | g")
+    assert fit.qr_elimination
+    v = np.diag(fit.varFix.to_numpy())
+    assert np.all(np.isfinite(v)) and np.all(v > 0)
