@@ -292,6 +292,26 @@ def test_a_fit_that_does_not_converge_on_the_cross_products_goes_to_the_qr_elimi
     assert abs(float(fits[0].fixef().iloc[0] - fits[1].fixef().iloc[0])) / se <= 1e-5
 
 
+def _refused_as_degenerate(fixed: str, d: pd.DataFrame, random: str) -> ConvergenceError:
+    """The P8 refusal of ``lme(fixed, d, random, method = "ML")``, with no
+    warning on the way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
+            lme(fixed, d, random=random, method="ML")
+    assert info.value.degenerate
+    return info.value
+
+
+def _exact_on_the_ray(X: np.ndarray, y: np.ndarray, levels: list[tuple[np.ndarray, np.ndarray]],
+                      psis: list[np.ndarray], powers: tuple[int, ...]) -> list[float]:
+    """The exact ML logLik at ``10**k`` times the relative ``psis``, for each
+    ``k`` in ``powers``."""
+    return [checks.exact_lme_loglik(X, y, [(Z, codes, 10.0 ** k * psi)
+                                           for (Z, codes), psi in zip(levels, psis)], reml=False)
+            for k in powers]
+
+
 def test_an_underflowing_residual_sum_of_squares_is_a_non_finite_point() -> None:
     """Thorough run, 2026-11-22: nested intercepts (12 rows, 5 groups, 11 inner
     groups), ML. A search on the QR elimination tried a relative variance of
@@ -306,25 +326,17 @@ def test_an_underflowing_residual_sum_of_squares_is_a_non_finite_point() -> None
     d = pd.read_csv(Path(__file__).parent / "data" / "qr_rss_underflow.csv")
     d["g"] = pd.Categorical(d["g"])
     d["h"] = pd.Categorical(d["h"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
-            lme("y ~ x1", d, random="~ 1 | g/h", method="ML")
-    exc = info.value
-    assert exc.degenerate
+    exc = _refused_as_degenerate("y ~ x1", d, "~ 1 | g/h")
     X = np.column_stack([np.ones(len(d)), d["x1"]])
     outer = d["g"].cat.codes.to_numpy()
     inner = outer * len(d["h"].cat.categories) + d["h"].cat.codes.to_numpy()
     Z = np.ones((len(d), 1))
-
-    def exact(scale: float) -> float:
-        return checks.exact_lme_loglik(X, d["y"].to_numpy(), [
-            (Z, outer, scale * exc.psi[0]), (Z, inner, scale * exc.psi[1])], reml=False)
-
-    steps = np.diff([exact(10.0 ** k) for k in (-20, -10, 0)])
+    lls = _exact_on_the_ray(X, d["y"].to_numpy(), [(Z, outer), (Z, inner)], exc.psi,
+                            (-20, -10, 0))
+    steps = np.diff(lls)
     assert np.all(steps > 1.0)
     assert steps[1] == pytest.approx(steps[0], rel=1e-6)
-    assert exact(1.0) >= float(lm("y ~ x1", d).logLik())
+    assert lls[-1] >= float(lm("y ~ x1", d).logLik())
 
 
 def test_row_orders_agree_where_the_criterion_is_noisier_than_the_last_gain() -> None:
@@ -377,21 +389,11 @@ def test_a_search_that_meets_only_rounding_is_refused() -> None:
     convergence')."""
     d = pd.read_csv(Path(__file__).parent / "data" / "slopes_reproduce_the_data.csv")
     d["g"] = pd.Categorical(d["g"], categories=[f"G{i}" for i in range(1, 10)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(ConvergenceError, match="residual standard deviation of 0") as info:
-            lme("y ~ x3", d, random="~ x1 | g", method="ML")
-    exc = info.value
-    assert exc.degenerate
+    exc = _refused_as_degenerate("y ~ x3", d, "~ x1 | g")
     X = np.column_stack([np.ones(len(d)), d["x3"]])
     Z = np.column_stack([np.ones(len(d)), d["x1"]])
-    codes = d["g"].cat.codes.to_numpy()
-
-    def exact(scale: float) -> float:
-        return checks.exact_lme_loglik(X, d["y"].to_numpy(), [(Z, codes, scale * exc.psi[0])],
-                                       reml=False)
-
-    lls = [exact(10.0 ** k) for k in (-40, -20, 0)]
+    lls = _exact_on_the_ray(X, d["y"].to_numpy(), [(Z, d["g"].cat.codes.to_numpy())], exc.psi,
+                            (-40, -20, 0))
     assert lls[0] < lls[1] < lls[2]
     assert lls[2] >= float(lm("y ~ x3", d).logLik())
 
