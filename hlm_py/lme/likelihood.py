@@ -74,6 +74,8 @@ class Estimates:
     sigma     nlme's sigma: ``sqrt(RSS / N')``
     xtvx_inv  ``(X'V^{-1}X)^{-1}`` (relative): ``varFix = sigma^2 xtvx_inv``
     loglik    the (RE)ML log-likelihood at these parameters
+    logdet_v  ``log det V`` ...
+    logdet_xvx  ... and ``log det X'V^{-1}X`` that it is made of
     """
 
     beta: np.ndarray
@@ -83,6 +85,8 @@ class Estimates:
     sigma: float
     xtvx_inv: np.ndarray
     loglik: float
+    logdet_v: float
+    logdet_xvx: float
 
 
 def _inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
@@ -727,7 +731,8 @@ class ProfiledLikelihood:
         M = self._rx_inv @ W
         xtvx_inv = M @ M.T
         return Estimates(beta=beta_orig, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=xtvx_inv,
-                         loglik=-0.5 * dev)
+                         loglik=-0.5 * dev, logdet_v=float(logdet),
+                         logdet_xvx=float(ld_xx))
 
     def loglik_fixed_sigma(self, theta: np.ndarray, sigma: float) -> float:
         """The (RE)ML log-likelihood with ``beta`` profiled and ``sigma`` given.

@@ -21,6 +21,10 @@ a problem whose response is of the size of the residuals: a second
 elimination (the pseudo-rows now with the response ``-u~``) evaluates it to
 working precision, and its solution corrects ``(beta~, u~)``. nlme makes no
 such step; its values are those of the first elimination.
+
+The other parts of the logLik that such fits put at the elimination's
+rounding, ``log det V`` and (REML) ``log det X'V^{-1}X``, are evaluated again
+in double-double precision (:mod:`hlm_py.lme.logdet_dd`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from hlm_py.errors import SingularFitError
 from hlm_py.linalg.compensated import compensated_residual
 from hlm_py.lme.likelihood import Estimates, ProfiledLikelihood
+from hlm_py.lme.logdet_dd import LogDeterminants
 from hlm_py.lme.reduce import reduce_data
 
 __all__ = ["Refinement", "fitted_products"]
@@ -59,14 +64,19 @@ class Refinement:
         self.lik = lik
         self.X, self.y, self.Z = X, y, Z
         self.codes, self.parents, self.n_groups = codes, parents, n_groups
+        self.logdets = LogDeterminants(Z, codes, parents, n_groups,
+                                       X if lik.reml else None)
 
     def estimates(self, theta: np.ndarray) -> Estimates:
         """:meth:`ProfiledLikelihood.estimates` at ``theta`` after one step of
         refinement: ``beta``, ``b``, ``u`` corrected, ``rss`` (the penalised
         residual sum of squares), ``sigma`` and ``loglik`` from the refining
-        elimination. ``xtvx_inv`` depends on ``theta`` only and is the first
+        elimination, ``loglik`` also with the log-determinants in double-double
+        precision. ``xtvx_inv`` depends on ``theta`` only and is the first
         elimination's. The unrefined estimates where the refining elimination
-        is singular. Raises ``SingularFitError`` where the first one is."""
+        is singular, and the elimination's log-determinants where
+        double-double precision does not suffice for them. Raises
+        ``SingularFitError`` where the first elimination is singular."""
         lik = self.lik
         est = lik.estimates(theta)
         r = compensated_residual(self.y, fitted_products(self.X, est.beta, self.Z, self.codes,
@@ -84,10 +94,19 @@ class Refinement:
         if not (np.isfinite(d.rss) and d.rss > 0):
             return est
         loglik = est.loglik - 0.5 * lik.n_eff * (np.log(d.rss) - np.log(est.rss))
+        logdets = self.logdets(lik.roots(theta))
+        if logdets is not None and np.all(np.isfinite(logdets)):
+            logdet_v, logdet_xvx = logdets
+        else:
+            logdet_v, logdet_xvx = est.logdet_v, est.logdet_xvx
+        loglik -= 0.5 * (logdet_v - est.logdet_v)
+        if lik.reml:
+            loglik -= 0.5 * (logdet_xvx - est.logdet_xvx)
         return Estimates(beta=est.beta + d.beta, b=[b + db for b, db in zip(est.b, d.b)],
                          u=[u + du for u, du in zip(est.u, d.u)], rss=d.rss,
                          sigma=float(np.sqrt(d.rss / lik.n_eff)), xtvx_inv=est.xtvx_inv,
-                         loglik=float(loglik))
+                         loglik=float(loglik), logdet_v=float(logdet_v),
+                         logdet_xvx=float(logdet_xvx))
 
     def deviance(self, theta: np.ndarray) -> float:
         """``-2 logLik`` at ``theta``, refined (``inf`` where undefined)."""
