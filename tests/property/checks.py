@@ -84,6 +84,22 @@ def exact_fit_loglik(fit, psis=None) -> float:
     return exact_lme_loglik(fit.X, fit.y, blocks, fit.REML, roots=roots)
 
 
+def fixef_at(fit, psis) -> np.ndarray:
+    """The fixed effects of ``fit``'s data at relative ``psis`` (outer to
+    inner): the conditional estimates, refined where the fit was made on the
+    QR elimination (``hlm_py.lme.refine``)."""
+    from hlm_py.lme.refine import Refinement
+
+    lik = fit.likelihood
+    theta = lik.theta_from_psi([np.asarray(m, dtype=float) for m in psis])
+    if fit.qr_elimination:
+        g = fit.grouping
+        est = Refinement(lik, fit.X, fit.y, fit.Z, g.codes, g.parents, g.n_groups).estimates(theta)
+    else:
+        est = lik.estimates(theta)
+    return np.asarray(est.beta, dtype=float)
+
+
 def lme_residual_sd_unidentified(fit) -> bool:
     """Difference P8: the fit's log-likelihood changes by less than 1e-7 when
     every relative variance is multiplied by 100 (the residual SD moved
