@@ -529,7 +529,10 @@ def lme(
 
     ``control`` accepts ``lmeControl`` names; ``returnObject=True`` turns a
     convergence failure into a warning, ``msMaxIter`` bounds the Newton
-    iterations, ``maxIter`` the quasi-Newton ones.
+    iterations, ``maxIter`` the quasi-Newton ones, ``niterEM`` sets nlme's EM
+    iterations before them (25; one level of pdLogChol, pdSymm, pdDiag or
+    pdIdent only). A count that is not a non-negative whole number raises
+    ``HlmError``.
     """
     if weights is not None:
         raise HlmError("lme: 'weights' (variance functions) are not supported yet")
@@ -600,11 +603,11 @@ def lme(
     _check_fixed_rank(X, red, list(design.X.columns))
     lik = ProfiledLikelihood(red, [lv.pd for lv in levels], method == "REML")
 
-    n_em = int(control.get("niterEM", NITER_EM)) if "niterEM" in control else NITER_EM
+    n_em = _control_count(control, "niterEM", NITER_EM)
     with np.errstate(all="ignore"):
         theta0 = _em_start(lik, X, Z, grouping, _initial_theta(lik, Z, grouping), n_em)
-    max_newton = int(control.get("msMaxIter", 100)) if "msMaxIter" in control else 100
-    max_iter = int(control.get("maxIter", 500)) if "maxIter" in control else 500
+    max_newton = _control_count(control, "msMaxIter", 100)
+    max_iter = _control_count(control, "maxIter", 500)
     # the optimiser works in lik's scale-free parametrisations (work_from_theta):
     # the precision factor first (nlme's choice), with a second start at unit
     # relative variances; where that stops at a boundary or does not
@@ -1166,6 +1169,18 @@ def _initial_theta(lik: ProfiledLikelihood, Z: list[np.ndarray], grouping: Group
 
 #: nlme's EM iterations before its optimiser (``lmeControl(niterEM = 25)``)
 NITER_EM = 25
+
+
+def _control_count(control: dict[str, Any], name: str, default: int) -> int:
+    """The ``lmeControl`` count ``name`` (a non-negative whole number), or
+    ``default`` where it is not given; ``HlmError`` otherwise."""
+    if name not in control:
+        return default
+    v = control[name]
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(v) or v < 0 or v != int(v):
+        raise HlmError(f"lmeControl: '{name}' must be a non-negative whole number, not {v!r}")
+    return int(v)
 
 
 def _em_start(lik: ProfiledLikelihood, X: np.ndarray, Z: list[np.ndarray], grouping: Grouping,

@@ -238,3 +238,11 @@ def test_nlme_s_em_start_decides_between_two_local_optima() -> None:
     corr = [f.psi[0][0, 1] / np.sqrt(f.psi[0][0, 0] * f.psi[0][1, 1]) for f in (fit, local)]
     assert corr[0] < -0.99 and corr[1] > 0.99
     assert fit.optim.converged and local.optim.converged
+
+
+@pytest.mark.parametrize("name", ["niterEM", "maxIter", "msMaxIter"])
+@pytest.mark.parametrize("value", ["x", -1, 2.5, True])
+def test_a_bad_control_count_is_an_hlm_error(name: str, value: object) -> None:
+    d = pd.DataFrame({"y": [1.0, 2.5, 2.0, 4.0, 3.1, 5.2], "g": list("aabbcc")})
+    with pytest.raises(HlmError, match=name):
+        lme("y ~ 1", d, random="~ 1 | g", control={name: value})
