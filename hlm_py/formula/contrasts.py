@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import HlmError
 from ..linalg import dqrdc2, qr_qy, r_col_sums, r_mean
+from ..linalg.libm import r_pow_outer
 
 __all__ = [
     "contr_treatment",
@@ -102,7 +103,7 @@ def poly_basis(scores: np.ndarray) -> np.ndarray:
     """Orthonormal polynomial basis of R's ``make.poly`` (columns ^0 .. ^(n-1))."""
     y = scores - r_mean(scores)
     n = len(scores)
-    X = np.power.outer(y, np.arange(n, dtype=float))
+    X = r_pow_outer(y, np.arange(n, dtype=float))
     raw, _ = qr_diag_residuals(X)
     return raw / np.sqrt(r_col_sums(raw * raw))
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import HlmError, UnknownVariableError
 from ..linalg import r_col_means, r_col_sums, r_mean
-from ..linalg.rsum import LONG_SUM_MAX
+from ..linalg.libm import r_log, r_logbase, r_math1, r_pow, r_pow_outer
 from .contrasts import qr_diag_residuals
 from .deparse import deparse, format_number
 from .parser import Call, Name, Node, Num, Str
@@ -341,13 +341,16 @@ def _math1(fn: Callable, name: str):
     return f
 
 
+def _libm1(name: str):
+    """R's math1 function ``name`` from the C library (linalg.libm)."""
+    return _math1(lambda x: r_math1(name, x), name)
+
+
 def _log(args, kw):
     x = _num(args[0], "log")
     base = kw.get("base", args[1] if len(args) > 1 else None)
     with np.errstate(all="ignore"):
-        out = np.log(x)
-        if base is not None:
-            out = out / np.log(_scalar(base, "base"))
+        out = r_log(x) if base is None else r_logbase(x, _scalar(base, "base"))
     _nan_warn(np.asarray(x), np.asarray(out), "log(x)")
     return out
 
@@ -476,13 +479,7 @@ def poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
         raise HlmError("'degree' must be less than number of unique points")
     xbar = r_mean(x)
     xc = x - xbar
-    if len(x) > LONG_SUM_MAX:  # repeated products: pow() per element is slow
-        X = np.empty((len(x), degree + 1), order="F")
-        X[:, 0] = 1.0
-        for j in range(1, degree + 1):
-            X[:, j] = X[:, j - 1] * xc
-    else:
-        X = np.power.outer(xc, np.arange(degree + 1, dtype=float))
+    X = r_pow_outer(xc, np.arange(degree + 1, dtype=float))
     Z, rank = qr_diag_residuals(X)
     if rank < degree:
         raise HlmError("'degree' must be less than number of unique points")
@@ -519,7 +516,7 @@ def _poly(args, kw, state):
     if raw:
         if degree < 1:
             raise HlmError("'degree' must be at least 1")
-        return Mat(np.power.outer(x, np.arange(1, degree + 1, dtype=float)), names, {"raw": True})
+        return Mat(r_pow_outer(x, np.arange(1, degree + 1, dtype=float)), names, {"raw": True})
     if state is not None and "alpha" in state:
         return Mat(poly_predict(x, degree, state), names, dict(state))
     Z, coefs = poly_fit(x, degree)
@@ -640,16 +637,16 @@ _FUNCS: dict[str, Callable] = {
     "I": _identity,
     "offset": _identity,
     "log": _log,
-    "log2": _math1(np.log2, "log2"),
-    "log10": _math1(np.log10, "log10"),
-    "log1p": _math1(np.log1p, "log1p"),
-    "exp": _math1(np.exp, "exp"),
-    "expm1": _math1(np.expm1, "expm1"),
+    "log2": _libm1("log2"),
+    "log10": _libm1("log10"),
+    "log1p": _libm1("log1p"),
+    "exp": _libm1("exp"),
+    "expm1": _libm1("expm1"),
     "sqrt": _math1(np.sqrt, "sqrt"),
     "abs": _math1(np.abs, "abs"),
-    "sin": _math1(np.sin, "sin"),
-    "cos": _math1(np.cos, "cos"),
-    "tan": _math1(np.tan, "tan"),
+    "sin": _libm1("sin"),
+    "cos": _libm1("cos"),
+    "tan": _libm1("tan"),
     "floor": _math1(np.floor, "floor"),
     "ceiling": _math1(np.ceil, "ceiling"),
     "trunc": _math1(np.trunc, "trunc"),
@@ -686,7 +683,7 @@ def _arith(op: str, a, b):
         if op == "/":
             return x / y
         if op == "^":
-            return np.power(np.asarray(x, float), y)
+            return r_pow(x, y)
         if op == "%%":
             return np.mod(x, y)
         if op == "%/%":

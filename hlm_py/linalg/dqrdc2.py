@@ -15,10 +15,9 @@ friends mirror ``dqrsl`` and R's ``qr.qty``, ``qr.qy``, ``qr.coef``,
 ``qr.fitted``, ``qr.resid``.
 
 The loop runs over columns; the work inside a column is vectorised with
-numpy over rows. Up to ``EXACT_MAX_ROWS`` rows the dot products and norms
-add in the reference BLAS's order (left to right), so the results are R's
-bit for bit; beyond, numpy's sums agree with R's to rounding (about 1e-15
-relative).
+numpy over rows. At every size the dot products and norms add in the
+reference BLAS's order (left to right), so the results are R's bit for bit
+on any CPU: no sum goes through numpy's SIMD reductions or OpenBLAS.
 """
 
 from __future__ import annotations
@@ -58,7 +57,6 @@ class QR:
     pivot: np.ndarray
     tol: float = 1e-7
     columns: list[str] | None = None
-    exact: bool = True
 
     @property
     def pivoted(self) -> bool:
@@ -94,19 +92,8 @@ def _seqsum(values: np.ndarray, buf: np.ndarray) -> float:
     return float(buf[-1])
 
 
-EXACT_MAX_ROWS = 200_000
-"""Up to this many rows the kernels sum in R's (reference BLAS) order, bit for
-bit; beyond it they use numpy's fast BLAS dot products, which agree with R's
-to rounding (about 1e-15 relative) but not bit for bit."""
-
-
-def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = None,
-          exact: bool = True) -> float:
+def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = None) -> float:
     """BLAS ``ddot`` in reference order; ``first`` is a product that precedes x*y."""
-    if not exact:
-        # einsum, not BLAS: BLAS threads stall badly on a busy machine
-        val = float(np.einsum("i,i->", x, y))
-        return val if first is None else float(first) + val
     m = x.shape[0]
     buf = tmp[:m]
     np.multiply(x, y, out=buf)
@@ -117,25 +104,11 @@ def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = N
     return _seqsum(buf, buf)
 
 
-def _fast_norm(v: np.ndarray) -> float:
-    """Euclidean norm by a BLAS dot product, rescaled when squares over/underflow."""
-    s = float(np.einsum("i,i->", v, v))
-    if math.isfinite(s) and s > 1e-280:
-        return math.sqrt(s)
-    scale = float(np.max(np.abs(v)))
-    if scale == 0.0 or not math.isfinite(scale):
-        return scale
-    u = v / scale
-    return scale * math.sqrt(float(np.einsum("i,i->", u, u)))
-
-
-def _dnrm2(x: np.ndarray, tmp: np.ndarray, exact: bool = True) -> float:
+def _dnrm2(x: np.ndarray, tmp: np.ndarray) -> float:
     """LAPACK 3.10+ ``dnrm2`` (Blue's scaled sums), accumulating in reference order."""
     m = x.shape[0]
     if m == 0:
         return 0.0
-    if not exact:
-        return _fast_norm(x)
     ax = np.abs(x)
     big = ax > _TBIG
     small = ax < _TSML
@@ -163,9 +136,9 @@ def _dnrm2(x: np.ndarray, tmp: np.ndarray, exact: bool = True) -> float:
     return math.sqrt(amed)
 
 
-def _colnorms(a: np.ndarray, tmp: np.ndarray, exact: bool = True) -> np.ndarray:
+def _colnorms(a: np.ndarray, tmp: np.ndarray) -> np.ndarray:
     """``dnrm2`` of each column of ``a``."""
-    return np.array([_dnrm2(a[:, j], tmp, exact) for j in range(a.shape[1])])
+    return np.array([_dnrm2(a[:, j], tmp) for j in range(a.shape[1])])
 
 
 def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
@@ -175,8 +148,7 @@ def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
     np.add(y, buf, out=y)
 
 
-def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
-           exact: bool | None = None) -> QR:
+def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -> QR:
     """QR-decompose ``x`` (n x p) as LINPACK's ``dqrdc2`` does for R.
 
     Mirrors ``src/appl/dqrdc2.f``: limited column pivoting (negligible columns
@@ -188,8 +160,6 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
     if a.ndim != 2:
         raise ValueError("'x' must be a matrix")
     n, p = a.shape
-    if exact is None:
-        exact = n <= EXACT_MAX_ROWS
     jpvt = np.arange(p)
     qraux = np.zeros(p)
     work1 = np.zeros(p)
@@ -197,7 +167,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
     scratch = np.empty(n)
     scratch2 = np.empty(n)
     if n > 0:
-        qraux = _colnorms(a, scratch, exact)
+        qraux = _colnorms(a, scratch)
         work1 = qraux.copy()
         work2 = qraux.copy()
         work2[work2 == 0.0] = 1.0
@@ -217,7 +187,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
         if l + 1 == n:
             continue
         col = a[l:, l]
-        nrmxl = _dnrm2(col, scratch, exact)
+        nrmxl = _dnrm2(col, scratch)
         if nrmxl == 0.0:
             continue
         if col[0] != 0.0:
@@ -228,7 +198,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
             block = a[l:, l + 1 :]
             for j in range(p - l - 1):
                 target = a[l:, l + 1 + j]
-                t = -_ddot(col, target, scratch, exact=exact) / col[0]
+                t = -_ddot(col, target, scratch) / col[0]
                 _axpy(t, col, target, scratch)
             rows_l = block[0, :]
             qj = qraux[l + 1 :]
@@ -242,7 +212,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
                 qj[keep] = qj[keep] * np.sqrt(tt[keep])
                 if np.any(small):
                     idx = np.nonzero(small)[0]
-                    fresh = _colnorms(block[1:, idx], scratch2, exact)
+                    fresh = _colnorms(block[1:, idx], scratch2)
                     qj[idx] = fresh
                     work1[l + 1 + idx] = fresh
                 qraux[l + 1 :] = qj
@@ -252,7 +222,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None,
     cols = None
     if columns is not None:
         cols = [columns[j] for j in jpvt]
-    return QR(qr=a, qraux=qraux, rank=int(rank), pivot=jpvt, tol=tol, columns=cols, exact=exact)
+    return QR(qr=a, qraux=qraux, rank=int(rank), pivot=jpvt, tol=tol, columns=cols)
 
 
 def _as_2d(y: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -277,7 +247,7 @@ def _apply_householders(qr: QR, y: np.ndarray, k: int, transpose: bool) -> np.nd
         v = a[j + 1 :, j]
         for c in range(y.shape[1]):
             tail = y[j + 1 :, c]
-            dot = _ddot(v, tail, scratch, first=qa * y[j, c], exact=qr.exact)
+            dot = _ddot(v, tail, scratch, first=qa * y[j, c])
             t = -dot / qa
             y[j, c] += t * qa
             _axpy(t, v, tail, scratch)

@@ -3,9 +3,10 @@
 R adds doubles left to right in a long double (80-bit on x86-64), and its
 ``mean`` adds a refinement pass. Reproducing that order matters where R's
 results are ill-conditioned (orthogonal polynomials of high degree, sums of
-squares of tiny residuals). Up to ``LONG_SUM_MAX`` elements the sums here are
-sequential long-double sums (numpy's ``cumsum`` keeps that order); beyond it
-they are numpy's pairwise sums, which agree with R's to rounding.
+squares of tiny residuals). The sums here are sequential long-double sums at
+every size (numpy's ``cumsum`` keeps that order; no SIMD reduction is used),
+taken in blocks of ``BLOCK`` rows that carry the running sum, so the order is
+R's and the memory bounded.
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ import math
 
 import numpy as np
 
-__all__ = ["LONG_SUM_MAX", "r_sum", "r_col_sums", "r_col_means", "r_mean"]
+__all__ = ["BLOCK", "r_sum", "r_col_sums", "r_col_means", "r_mean"]
 
-LONG_SUM_MAX = 2_000_000
+BLOCK = 1 << 18
+"""Rows per block of a sequential sum (the running sum is carried across)."""
+
+
+def _seq_sum_ld(a: np.ndarray, shift: np.longdouble | None = None) -> np.ndarray:
+    """Left-to-right long-double sum over axis 0 (a scalar or one per column)
+    of ``a``, or of ``a - shift`` with the difference taken in long double."""
+    total = np.zeros(a.shape[1:], dtype=np.longdouble)
+    for start in range(0, a.shape[0], BLOCK):
+        part = a[start:start + BLOCK].astype(np.longdouble)
+        if shift is not None:
+            part -= shift
+        part[0] += total
+        total = np.cumsum(part, axis=0)[-1]
+    return total
 
 
 def r_sum(x: np.ndarray) -> float:
     """R's ``sum`` of a double vector."""
     a = np.asarray(x, dtype=np.float64).reshape(-1)
-    if a.shape[0] == 0:
-        return 0.0
-    if a.shape[0] > LONG_SUM_MAX:
-        return float(np.sum(a))
-    return float(np.cumsum(a.astype(np.longdouble))[-1])
+    return float(_seq_sum_ld(a)) if a.shape[0] else 0.0
 
 
 def r_col_sums(x: np.ndarray) -> np.ndarray:
@@ -34,9 +45,7 @@ def r_col_sums(x: np.ndarray) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     if a.shape[0] == 0:
         return np.zeros(a.shape[1:])
-    if a.shape[0] > LONG_SUM_MAX:
-        return a.sum(axis=0)
-    return np.cumsum(a.astype(np.longdouble), axis=0)[-1].astype(np.float64)
+    return _seq_sum_ld(a).astype(np.float64)
 
 
 def r_col_means(x: np.ndarray, na_rm: bool = False) -> np.ndarray:
@@ -49,13 +58,10 @@ def r_col_means(x: np.ndarray, na_rm: bool = False) -> np.ndarray:
         a = a[:, None]
     ok = ~np.isnan(a) if na_rm else np.ones(a.shape, dtype=bool)
     cnt = ok.sum(axis=0)
-    vals = np.where(ok, a, 0.0)
+    if a.shape[0] == 0:
+        return np.full(a.shape[1], np.nan)
+    s = _seq_sum_ld(np.where(ok, a, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        if a.shape[0] > LONG_SUM_MAX:
-            return vals.sum(axis=0) / cnt
-        if a.shape[0] == 0:
-            return np.full(a.shape[1], np.nan)
-        s = np.cumsum(vals.astype(np.longdouble), axis=0)[-1]
         return (s / cnt.astype(np.longdouble)).astype(np.float64)
 
 
@@ -65,11 +71,7 @@ def r_mean(x: np.ndarray) -> float:
     n = a.shape[0]
     if n == 0:
         return math.nan
-    if n > LONG_SUM_MAX:
-        m = float(np.mean(a))
-        return m + float(np.mean(a - m)) if math.isfinite(m) else m
-    la = a.astype(np.longdouble)
-    s = np.cumsum(la)[-1] / n
+    s = _seq_sum_ld(a) / n
     if math.isfinite(float(s)):
-        s = s + np.cumsum(la - s)[-1] / n
+        s = s + _seq_sum_ld(a, shift=s) / n
     return float(s)

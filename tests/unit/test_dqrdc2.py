@@ -118,12 +118,3 @@ def test_exact_kernels_sum_left_to_right():
     # extreme magnitudes neither overflow nor underflow
     assert _dnrm2(np.array([1e200, 1e200]), tmp) == pytest.approx(np.sqrt(2) * 1e200)
     assert _dnrm2(np.array([1e-200, 1e-200]), tmp) == pytest.approx(np.sqrt(2) * 1e-200)
-
-
-def test_exact_and_fast_modes_agree(full_rank):
-    a = dqrdc2(full_rank, exact=True)
-    b = dqrdc2(full_rank, exact=False)
-    assert a.exact and not b.exact
-    np.testing.assert_allclose(a.qr, b.qr, rtol=1e-12, atol=1e-13)
-    y = np.cos(np.arange(40.0))
-    np.testing.assert_allclose(qr_qty(a, y), qr_qty(b, y), rtol=1e-12, atol=1e-13)
