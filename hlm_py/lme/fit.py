@@ -41,6 +41,7 @@ from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish, p
 from hlm_py.lme.pdmat import PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import Reduced, group_crossprod, reduce_data
 from hlm_py.lme.refine import Refinement, fitted_products
+from hlm_py.lme.span import Span, random_effects_span
 
 __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
 
@@ -606,6 +607,10 @@ def lme(
     n_em = _control_count(control, "niterEM", NITER_EM)
     with np.errstate(all="ignore"):
         theta0 = _em_start(lik, X, Z, grouping, _initial_theta(lik, Z, grouping), n_em)
+    if method == "ML":
+        span = random_effects_span(X, Z, grouping.codes, grouping.n_groups)
+        if span.ml_unbounded:
+            raise _unbounded(X, y, Z, grouping, [lv.pd for lv in levels], theta0, span)
     max_newton = _control_count(control, "msMaxIter", 100)
     max_iter = _control_count(control, "maxIter", 500)
     # the optimiser works in lik's scale-free parametrisations (work_from_theta):
@@ -1010,6 +1015,39 @@ def _degenerate(lik: ProfiledLikelihood, opt: OptimResult) -> ConvergenceError:
     exc.degenerate = True
     exc.psi = psi
     exc.loglik = -0.5 * opt.deviance
+    return exc
+
+
+#: The point on the unbounded ray that a refusal reports: nlme's start with
+#: every relative variance this many times larger
+UNBOUNDED_WITNESS_SCALE = 1e20
+
+
+def _unbounded(X: np.ndarray, y: np.ndarray, Z: list[np.ndarray], grouping: Grouping,
+               pds: list[PdClass], theta0: np.ndarray, span: Span) -> ConvergenceError:
+    """The refusal of an ML fit whose likelihood is unbounded by the design
+    (:mod:`hlm_py.lme.span`), made before any search so that it cannot depend
+    on the search's path. Like :func:`_degenerate`'s error it carries ``psi``
+    (relative, outer to inner) and ``loglik``: a point on the ray from nlme's
+    start (``UNBOUNDED_WITNESS_SCALE`` times its relative variances), its
+    logLik evaluated on the refined QR elimination."""
+    red = reduce_data(X, y, Z, grouping.codes, grouping.parents, grouping.n_groups,
+                      triangular=True)
+    lik = ProfiledLikelihood(red, pds, False, qr=True)
+    psi = [UNBOUNDED_WITNESS_SCALE * np.asarray(m, dtype=float) for m in lik.psis(theta0)]
+    with np.errstate(all="ignore"):
+        theta = lik.theta_from_psi(psi)
+        dev = Refinement(lik, X, y, Z, grouping.codes, grouping.parents,
+                         grouping.n_groups).deviance(theta)
+    exc = ConvergenceError(
+        "the log-likelihood grows without bound toward a residual standard deviation of 0: "
+        f"the fixed and random effects together reproduce the data (rank [X, Z] = "
+        f"{span.rank_xz} = the number of observations, rank Z = {span.rank_z}), so the model "
+        "has no maximum-likelihood estimate to report (nlme may stop at a local optimum; "
+        "docs/differences.md, P8)")
+    exc.degenerate = True
+    exc.psi = psi
+    exc.loglik = -0.5 * dev
     return exc
 
 

@@ -46,7 +46,7 @@ def test_lm_at_a_million_rows_is_r_s(r_fit):
     fit = hlm.lm(FORMULA, r_fit["data"])
     coef = hlm.coef(fit)
     assert list(coef.index) == r_fit["names"]
-    np.testing.assert_allclose(coef.to_numpy(), r_fit["coef"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(coef.to_numpy(), r_fit["coef"], rtol=1e-13, atol=1e-15)
     s = hlm.summary(fit)
-    np.testing.assert_allclose(s.sigma, r_fit["sigma"], rtol=1e-10)
-    np.testing.assert_allclose(s.coefficients["Std. Error"].to_numpy(), r_fit["se"], rtol=1e-10)
+    np.testing.assert_allclose(s.sigma, r_fit["sigma"], rtol=1e-13)
+    np.testing.assert_allclose(s.coefficients["Std. Error"].to_numpy(), r_fit["se"], rtol=1e-13)

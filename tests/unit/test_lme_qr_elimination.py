@@ -332,7 +332,7 @@ def test_an_underflowing_residual_sum_of_squares_is_a_non_finite_point() -> None
     inner = outer * len(d["h"].cat.categories) + d["h"].cat.codes.to_numpy()
     Z = np.ones((len(d), 1))
     lls = _exact_on_the_ray(X, d["y"].to_numpy(), [(Z, outer), (Z, inner)], exc.psi,
-                            (-20, -10, 0))
+                            (-10, -5, 0))
     steps = np.diff(lls)
     assert np.all(steps > 1.0)
     assert steps[1] == pytest.approx(steps[0], rel=1e-6)
