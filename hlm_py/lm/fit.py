@@ -318,6 +318,8 @@ class LmFit(RReport):
     ``print(fit)`` prints R's ``print.lm``.
     """
 
+    r_class = "lm"  # R's class, for R's "no applicable method" errors
+
     def __init__(
         self,
         call: str,

@@ -167,6 +167,7 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
 class LmeFit:
     """An lme fit (R's ``lme`` object).  Field by field: ``docs/internals.md``, "lme/"."""
 
+    r_class = "lme"  # R's class, for R's "no applicable method" errors (not a field)
     call: str
     fixed: str
     levels: list[RandomLevel]

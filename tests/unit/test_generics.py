@@ -103,3 +103,21 @@ def test_influence_generics_match_the_hat_matrix_identities(fits):
     np.testing.assert_allclose(r.to_numpy(), (e / (s * np.sqrt(1 - h))).to_numpy(), rtol=1e-12)
     d = hlm.cooks_distance(m1)
     np.testing.assert_allclose(d.to_numpy(), (r**2 * h / (1 - h) / 4).to_numpy(), rtol=1e-10)
+
+
+def test_influence_generics_dispatch_to_lm_s_methods(fits):
+    m1, _ = fits
+    pd.testing.assert_series_equal(hlm.hatvalues(m1), m1.hatvalues())
+    pd.testing.assert_series_equal(hlm.rstandard(m1), m1.rstandard())
+    pd.testing.assert_series_equal(hlm.cooks_distance(m1), m1.cooks_distance())
+
+
+@pytest.mark.parametrize("generic, r_name", [
+    ("hatvalues", "hatvalues"), ("rstandard", "rstandard"), ("cooks_distance", "cooks.distance"),
+])
+def test_influence_generics_on_an_lme_fit_are_r_s_no_applicable_method(generic, r_name):
+    # R 4.2 with nlme: hatvalues(lmefit) -> no applicable method ... class "lme"
+    fit = hlm.lme("distance ~ age", hlm.datasets.load("Orthodont"), random="~ 1 | Subject")
+    with pytest.raises(hlm.HlmError, match=(f"no applicable method for '{r_name}' applied to "
+                                            "an object of class \"lme\"")):
+        getattr(hlm, generic)(fit)
