@@ -559,6 +559,11 @@ def cooks_distance_lm(fit: LmFit) -> pd.Series:
 # logLik
 
 
+def _r_log(x: float) -> float:
+    """R's ``log`` of a non-negative number: ``-Inf`` at 0 (``math.log`` raises)."""
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
 def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
     """R's ``logLik.lm``: weights enter as 0.5 sum(log w); zero weights dropped."""
     res = fit.resid.to_numpy()
@@ -574,8 +579,9 @@ def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's nam
     N0 = N
     if REML:
         N = N - p
-    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - math.log(N)
-                                         + math.log(r_sum(w * res**2))))
+    # R's log(0) = -Inf: a zero RSS gives Inf (AIC, BIC -Inf); N = 0 gives NaN
+    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
+                                         + _r_log(r_sum(w * res**2))))
     if REML and p > 0:
         val -= r_sum(np.log(np.abs(np.diag(fit.qr.qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)

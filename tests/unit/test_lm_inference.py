@@ -222,3 +222,14 @@ def test_zero_residual_df_gives_nan_not_errors():
     a = f.anova().table
     assert a["F value"].isna().all()
     assert np.isnan(f.sigma())
+
+
+def test_zero_rss_loglik_is_inf_and_aic_bic_minus_inf():
+    # R's logLik.lm: log(0) = -Inf in the formula gives Inf (no error)
+    f = lm("y ~ x", pd.DataFrame({"y": [1.0, 2, 3], "x": [1.0, 2, 3]}))
+    ll = hlm.logLik(f)
+    assert float(ll) == math.inf and ll.df == 3
+    assert hlm.AIC(f) == -math.inf and hlm.BIC(f) == -math.inf
+    assert float(hlm.logLik(f, REML=True)) == math.inf
+    tab = hlm.AIC(f, f, names=["a", "b"])
+    assert (tab["AIC"] == -math.inf).all()
