@@ -153,7 +153,6 @@ def lm(
     """
     from hlm_py.formula.design import build_design
 
-    call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
     args = {"formula": formula, "data": data, "weights": weights, "subset": subset,
             "na_action": na_action, "contrasts": contrasts, "offset": offset}
     offset_expr: str | None = None
@@ -175,6 +174,7 @@ def lm(
         formula, work, subset=subset, weights=weights, na_action=str(na_action),
         contrasts=contrasts, extra_variables=extra,
     )
+    call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
     offset_values = None
     if offset_expr is not None:
         offset_values = _lookup_frame_column(design.frame, offset_expr)
