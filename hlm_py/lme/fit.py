@@ -15,7 +15,7 @@ Not supported yet: ``weights=`` (varFunc) and ``correlation=`` (corStruct),
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -548,6 +548,9 @@ def lme(
             raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
     if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    if control is not None and not isinstance(control, Mapping):
+        raise HlmError(f"'control' must be a dict of lmeControl settings such as "
+                       f"{{'niterEM': 0}}, not {control!r}")
     control = dict(control or {})
     levels = parse_random(random, data)
     columns = [str(c) for c in data.columns]
