@@ -46,15 +46,18 @@ __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
 
 
 class LogLik(float):
-    """R's ``logLik`` object: a float with ``.df`` and ``.nobs``."""
+    """nlme's ``logLik.lme`` object: a float with ``.df``, ``.nobs`` (N - REML p)
+    and ``.nall`` (N)."""
 
     df: int
     nobs: int
+    nall: int
 
-    def __new__(cls, value: float, df: int, nobs: int) -> LogLik:
+    def __new__(cls, value: float, df: int, nobs: int, nall: int | None = None) -> LogLik:
         obj = super().__new__(cls, value)
         obj.df = int(df)
         obj.nobs = int(nobs)
+        obj.nall = int(nobs if nall is None else nall)
         return obj
 
 
@@ -395,7 +398,7 @@ class LmeFit:
         if REML is not None and bool(REML) != self.REML:
             value = _loglik_other_method(self, bool(REML))
         reml = self.REML if REML is None else bool(REML)
-        return LogLik(value, self.df, self.n - (self.p if reml else 0))
+        return LogLik(value, self.df, self.n - (self.p if reml else 0), self.n)
 
     def AIC(self) -> float:  # noqa: N802
         return float(-2 * self.loglik + 2 * self.df)

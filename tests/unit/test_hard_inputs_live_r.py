@@ -6,6 +6,8 @@ R's numbers and texts come from the running R, never typed here.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,3 +53,64 @@ def test_loglik_aic_bic_of_a_zero_rss_are_r_s(r, case):
                     float(hlm.logLik(fit, REML=True))])
     np.testing.assert_array_equal(got, want)  # Inf, -Inf, NaN exactly as R
     assert hlm.logLik(fit).df == int(r("attr(logLik(zf), 'df')")[0])
+
+
+# ---------------------------------------------------------------------------
+# nlme's likelihood-ratio table with lm fits: anova(lme, lm)
+
+ANOVA_COLUMNS = ["Model", "df", "AIC", "BIC", "logLik", "L.Ratio", "p-value"]
+
+
+@pytest.fixture(scope="module")
+def orthodont_fits(r):
+    r("lfml <- lme(distance ~ age, Orthodont, random = ~ 1 | Subject, method = 'ML')")
+    r("lf <- lme(distance ~ age, Orthodont, random = ~ 1 | Subject)")
+    r("lmo <- lm(distance ~ age, Orthodont)")
+    r("lmo2 <- lm(distance ~ age + Sex, Orthodont)")
+    o = hlm.datasets.load("Orthodont")
+    return {
+        "lfml": hlm.lme("distance ~ age", o, random="~ 1 | Subject", method="ML"),
+        "lf": hlm.lme("distance ~ age", o, random="~ 1 | Subject"),
+        "lmo": hlm.lm("distance ~ age", o),
+        "lmo2": hlm.lm("distance ~ age + Sex", o),
+    }
+
+
+def _r_anova(r, names):
+    """R's anova table (numbers, Test) and printed lines, with R's warnings."""
+    r(f"aw <- character(0); at <- withCallingHandlers(anova({', '.join(names)}), "
+      "warning = function(w) {aw <<- c(aw, conditionMessage(w)); invokeRestart('muffleWarning')})")
+    cols = [str(c) for c in r("names(at)")]
+    nums = {c: np.array(r(f"as.numeric(at[['{c}']])"), dtype=float)
+            for c in ANOVA_COLUMNS if c in cols}
+    test = [str(s) for s in r("as.character(at$Test)")] if "Test" in cols else None
+    printed = str(r('paste(capture.output(print(at)), collapse = "\\n")')[0])
+    warns = [str(s) for s in r("aw")]
+    return nums, test, printed.splitlines(), warns
+
+
+@pytest.mark.parametrize("names", [
+    ("lfml", "lmo"), ("lf", "lmo"), ("lfml", "lmo", "lmo2"), ("lf", "lmo2"), ("lfml", "lmo2"),
+], ids="-".join)
+def test_anova_of_lme_and_lm_is_nlme_s_table(r, orthodont_fits, names):
+    want, test, printed, r_warnings = _r_anova(r, names)
+    fits = [orthodont_fits[n] for n in names]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got = hlm.anova(*fits, names=list(names))
+    assert [str(w.message) for w in record] == r_warnings  # nlme's REML warning, or none
+    table = got.to_frame()
+    assert list(table.index) == list(names)
+    for col, values in want.items():
+        np.testing.assert_allclose(table[col].to_numpy(dtype=float), values, rtol=1e-7,
+                                   atol=0, equal_nan=True, err_msg=col)
+    if test is not None:
+        assert [str(t) for t in table["Test"]] == test
+    assert str(got).splitlines() == printed
+
+
+def test_anova_of_lm_then_lme_is_refused_as_r_refuses_it(r, orthodont_fits):
+    msg = str(r("tryCatch(anova(lmo, lfml), error = function(e) conditionMessage(e))")[0])
+    assert "models were not all fitted to the same size of dataset" in msg  # R stops
+    with pytest.raises(hlm.HlmError, match=r"anova\(lme_fit, lm_fit\)"):
+        hlm.anova(orthodont_fits["lmo"], orthodont_fits["lfml"])
