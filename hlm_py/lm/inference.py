@@ -37,6 +37,7 @@ __all__ = [
     "anova_lm",
     "anova_lmlist",
     "confint_lm",
+    "select_parm",
     "predict_lm",
     "influence",
     "rstandard_lm",
@@ -317,19 +318,58 @@ def format_perc(probs: Sequence[float], digits: int = 3) -> list[str]:
     return [f"{v:.{dec}f} %" for v in vals]
 
 
-def confint_lm(fit: LmFit, level: float = 0.95, parm: Sequence[Any] | None = None) -> ConfintTable:
-    """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased."""
+def _position(value: Any) -> int | None:
+    """A whole number (R's numeric subscript) as an int; None otherwise (bools too)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                      np.floating)):
+        return None
+    return int(value) if math.isfinite(value) and value == int(value) else None
+
+
+def select_parm(parm: Any, names: Sequence[str]) -> list[str]:
+    """R's ``parm`` of ``confint``: a name or names, or 1-based positions
+    (negative ones leave coefficients out, zeros are ignored, as R's
+    subscripts). Where R gives an NA row (an unknown name, a position past
+    the last coefficient) this raises HlmError."""
+    names = list(names)
+    if parm is None:
+        return names
+    items = [parm] if isinstance(parm, str) or _position(parm) is not None else parm
+    try:
+        items = list(items)
+    except TypeError:
+        items = [parm]
+    picks: list[str | int] = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in names:
+                raise HlmError(f"unknown coefficient '{item}'")
+            picks.append(item)
+            continue
+        pos = _position(item)
+        if pos is None:
+            raise HlmError(f"'parm' must be coefficient names or positions (whole numbers), "
+                           f"not {item!r}")
+        if pos > len(names):
+            raise HlmError(f"'parm' position {pos} is out of range: the model has {len(names)} "
+                           "coefficients")
+        picks.append(pos)
+    if any(isinstance(k, int) and k < 0 for k in picks):
+        if any(isinstance(k, str) or k > 0 for k in picks):
+            raise HlmError("only 0's may be mixed with negative subscripts")
+        dropped = {-k - 1 for k in picks if isinstance(k, int)}
+        return [n for j, n in enumerate(names) if j not in dropped]
+    return [k if isinstance(k, str) else names[k - 1] for k in picks if k != 0]
+
+
+def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTable:
+    """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased.
+    ``parm``: :func:`select_parm`."""
     cf = fit.coefficients
     names = list(cf.index)
+    chosen = select_parm(parm, names)
     ses = pd.Series(np.sqrt(np.diag(vcov_lm(fit, complete=True).reindex(index=names, columns=names)
                                     .to_numpy())), index=cf.index)
-    if parm is None:
-        chosen = names
-    else:
-        chosen = [names[i - 1] if isinstance(i, (int, np.integer)) else i for i in parm]
-        for c in chosen:
-            if c not in names:
-                raise HlmError(f"unknown coefficient '{c}'")
     a = (1.0 - level) / 2.0
     probs = [a, 1.0 - a]
     fac = stats.t.ppf(probs, fit.df_residual())

@@ -114,3 +114,29 @@ def test_anova_of_lm_then_lme_is_refused_as_r_refuses_it(r, orthodont_fits):
     assert "models were not all fitted to the same size of dataset" in msg  # R stops
     with pytest.raises(hlm.HlmError, match=r"anova\(lme_fit, lm_fit\)"):
         hlm.anova(orthodont_fits["lmo"], orthodont_fits["lfml"])
+
+
+# ---------------------------------------------------------------------------
+# confint's parm: a name is one name, numbers are R's 1-based subscripts
+
+
+@pytest.mark.parametrize("r_parm, parm", [
+    ('"wt"', "wt"), ("1", 1), ("c(3, 2)", [3, 2]), ("-1", -1), ("c(0, 2)", [0, 2]),
+    ('c("hp", "wt")', ["hp", "wt"]),
+], ids=lambda v: str(v))
+def test_confint_parm_is_r_s(r, r_parm, parm):
+    r("cf <- confint(lm(mpg ~ wt + hp, mtcars), parm = " + r_parm + ")")
+    fit = hlm.lm("mpg ~ wt + hp", hlm.datasets.load("mtcars"))
+    got = hlm.confint(fit, parm=parm)
+    assert list(got.table.index) == [str(s) for s in r("rownames(cf)")]
+    np.testing.assert_allclose(got.table.to_numpy(), np.array(r("cf")), rtol=1e-12)
+    assert str(got).splitlines() == str(
+        r('paste(capture.output(print(cf)), collapse = "\\n")')[0]).splitlines()
+
+
+def test_confint_parm_out_of_range_is_refused_where_r_gives_na(r):
+    r("cf <- confint(lm(mpg ~ wt + hp, mtcars), parm = 5)")
+    assert bool(r("nrow(cf) == 1 && is.na(rownames(cf)) && all(is.na(cf))")[0])  # R: an NA row
+    fit = hlm.lm("mpg ~ wt + hp", hlm.datasets.load("mtcars"))
+    with pytest.raises(hlm.HlmError, match="out of range"):
+        hlm.confint(fit, parm=[5])

@@ -233,3 +233,37 @@ def test_zero_rss_loglik_is_inf_and_aic_bic_minus_inf():
     assert float(hlm.logLik(f, REML=True)) == math.inf
     tab = hlm.AIC(f, f, names=["a", "b"])
     assert (tab["AIC"] == -math.inf).all()
+
+
+@pytest.mark.parametrize("parm, rows", [
+    ("wt", ["wt"]),                       # one name, not the characters 'w', 't'
+    (["wt", "hp"], ["wt", "hp"]),
+    (1, ["(Intercept)"]),                 # R's 1-based positions
+    ([2], ["wt"]),
+    (np.array([4, 2]), ["qsec", "wt"]),
+    ([2, 2], ["wt", "wt"]),
+    (-1, ["wt", "hp", "qsec"]),           # R's negative subscripts drop
+    ([0, 2], ["wt"]),                     # and zeros are left out
+    (2.0, ["wt"]),
+])
+def test_confint_parm_selects_as_r_subscripts(fit, parm, rows):
+    ci = hlm.confint(fit, parm=parm).table
+    assert list(ci.index) == rows
+    full = fit.confint().table
+    np.testing.assert_array_equal(ci.to_numpy(), full.loc[rows].to_numpy())
+
+
+@pytest.mark.parametrize("parm, message", [
+    ([5], "out of range"),                # R: an NA row
+    (5, "out of range"),
+    (["zz"], "unknown coefficient 'zz'"),  # R: an NA row
+    ([-1, 2], "only 0's may be mixed with negative subscripts"),
+    (1.5, "'parm' must be coefficient names or positions"),
+    (True, "'parm' must be coefficient names or positions"),
+    ([None], "'parm' must be coefficient names or positions"),
+    (object(), "'parm' must be coefficient names or positions"),
+])
+def test_confint_bad_parm_is_an_hlm_error(fit, parm, message):
+    with pytest.raises(HlmError, match=message):
+        hlm.confint(fit, parm=parm)
+
