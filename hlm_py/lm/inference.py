@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
@@ -367,6 +368,7 @@ def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTabl
     ``parm``: :func:`select_parm`."""
     cf = fit.coefficients
     names = list(cf.index)
+    level = check_level(level)
     chosen = select_parm(parm, names)
     ses = pd.Series(np.sqrt(np.diag(vcov_lm(fit, complete=True).reindex(index=names, columns=names)
                                     .to_numpy())), index=cf.index)
@@ -418,6 +420,7 @@ def predict_lm(
     """
     if interval not in ("none", "confidence", "prediction"):
         raise HlmError("'arg' should be one of \u201cnone\u201d, \u201cconfidence\u201d, \u201cprediction\u201d")
+    level = check_level(level)
     no_data = newdata is None
     if no_data:
         X = np.asarray(fit.design.X.values, dtype=float)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from hlm_py.arguments import check_level
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
@@ -675,8 +676,7 @@ def intervals(fit: Any, level: float = 0.95, which: str = "all") -> IntervalsLme
     if len(match) != 1:
         raise HlmError(f"'arg' should be one of \"all\", \"var-cov\", \"fixed\", not {which!r}")
     which = match[0]
-    if not 0 < level < 1:
-        raise HlmError("'level' must be a number between 0 and 1")
+    level = check_level(level)
     fixed = None
     if which != "var-cov":
         est = fit.coefficients.to_numpy(dtype=float)

@@ -267,3 +267,28 @@ def test_confint_bad_parm_is_an_hlm_error(fit, parm, message):
     with pytest.raises(HlmError, match=message):
         hlm.confint(fit, parm=parm)
 
+
+
+BAD_LEVELS = ["a", 25, 1.25, -0.5, 0, 1, 0.0, 1.0, math.nan, math.inf, None, True, [0.9],
+              np.array([0.9, 0.95])]
+
+
+@pytest.mark.parametrize("level", BAD_LEVELS, ids=repr)
+def test_a_level_outside_0_1_is_an_hlm_error(fit, mtcars, level):
+    # R: confint(level = 25) gives NA columns `-1200 %`, predict gives lwr > upr
+    msg = "'level' must be a number strictly between 0 and 1"
+    with pytest.raises(HlmError, match=msg):
+        hlm.confint(fit, level=level)
+    for interval in ("confidence", "prediction"):
+        with pytest.raises(HlmError, match=msg):
+            hlm.predict(fit, mtcars.head(3), interval=interval, level=level)
+    o = hlm.datasets.load("Orthodont")
+    with pytest.raises(HlmError, match=msg):
+        hlm.intervals(hlm.lme("distance ~ age", o, random="~ 1 | Subject"), level=level)
+
+
+def test_good_levels_are_taken(fit, mtcars):
+    assert list(hlm.confint(fit, level=np.float64(0.9)).table.columns) == ["5 %", "95 %"]
+    assert list(hlm.confint(fit, level=0.5).table.columns) == ["25 %", "75 %"]
+    p = hlm.predict(fit, mtcars.head(3), interval="confidence", level=0.99)
+    assert (p["lwr"] < p["fit"]).all() and (p["fit"] < p["upr"]).all()
