@@ -3,9 +3,9 @@
 Each generic calls the method of the same name on the fit object (``LmFit``,
 ``LmeFit``), so an R line translates to a Python line. The fit classes hold
 the numbers; this module only dispatches, plus the few R functions that work
-on any fit (``AIC``/``BIC`` tables of several models) and the influence
-measures of ``lm`` (``hatvalues``, ``rstandard``, ``cooks_distance``) when a
-fit does not provide them itself.
+on any fit (``AIC``/``BIC`` tables of several models). A fit without the
+method gets R's ``no applicable method`` error, naming R's class of the fit
+(``"lm"``, ``"lme"``: the fit class's ``r_class``).
 
 Differences from R, by design: R names the rows of ``AIC(m1, m2)`` (and the
 models of ``anova(m1, m2)`` for lme) after the argument *expressions*;
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from hlm_py.callnames import caller_names
@@ -53,18 +53,20 @@ __all__ = [
 ]
 
 
-def _method(fit: Any, name: str) -> Any:
+def _method(fit: Any, name: str, r_name: str | None = None) -> Any:
+    """The fit's method ``name``; else R's error for generic ``r_name``."""
     meth = getattr(fit, name, None)
     if meth is None or not callable(meth):
+        cls = getattr(type(fit), "r_class", type(fit).__name__)
         raise HlmError(
-            f"no applicable method for '{name}' applied to an object of class "
-            f"\"{type(fit).__name__}\""
+            f"no applicable method for '{r_name or name}' applied to an object of class "
+            f"\"{cls}\""
         )
     return meth
 
 
-def _call(name: str, fit: Any, *args: Any, **kwargs: Any) -> Any:
-    return _method(fit, name)(*args, **kwargs)
+def _call(name: str, fit: Any, *args: Any, r_name: str | None = None, **kwargs: Any) -> Any:
+    return _method(fit, name, r_name)(*args, **kwargs)
 
 
 def _drop_none(**kwargs: Any) -> dict[str, Any]:
@@ -198,8 +200,6 @@ def _ic(which: str, fits: tuple[Any, ...], names: list[str] | None, k: float | N
     if which == "BIC" or k is None:
         ns = {nobs(f) for f in fits}
         if len(ns) > 1:
-            import warnings
-
             warnings.warn("models are not all fitted to the same number of observations",
                           stacklevel=3)
     if names is None:
@@ -220,89 +220,19 @@ def BIC(fit: Any, *others: Any, names: list[str] | None = None) -> Any:  # noqa:
 
 
 # --------------------------------------------------------------------------
-# influence measures of lm (R's lm.influence and friends)
-
-
-def _pad(values: np.ndarray, fit: Any) -> pd.Series:
-    """A Series over the fit's rows; ``na.exclude`` pads omitted rows with NaN (R's naresid)."""
-    design = getattr(fit, "design", None)
-    frame = getattr(design, "frame", None)
-    index = getattr(frame, "row_names", None)
-    if index is None:
-        index = getattr(getattr(fit, "residuals", None), "index", None)
-    s = pd.Series(values, index=index)
-    na = getattr(frame, "na_action", None)
-    if na is not None and getattr(na, "kind", None) == "exclude":
-        positions = np.asarray(frame.row_positions)
-        n_input = int(frame.n_input)
-        full = np.full(n_input, np.nan)
-        full[positions] = values
-        labels = [None] * n_input
-        for pos, lab in zip(positions, index):
-            labels[pos] = lab
-        for pos, lab in zip(na.omitted_positions, na.omitted_labels):
-            labels[pos] = lab
-        s = pd.Series(full, index=pd.Index(labels))
-    return s
-
-
-def _influence(fit: Any) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """hat values, weighted residuals, sigma, rank: R's ``lm.influence`` basics."""
-    from hlm_py.linalg.dqrdc2 import qr_Q
-
-    qr = fit.qr
-    rank = int(qr.rank)
-    q = qr_Q(qr, rank) if rank > 0 else np.zeros((qr.qr.shape[0], 0))
-    hat = np.sum(q[:, :rank] ** 2, axis=1)
-    hat[hat >= 1.0 - 10.0 * np.finfo(float).eps] = 1.0
-    res = _fit_residuals(fit)
-    w = getattr(fit, "weights", None)
-    if w is not None:
-        w = np.asarray(w, dtype=float)
-        if w.shape == res.shape and np.any(w == 0):
-            raise HlmError("influence measures with zero weights are not supported")
-        if w.shape == res.shape:
-            res = res * np.sqrt(w)
-    return hat, res, float(sigma(fit)), rank
-
-
-def _fit_residuals(fit: Any) -> np.ndarray:
-    r = getattr(fit, "residuals", None)
-    if callable(r):
-        r = r()
-    values = np.asarray(r, dtype=float)
-    return values[~np.isnan(values)]
+# influence measures (the numbers live with lm: hlm_py.lm.inference)
 
 
 def hatvalues(fit: Any) -> pd.Series:
-    """R's ``hatvalues`` (diagonal of the hat matrix, from the fit's QR)."""
-    meth = getattr(fit, "hatvalues", None)
-    if callable(meth):
-        return meth()
-    hat, _, _, _ = _influence(fit)
-    return _pad(hat, fit)
+    """R's ``hatvalues``: ``hatvalues.lm``; nlme has no method for lme."""
+    return _call("hatvalues", fit, r_name="hatvalues")
 
 
 def rstandard(fit: Any) -> pd.Series:
-    """R's ``rstandard`` for lm (``type = "sd.1"``): e_i / (s sqrt(1 - h_i));
-    NaN where the hat value is 1."""
-    meth = getattr(fit, "rstandard", None)
-    if callable(meth):
-        return meth()
-    hat, res, s, _ = _influence(fit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = res / (s * np.sqrt(1.0 - hat))
-    out[np.isinf(out)] = np.nan
-    return _pad(out, fit)
+    """R's ``rstandard``: ``rstandard.lm``; nlme has no method for lme."""
+    return _call("rstandard", fit, r_name="rstandard")
 
 
 def cooks_distance(fit: Any) -> pd.Series:
-    """R's ``cooks.distance`` for lm: (e_i / (s (1 - h_i)))^2 h_i / p."""
-    meth = getattr(fit, "cooks_distance", None)
-    if callable(meth):
-        return meth()
-    hat, res, s, rank = _influence(fit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (res / (s * (1.0 - hat))) ** 2 * hat / rank
-    out[np.isinf(out)] = np.nan
-    return _pad(out, fit)
+    """R's ``cooks.distance``: ``cooks.distance.lm``; nlme has no method for lme."""
+    return _call("cooks_distance", fit, r_name="cooks.distance")

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import FormulaParseError
 from .deparse import deparse
-from .parser import Call, Name, Node, Num, parse, walk_names
+from .parser import Call, Name, Node, Num, Str, parse, walk_names
 
 __all__ = ["Terms", "terms", "delete_response"]
 
@@ -273,6 +273,11 @@ def terms(
     ``data_columns`` are the names of the data's columns, needed to expand
     ``.`` (all columns not named on the left-hand side).
     """
+    if formula is None:  # R's terms(NULL)
+        raise FormulaParseError("argument is not a valid model (a formula is a string such as 'y ~ x')")
+    if not isinstance(formula, (str, Name, Num, Str, Call)):  # R's formula(42)
+        raise FormulaParseError(
+            f"invalid formula: a formula is a string such as 'y ~ x', not {type(formula).__name__}")
     text = formula if isinstance(formula, str) else deparse(formula)
     node = parse(formula) if isinstance(formula, str) else formula
     if not (isinstance(node, Call) and node.fn == "~" and len(node.args) in (1, 2)):

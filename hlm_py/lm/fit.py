@@ -153,7 +153,6 @@ def lm(
     """
     from hlm_py.formula.design import build_design
 
-    call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
     args = {"formula": formula, "data": data, "weights": weights, "subset": subset,
             "na_action": na_action, "contrasts": contrasts, "offset": offset}
     offset_expr: str | None = None
@@ -175,6 +174,7 @@ def lm(
         formula, work, subset=subset, weights=weights, na_action=str(na_action),
         contrasts=contrasts, extra_variables=extra,
     )
+    call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
     offset_values = None
     if offset_expr is not None:
         offset_values = _lookup_frame_column(design.frame, offset_expr)
@@ -318,6 +318,8 @@ class LmFit(RReport):
     ``print(fit)`` prints R's ``print.lm``.
     """
 
+    r_class = "lm"  # R's class, for R's "no applicable method" errors
+
     def __init__(
         self,
         call: str,
@@ -419,8 +421,23 @@ class LmFit(RReport):
         """R's ``summary.lm``."""
         return inference.summary_lm(self)
 
-    def anova(self, *others: LmFit) -> AnovaTable:
-        """R's ``anova.lm`` (one fit) or ``anova.lmlist`` (several)."""
+    def anova(self, *others: LmFit, **kwargs: Any) -> AnovaTable:
+        """R's ``anova.lm`` (one fit) or ``anova.lmlist`` (several lm fits).
+
+        Anything else is an HlmError: R's ``anova.lm`` has no ``type`` (that is
+        nlme's ``anova.lme``), and with an lme fit R stops in ``anova.lmlist``
+        (nlme's table is ``anova(lme_fit, lm_fit)``)."""
+        if kwargs:
+            shown = ", ".join(f"{k} = {v!r}" for k, v in kwargs.items())
+            hint = " ('type' is nlme's, for lme fits)" if "type" in kwargs else ""
+            raise HlmError(f"anova.lm: unused argument ({shown}){hint}")
+        for other in others:
+            if not isinstance(other, LmFit):
+                cls = getattr(type(other), "r_class", type(other).__name__)
+                hint = ("; put the lme fit first, anova(lme_fit, lm_fit), for nlme's "
+                        "likelihood-ratio table") if cls == "lme" else ""
+                raise HlmError(f"anova.lm compares lm fits only, not an object of class "
+                               f"\"{cls}\"{hint}")
         if others:
             return inference.anova_lmlist([self, *others])
         return inference.anova_lm(self)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
@@ -37,6 +38,7 @@ __all__ = [
     "anova_lm",
     "anova_lmlist",
     "confint_lm",
+    "select_parm",
     "predict_lm",
     "influence",
     "rstandard_lm",
@@ -317,19 +319,59 @@ def format_perc(probs: Sequence[float], digits: int = 3) -> list[str]:
     return [f"{v:.{dec}f} %" for v in vals]
 
 
-def confint_lm(fit: LmFit, level: float = 0.95, parm: Sequence[Any] | None = None) -> ConfintTable:
-    """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased."""
+def _position(value: Any) -> int | None:
+    """A whole number (R's numeric subscript) as an int; None otherwise (bools too)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                      np.floating)):
+        return None
+    return int(value) if math.isfinite(value) and value == int(value) else None
+
+
+def select_parm(parm: Any, names: Sequence[str]) -> list[str]:
+    """R's ``parm`` of ``confint``: a name or names, or 1-based positions
+    (negative ones leave coefficients out, zeros are ignored, as R's
+    subscripts). Where R gives an NA row (an unknown name, a position past
+    the last coefficient) this raises HlmError."""
+    names = list(names)
+    if parm is None:
+        return names
+    items = [parm] if isinstance(parm, str) or _position(parm) is not None else parm
+    try:
+        items = list(items)
+    except TypeError:
+        items = [parm]
+    picks: list[str | int] = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in names:
+                raise HlmError(f"unknown coefficient '{item}'")
+            picks.append(item)
+            continue
+        pos = _position(item)
+        if pos is None:
+            raise HlmError(f"'parm' must be coefficient names or positions (whole numbers), "
+                           f"not {item!r}")
+        if pos > len(names):
+            raise HlmError(f"'parm' position {pos} is out of range: the model has {len(names)} "
+                           "coefficients")
+        picks.append(pos)
+    if any(isinstance(k, int) and k < 0 for k in picks):
+        if any(isinstance(k, str) or k > 0 for k in picks):
+            raise HlmError("only 0's may be mixed with negative subscripts")
+        dropped = {-k - 1 for k in picks if isinstance(k, int)}
+        return [n for j, n in enumerate(names) if j not in dropped]
+    return [k if isinstance(k, str) else names[k - 1] for k in picks if k != 0]
+
+
+def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTable:
+    """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased.
+    ``parm``: :func:`select_parm`."""
     cf = fit.coefficients
     names = list(cf.index)
+    level = check_level(level)
+    chosen = select_parm(parm, names)
     ses = pd.Series(np.sqrt(np.diag(vcov_lm(fit, complete=True).reindex(index=names, columns=names)
                                     .to_numpy())), index=cf.index)
-    if parm is None:
-        chosen = names
-    else:
-        chosen = [names[i - 1] if isinstance(i, (int, np.integer)) else i for i in parm]
-        for c in chosen:
-            if c not in names:
-                raise HlmError(f"unknown coefficient '{c}'")
     a = (1.0 - level) / 2.0
     probs = [a, 1.0 - a]
     fac = stats.t.ppf(probs, fit.df_residual())
@@ -378,6 +420,7 @@ def predict_lm(
     """
     if interval not in ("none", "confidence", "prediction"):
         raise HlmError("'arg' should be one of \u201cnone\u201d, \u201cconfidence\u201d, \u201cprediction\u201d")
+    level = check_level(level)
     no_data = newdata is None
     if no_data:
         X = np.asarray(fit.design.X.values, dtype=float)
@@ -559,6 +602,11 @@ def cooks_distance_lm(fit: LmFit) -> pd.Series:
 # logLik
 
 
+def _r_log(x: float) -> float:
+    """R's ``log`` of a non-negative number: ``-Inf`` at 0 (``math.log`` raises)."""
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
 def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
     """R's ``logLik.lm``: weights enter as 0.5 sum(log w); zero weights dropped."""
     res = fit.resid.to_numpy()
@@ -574,8 +622,9 @@ def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's nam
     N0 = N
     if REML:
         N = N - p
-    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - math.log(N)
-                                         + math.log(r_sum(w * res**2))))
+    # R's log(0) = -Inf: a zero RSS gives Inf (AIC, BIC -Inf); N = 0 gives NaN
+    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
+                                         + _r_log(r_sum(w * res**2))))
     if REML and p > 0:
         val -= r_sum(np.log(np.abs(np.diag(fit.qr.qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)

@@ -15,7 +15,7 @@ Not supported yet: ``weights=`` (varFunc) and ``correlation=`` (corStruct),
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -47,15 +47,18 @@ __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
 
 
 class LogLik(float):
-    """R's ``logLik`` object: a float with ``.df`` and ``.nobs``."""
+    """nlme's ``logLik.lme`` object: a float with ``.df``, ``.nobs`` (N - REML p)
+    and ``.nall`` (N)."""
 
     df: int
     nobs: int
+    nall: int
 
-    def __new__(cls, value: float, df: int, nobs: int) -> LogLik:
+    def __new__(cls, value: float, df: int, nobs: int, nall: int | None = None) -> LogLik:
         obj = super().__new__(cls, value)
         obj.df = int(df)
         obj.nobs = int(nobs)
+        obj.nall = int(nobs if nall is None else nall)
         return obj
 
 
@@ -168,6 +171,7 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
 class LmeFit:
     """An lme fit (R's ``lme`` object).  Field by field: ``docs/internals.md``, "lme/"."""
 
+    r_class = "lme"  # R's class, for R's "no applicable method" errors (not a field)
     call: str
     fixed: str
     levels: list[RandomLevel]
@@ -395,7 +399,7 @@ class LmeFit:
         if REML is not None and bool(REML) != self.REML:
             value = _loglik_other_method(self, bool(REML))
         reml = self.REML if REML is None else bool(REML)
-        return LogLik(value, self.df, self.n - (self.p if reml else 0))
+        return LogLik(value, self.df, self.n - (self.p if reml else 0), self.n)
 
     def AIC(self) -> float:  # noqa: N802
         return float(-2 * self.loglik + 2 * self.df)
@@ -548,6 +552,9 @@ def lme(
             raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
     if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    if control is not None and not isinstance(control, Mapping):
+        raise HlmError(f"'control' must be a dict of lmeControl settings such as "
+                       f"{{'niterEM': 0}}, not {control!r}")
     control = dict(control or {})
     levels = parse_random(random, data)
     columns = [str(c) for c in data.columns]

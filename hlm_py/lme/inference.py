@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from hlm_py.arguments import check_level
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
@@ -339,11 +340,15 @@ def _response(fit: Any) -> str:
     return str(fit.design.terms.response or "")
 
 
-def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> AnovaLme:
-    from hlm_py.lme.fit import LmeFit
+#: R's classes of the fits nlme's anova.lme compares that hlm_py has (``r_class``)
+_COMPARABLE = ("lm", "lme")
 
+
+def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> AnovaLme:
+    """nlme's likelihood-ratio table of lme and lm fits (an lm fit has no
+    estimation method: it is compared by the lme fits' one, as in nlme)."""
     for f in fits:
-        if not isinstance(f, LmeFit):
+        if getattr(type(f), "r_class", None) not in _COMPARABLE:
             raise HlmError('objects must inherit from classes "gls", "gnls", "lm", "lmList", '
                            '"lme", "nlme", "nlsList", or "nls"')
     if names is None:
@@ -360,7 +365,7 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
         raise HlmError("first model has a different response from the rest")
     fits = [f for f, k in zip(fits, keep) if k]
     names = [n for n, k in zip(names, keep) if k]
-    methods = {f.method for f in fits}
+    methods = {m for m in (getattr(f, "method", None) for f in fits) if m is not None}
     if len(methods) > 1:
         raise HlmError("all fitted objects must have the same estimation method")
     reml = methods == {"REML"}
@@ -368,7 +373,7 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
         warnings.warn("fitted objects with different fixed effects. REML comparisons are not "
                       "meaningful.", stacklevel=3)
     lls = [f.logLik(REML=reml) for f in fits]
-    if len({f.n for f in fits}) > 1:
+    if len({ll.nall for ll in lls}) > 1:
         raise HlmError("all fitted objects must use the same number of observations")
     rt = len(fits)
     df = np.array([float(ll.df) for ll in lls])
@@ -404,7 +409,9 @@ def anova(fit: Any, *others: Any, test: bool = True, type: str = "sequential",  
     Several fits: nlme's likelihood-ratio table (``Model``, ``df``, ``AIC``,
     ``BIC``, ``logLik``, ``Test``, ``L.Ratio``, ``p-value``); rows are named by
     ``names`` or by the variables holding the fits (R deparses the arguments).
-    REML fits with different fixed effects give nlme's warning and the table.
+    lm fits may follow the first (nlme's ``anova(lmefit, lmfit)``: the lm's
+    log-likelihood by the lme fits' method, REML or ML). REML fits with
+    different fixed effects give nlme's warning and the table.
     """
     if others:
         return _compare_table([fit, *others], names, test)
@@ -669,8 +676,7 @@ def intervals(fit: Any, level: float = 0.95, which: str = "all") -> IntervalsLme
     if len(match) != 1:
         raise HlmError(f"'arg' should be one of \"all\", \"var-cov\", \"fixed\", not {which!r}")
     which = match[0]
-    if not 0 < level < 1:
-        raise HlmError("'level' must be a number between 0 and 1")
+    level = check_level(level)
     fixed = None
     if which != "var-cov":
         est = fit.coefficients.to_numpy(dtype=float)

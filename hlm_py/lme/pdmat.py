@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from hlm_py.errors import HlmError
+
 __all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name"]
 
 
@@ -60,7 +62,9 @@ class PdClass:
 
     def __init__(self, formula: str | None = None):
         if formula is not None and not isinstance(formula, str):
-            raise TypeError(f"{self.name}(): the formula must be a string such as '~ x'")
+            raise HlmError(f"{self.name}(): the formula must be a string such as '~ x', not "
+                           f"{formula!r} (nlme's initial values, {self.name}(value), are not "
+                           "supported)")
         self.formula = formula
 
     def __repr__(self) -> str:
@@ -317,6 +321,4 @@ def pd_class_by_name(name: str) -> type[PdClass]:
     try:
         return _BY_NAME[name]
     except KeyError:
-        from hlm_py.errors import HlmError
-
         raise HlmError(f"unknown pdMat class {name!r}") from None

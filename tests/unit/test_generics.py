@@ -103,3 +103,52 @@ def test_influence_generics_match_the_hat_matrix_identities(fits):
     np.testing.assert_allclose(r.to_numpy(), (e / (s * np.sqrt(1 - h))).to_numpy(), rtol=1e-12)
     d = hlm.cooks_distance(m1)
     np.testing.assert_allclose(d.to_numpy(), (r**2 * h / (1 - h) / 4).to_numpy(), rtol=1e-10)
+
+
+def test_influence_generics_dispatch_to_lm_s_methods(fits):
+    m1, _ = fits
+    pd.testing.assert_series_equal(hlm.hatvalues(m1), m1.hatvalues())
+    pd.testing.assert_series_equal(hlm.rstandard(m1), m1.rstandard())
+    pd.testing.assert_series_equal(hlm.cooks_distance(m1), m1.cooks_distance())
+
+
+@pytest.mark.parametrize("generic, r_name", [
+    ("hatvalues", "hatvalues"), ("rstandard", "rstandard"), ("cooks_distance", "cooks.distance"),
+])
+def test_influence_generics_on_an_lme_fit_are_r_s_no_applicable_method(generic, r_name):
+    # R 4.2 with nlme: hatvalues(lmefit) -> no applicable method ... class "lme"
+    fit = hlm.lme("distance ~ age", hlm.datasets.load("Orthodont"), random="~ 1 | Subject")
+    with pytest.raises(hlm.HlmError, match=(f"no applicable method for '{r_name}' applied to "
+                                            "an object of class \"lme\"")):
+        getattr(hlm, generic)(fit)
+
+
+@pytest.fixture(scope="module")
+def orthodont_fits():
+    o = hlm.datasets.load("Orthodont")
+    return (hlm.lm("distance ~ age", o),
+            hlm.lme("distance ~ age", o, random="~ 1 | Subject", method="ML"))
+
+
+@pytest.mark.parametrize("other", [3, "m2", None, object()])
+def test_anova_of_an_lm_and_a_non_fit_is_an_hlm_error(fits, other):
+    m1, _ = fits  # R: anova(fit, 3) -> "$ operator is invalid for atomic vectors"
+    with pytest.raises(hlm.HlmError, match="anova.lm compares lm fits"):
+        hlm.anova(m1, other)
+
+
+def test_anova_of_an_lm_then_an_lme_is_an_hlm_error_naming_the_other_order(orthodont_fits):
+    # R dispatches on the lm: anova.lmlist stops ("models were not all fitted to the same
+    # size of dataset"); nlme's table comes from anova(lme, lm)
+    lmo, lfml = orthodont_fits
+    with pytest.raises(hlm.HlmError, match=r"class \"lme\".*anova\(lme_fit, lm_fit\)"):
+        hlm.anova(lmo, lfml)
+
+
+def test_anova_type_of_an_lm_is_an_hlm_error(fits):
+    m1, m2 = fits  # anova.lm has no 'type' (it is nlme's anova.lme's)
+    for kwargs in ({"type": "marginal"}, {"type": "sequential"}, {"test": "F"}):
+        with pytest.raises(hlm.HlmError, match="unused argument"):
+            hlm.anova(m1, **kwargs)
+    with pytest.raises(hlm.HlmError, match="unused argument"):
+        hlm.anova(m1, m2, type="marginal")

@@ -199,3 +199,15 @@ def test_call_deparse_and_update(mtcars):
     assert fit.update("log(.) ~ .").formula == "log(mpg) ~ wt + hp"
     w = fit.update(weights="disp")
     assert w.call == "lm(formula = mpg ~ wt + hp, data = mtcars, weights = disp)"
+
+
+@pytest.mark.parametrize("formula, message", [
+    (None, "argument is not a valid model"),   # R: lm(NULL, mtcars)
+    (42, "invalid formula"),                   # R: lm(42, mtcars)
+    (b"mpg ~ wt", "invalid formula"),
+    (["mpg ~ wt"], "invalid formula"),         # R: lm(list("mpg ~ wt"), mtcars)
+])
+def test_a_formula_that_is_not_a_string_is_an_hlm_error(mtcars, formula, message):
+    for fn in (hlm.lm, hlm.model_frame, hlm.model_matrix):
+        with pytest.raises(HlmError, match=message):
+            fn(formula, mtcars)

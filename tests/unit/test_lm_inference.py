@@ -222,3 +222,73 @@ def test_zero_residual_df_gives_nan_not_errors():
     a = f.anova().table
     assert a["F value"].isna().all()
     assert np.isnan(f.sigma())
+
+
+def test_zero_rss_loglik_is_inf_and_aic_bic_minus_inf():
+    # R's logLik.lm: log(0) = -Inf in the formula gives Inf (no error)
+    f = lm("y ~ x", pd.DataFrame({"y": [1.0, 2, 3], "x": [1.0, 2, 3]}))
+    ll = hlm.logLik(f)
+    assert float(ll) == math.inf and ll.df == 3
+    assert hlm.AIC(f) == -math.inf and hlm.BIC(f) == -math.inf
+    assert float(hlm.logLik(f, REML=True)) == math.inf
+    tab = hlm.AIC(f, f, names=["a", "b"])
+    assert (tab["AIC"] == -math.inf).all()
+
+
+@pytest.mark.parametrize("parm, rows", [
+    ("wt", ["wt"]),                       # one name, not the characters 'w', 't'
+    (["wt", "hp"], ["wt", "hp"]),
+    (1, ["(Intercept)"]),                 # R's 1-based positions
+    ([2], ["wt"]),
+    (np.array([4, 2]), ["qsec", "wt"]),
+    ([2, 2], ["wt", "wt"]),
+    (-1, ["wt", "hp", "qsec"]),           # R's negative subscripts drop
+    ([0, 2], ["wt"]),                     # and zeros are left out
+    (2.0, ["wt"]),
+])
+def test_confint_parm_selects_as_r_subscripts(fit, parm, rows):
+    ci = hlm.confint(fit, parm=parm).table
+    assert list(ci.index) == rows
+    full = fit.confint().table
+    np.testing.assert_array_equal(ci.to_numpy(), full.loc[rows].to_numpy())
+
+
+@pytest.mark.parametrize("parm, message", [
+    ([5], "out of range"),                # R: an NA row
+    (5, "out of range"),
+    (["zz"], "unknown coefficient 'zz'"),  # R: an NA row
+    ([-1, 2], "only 0's may be mixed with negative subscripts"),
+    (1.5, "'parm' must be coefficient names or positions"),
+    (True, "'parm' must be coefficient names or positions"),
+    ([None], "'parm' must be coefficient names or positions"),
+    (object(), "'parm' must be coefficient names or positions"),
+])
+def test_confint_bad_parm_is_an_hlm_error(fit, parm, message):
+    with pytest.raises(HlmError, match=message):
+        hlm.confint(fit, parm=parm)
+
+
+
+BAD_LEVELS = ["a", 25, 1.25, -0.5, 0, 1, 0.0, 1.0, math.nan, math.inf, None, True, [0.9],
+              np.array([0.9, 0.95])]
+
+
+@pytest.mark.parametrize("level", BAD_LEVELS, ids=repr)
+def test_a_level_outside_0_1_is_an_hlm_error(fit, mtcars, level):
+    # R: confint(level = 25) gives NA columns `-1200 %`, predict gives lwr > upr
+    msg = "'level' must be a number strictly between 0 and 1"
+    with pytest.raises(HlmError, match=msg):
+        hlm.confint(fit, level=level)
+    for interval in ("confidence", "prediction"):
+        with pytest.raises(HlmError, match=msg):
+            hlm.predict(fit, mtcars.head(3), interval=interval, level=level)
+    o = hlm.datasets.load("Orthodont")
+    with pytest.raises(HlmError, match=msg):
+        hlm.intervals(hlm.lme("distance ~ age", o, random="~ 1 | Subject"), level=level)
+
+
+def test_good_levels_are_taken(fit, mtcars):
+    assert list(hlm.confint(fit, level=np.float64(0.9)).table.columns) == ["5 %", "95 %"]
+    assert list(hlm.confint(fit, level=0.5).table.columns) == ["25 %", "75 %"]
+    p = hlm.predict(fit, mtcars.head(3), interval="confidence", level=0.99)
+    assert (p["lwr"] < p["fit"]).all() and (p["fit"] < p["upr"]).all()

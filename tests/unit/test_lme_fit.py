@@ -246,3 +246,13 @@ def test_a_bad_control_count_is_an_hlm_error(name: str, value: object) -> None:
     d = pd.DataFrame({"y": [1.0, 2.5, 2.0, 4.0, 3.1, 5.2], "g": list("aabbcc")})
     with pytest.raises(HlmError, match=name):
         lme("y ~ 1", d, random="~ 1 | g", control={name: value})
+
+
+@pytest.mark.parametrize("control", ["abc", 42, [1, 2], ("niterEM", 0)])
+def test_a_control_that_is_not_a_mapping_is_an_hlm_error(control: object) -> None:
+    # R silently ignores control = "abc" (it has no names); a string is no lmeControl
+    d = pd.DataFrame({"y": [1.0, 2.5, 2.0, 4.0, 3.1, 5.2], "g": list("aabbcc")})
+    with pytest.raises(HlmError, match="'control' must be a dict"):
+        lme("y ~ 1", d, random="~ 1 | g", control=control)
+    fit = lme("y ~ 1", d, random="~ 1 | g", control={})  # an empty one is the default
+    assert fit.optim.converged

@@ -436,3 +436,41 @@ def test_boundary_levels_from_golden():
     for name in ("synthetic_boundary", "synthetic_boundary_ml", "dyestuff2_boundary"):
         assert name in found and all(v < BOUNDARY_SD_RATIO for v in found[name].values())
     assert "dyestuff" not in found
+
+
+def test_anova_compare_takes_lm_fits_as_nlme_does(data):
+    # nlme's anova.lme: an lm has no estimation method and joins the fits' method
+    m0 = hlm.lme("y ~ x", data, random="~ 1 | g", method="ML")
+    l0 = hlm.lm("y ~ x", data)
+    l1 = hlm.lm("y ~ x + w", data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = hlm.anova(m0, l0, l1).to_frame()
+    assert list(t.index) == ["m0", "l0", "l1"]
+    ll = hlm.logLik(l0)
+    assert t.loc["l0", "logLik"] == float(ll) and t.loc["l0", "df"] == ll.df == 3
+    assert t.loc["l1", "AIC"] == pytest.approx(hlm.AIC(l1), rel=1e-14)
+    assert t.loc["l1", "BIC"] == pytest.approx(hlm.BIC(l1), rel=1e-14)
+    lr = 2 * abs(float(hlm.logLik(m0)) - float(ll))
+    assert t["L.Ratio"].iloc[1] == pytest.approx(lr, rel=1e-12)
+    assert list(t["Test"]) == ["", "1 vs 2", "2 vs 3"]
+    # REML: the lm's REML log-likelihood; different fixed effects warn as nlme
+    r0 = hlm.lme("y ~ x", data, random="~ 1 | g")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = hlm.anova(r0, l0).to_frame()
+    assert t.loc["l0", "logLik"] == float(hlm.logLik(l0, REML=True))
+    assert t.loc["l0", "BIC"] == pytest.approx(
+        -2 * float(hlm.logLik(l0, REML=True)) + math.log(data.shape[0] - 2) * 3, rel=1e-14)
+    with pytest.warns(UserWarning, match="fitted objects with different fixed effects"):
+        hlm.anova(r0, l1)
+
+
+def test_anova_compare_refuses_what_is_not_a_fit(data):
+    m0 = hlm.lme("y ~ x", data, random="~ 1 | g", method="ML")
+    for other in (3, "fit", None):
+        with pytest.raises(HlmError, match='objects must inherit from classes "gls", "gnls", '
+                                           '"lm"'):
+            hlm.anova(m0, other)
+    with pytest.raises(HlmError, match="same number of observations"):
+        hlm.anova(m0, hlm.lm("y ~ x", data.iloc[:-3]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hlm_py.errors import HlmError
 from hlm_py.lme.pdmat import pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
 
 CLASSES = [pdLogChol, pdSymm, pdDiag, pdIdent, pdCompSymm]
@@ -67,3 +68,11 @@ def test_param_names_follow_nlme():
     assert pdLogChol().param_names("school", 1) == ["reStruct.school"]
     assert pdLogChol().param_names("Subject", 2) == [
         "reStruct.Subject1", "reStruct.Subject2", "reStruct.Subject3"]
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+@pytest.mark.parametrize("value", [42, 1.5, b"~ x", ["~ x"]])
+def test_a_pd_class_of_a_non_formula_is_an_hlm_error(cls, value) -> None:
+    # R: pdSymm(42) is a pdSymm with initial value 42, which hlm_py does not take
+    with pytest.raises(HlmError, match=rf"{cls.name}\(\): the formula must be a string"):
+        cls(value)
