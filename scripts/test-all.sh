@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need and runs every tier: golden + unit +
-# property (tox -e py), live R (tox -e r), lint (tox -e lint).
+# property (tox -e py), live R (tox -e r), golden + unit on other arithmetic
+# (tox -e arith), lint (tox -e lint).
 # Works on a fresh Debian 12 machine with Python 3.11, as root, registries
 # reachable. This is the README's test command and exactly what CI runs.
 # Any failure, a missing R, a skipped live-R test or a tier that ran no test
@@ -61,6 +62,7 @@ run_tier() {
 HYP=(--hypothesis-profile=ci --hypothesis-seed="${HLM_HYPOTHESIS_SEED:-20261121}")
 run_tier "golden + unit + property (tox -e py)" .venv/bin/tox run -e py -- "${HYP[@]}"
 run_tier "live R (tox -e r)" .venv/bin/tox run -e r -- "${HYP[@]}"
+run_tier "arithmetic: numpy baseline, other OpenBLAS kernels (tox -e arith)" .venv/bin/tox run -e arith -- "${HYP[@]}"
 run_tier "lint (tox -e lint)" .venv/bin/tox run -e lint
 if [ "${#failed[@]}" -ne 0 ]; then
     printf '== FAILED tier: %s\n' "${failed[@]}" >&2

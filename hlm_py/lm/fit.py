@@ -19,6 +19,7 @@ supported.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -487,7 +488,7 @@ class LmFit(RReport):
     def BIC(self) -> float:  # noqa: N802
         """R's ``BIC``: -2 logLik + log(nobs) df."""
         ll = self.logLik()
-        return -2.0 * float(ll) + np.log(ll.nobs) * ll.df
+        return -2.0 * float(ll) + math.log(ll.nobs) * ll.df
 
     def model_matrix(self) -> pd.DataFrame:
         """R's ``model.matrix(fit)`` (with ``attrs["assign"]``, ``attrs["contrasts"]``)."""

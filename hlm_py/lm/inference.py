@@ -25,6 +25,7 @@ from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
+from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.rsum import r_mean, r_sum
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 
@@ -603,8 +604,8 @@ def cooks_distance_lm(fit: LmFit) -> pd.Series:
 
 
 def _r_log(x: float) -> float:
-    """R's ``log`` of a non-negative number: ``-Inf`` at 0 (``math.log`` raises)."""
-    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    """R's ``log`` of one number (C's ``log``; ``-Inf`` at 0)."""
+    return float(r_log(x))
 
 
 def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
@@ -623,8 +624,8 @@ def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's nam
     if REML:
         N = N - p
     # R's log(0) = -Inf: a zero RSS gives Inf (AIC, BIC -Inf); N = 0 gives NaN
-    val = 0.5 * (r_sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
+    val = 0.5 * (r_sum(r_log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
                                          + _r_log(r_sum(w * res**2))))
     if REML and p > 0:
-        val -= r_sum(np.log(np.abs(np.diag(fit.qr.qr)[:p])))
+        val -= r_sum(r_log(np.abs(np.diag(fit.qr.qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)

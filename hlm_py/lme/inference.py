@@ -35,6 +35,7 @@ from scipy import linalg, stats
 from hlm_py.arguments import check_level
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
+from hlm_py.linalg.libm import r_log
 from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
 from hlm_py.lme.results import (
     AnovaLme,
@@ -379,7 +380,7 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
     df = np.array([float(ll.df) for ll in lls])
     ll = np.array([float(v) for v in lls])
     aic = -2 * ll + 2 * df
-    bic = -2 * ll + np.log([v.nobs for v in lls]) * df
+    bic = -2 * ll + r_log(np.array([v.nobs for v in lls], dtype=float)) * df
     table = pd.DataFrame({"Model": np.arange(1, rt + 1), "df": df, "AIC": aic, "BIC": bic,
                           "logLik": ll}, index=pd.Index(names))
     if test:
