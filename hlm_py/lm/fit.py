@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.callnames import data_name
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, r_string
 from hlm_py.formula.parser import is_syntactic_name, parse
@@ -87,15 +88,12 @@ def lm_call(
     Arguments appear in ``lm``'s formals order (formula, data, subset, weights,
     na.action, contrasts, offset) and only when given; long calls break
     across lines as R's deparse does (width.cutoff 60, continuation lines
-    indented by four spaces).
+    indented by four spaces). ``data`` prints as
+    :func:`hlm_py.callnames.data_name` names it.
     """
     args: list[tuple[str | None, str]] = [("formula", formula)]
     if data is not None:
-        name = None
-        attrs = getattr(data, "attrs", None)
-        if isinstance(attrs, dict):
-            name = attrs.get("name")
-        args.append(("data", name if isinstance(name, str) and name else "data"))
+        args.append(("data", data_name(data)))
     if subset is not None:
         args.append(("subset", _expr_or_name(subset, "subset")))
     if weights is not None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.callnames import data_name
 from hlm_py.errors import (
     ConvergenceError,
     GroupingError,
@@ -202,6 +203,9 @@ class LmeFit:
     #: made on nlme's elimination by per-group QR decompositions instead
     #: (``ProfiledLikelihood(..., qr=True)``)
     qr_elimination: bool = False
+    #: the data's name in printed calls and ``Data:`` lines
+    #: (:func:`hlm_py.callnames.data_name`)
+    data_name: str = "data"
 
     # -- small facts --------------------------------------------------------
     @property
@@ -540,6 +544,7 @@ def lme(
         raise HlmError("lme: 'correlation' structures are not supported yet")
     if method not in ("REML", "ML"):
         raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
+    dname = data_name(data)
     if not isinstance(data, pd.DataFrame):
         if isinstance(data, dict):
             data = pd.DataFrame(data)
@@ -708,7 +713,7 @@ def lme(
         "ncol": [z.shape[1] for z in reversed(Z)] + [p, 1],
         "names": [lv.name for lv in reversed(levels)],
     }
-    call = f"lme.formula(fixed = {design.formula}, data = {data.attrs.get('name', 'data')}"
+    call = f"lme.formula(fixed = {design.formula}, data = {dname}"
     call += f", random = {_deparse_random(random)}"
     if method != "REML":
         call += f', method = "{method}"'
@@ -742,6 +747,7 @@ def lme(
         qr_elimination=qr_elimination,
         likelihood=lik,
         data=data,
+        data_name=dname,
         contrasts=contrasts,
         control=control,
         args=dict(fixed=fixed, data=data, random=random, method=method,
