@@ -36,6 +36,16 @@ class NonFiniteError(HlmError):
     """NaN/Inf where R refuses them (R: ``NA/NaN/Inf in 'x'``)."""
 
 
+class ComplexVariableError(HlmError):
+    """A complex data column (R: ``complex variables are not currently allowed
+    in model matrices``); ``variable`` names it."""
+
+    def __init__(self, name: object):
+        self.variable = str(name)
+        super().__init__(f"invalid type (complex) for variable '{self.variable}': complex "
+                         "variables are not currently allowed in model matrices")
+
+
 class NewLevelError(HlmError):
     """A factor level in new data that the fit never saw."""
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import HlmError, MissingValueError, NewLevelError
+from ..errors import ComplexVariableError, HlmError, MissingValueError, NewLevelError
 from .parser import parse
 from .terms import Terms
 from .terms import terms as make_terms
@@ -209,8 +209,17 @@ def model_frame(
     predvars = predvars or {}
 
     columns: dict[str, Variable] = {}
-    for node, name in zip(t.nodes, t.variable_names):
-        columns[name] = evaluate(node, env, predvars.get(name))
+    for i, (node, name) in enumerate(zip(t.nodes, t.variable_names)):
+        try:
+            columns[name] = evaluate(node, env, predvars.get(name))
+        except ComplexVariableError as exc:
+            if i == 0 and t.has_response:
+                # R's lm fits the real parts with a warning, nlme's lme stops
+                raise HlmError(
+                    f"a complex response ('{name}') is not supported: R's lm discards the "
+                    "imaginary parts with a warning, nlme's lme stops (complex matrices not "
+                    "permitted at present)") from exc
+            raise
 
     w_var = _weights_variable(weights, data, env) if weights is not None else None
     extras: dict[str, Variable] = {}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import HlmError, UnknownVariableError
+from ..errors import ComplexVariableError, HlmError, UnknownVariableError
 from ..linalg import r_col_means, r_col_sums, r_mean
 from ..linalg.libm import r_log, r_logbase, r_math1, r_pow, r_pow_outer
 from .contrasts import qr_diag_residuals
@@ -229,6 +229,8 @@ def column_value(s: pd.Series):
         else:
             levels = [str(c) for c in cats]
         return Factor(np.asarray(s.cat.codes, dtype=np.int64), levels, bool(dt.ordered))
+    if pd.api.types.is_complex_dtype(dt):
+        raise ComplexVariableError(s.name)
     if pd.api.types.is_bool_dtype(dt):
         if isinstance(dt, np.dtype):
             return Lgl(s.to_numpy().astype(np.float64))
@@ -246,6 +248,8 @@ def column_value(s: pd.Series):
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "boolean":
             return Lgl(pd.array(arr, dtype="boolean").to_numpy(dtype=np.float64, na_value=np.nan))
+        if kind == "complex":
+            raise ComplexVariableError(s.name)
         if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             return pd.to_numeric(s).to_numpy(dtype=np.float64, na_value=np.nan)
         if kind != "empty" and kind not in ("string",):

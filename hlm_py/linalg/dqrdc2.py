@@ -206,7 +206,9 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
             if np.any(nz):
                 tt = np.ones_like(qj)
                 tt[nz] = 1.0 - (np.abs(rows_l[nz]) / qj[nz]) ** 2
-                tt = np.maximum(tt, 0.0)
+                # dmax1(tt, 0d0) as R's build computes it: 0 where tt is NaN
+                # (an overflowed column's inf / inf), so the norm is recomputed
+                tt = np.where(tt > 0.0, tt, 0.0)
                 small = nz & (np.abs(tt) < 1e-6)
                 keep = nz & ~small
                 qj[keep] = qj[keep] * np.sqrt(tt[keep])

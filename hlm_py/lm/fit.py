@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.callnames import data_name
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, r_string
 from hlm_py.formula.parser import is_syntactic_name, parse
@@ -88,15 +89,12 @@ def lm_call(
     Arguments appear in ``lm``'s formals order (formula, data, subset, weights,
     na.action, contrasts, offset) and only when given; long calls break
     across lines as R's deparse does (width.cutoff 60, continuation lines
-    indented by four spaces).
+    indented by four spaces). ``data`` prints as
+    :func:`hlm_py.callnames.data_name` names it.
     """
     args: list[tuple[str | None, str]] = [("formula", formula)]
     if data is not None:
-        name = None
-        attrs = getattr(data, "attrs", None)
-        if isinstance(attrs, dict):
-            name = attrs.get("name")
-        args.append(("data", name if isinstance(name, str) and name else "data"))
+        args.append(("data", data_name(data)))
     if subset is not None:
         args.append(("subset", _expr_or_name(subset, "subset")))
     if weights is not None:
@@ -190,6 +188,35 @@ def _check_finite(a: np.ndarray, what: str) -> None:
         raise NonFiniteError(f"NA/NaN/Inf in '{what}'")
 
 
+def _scaled_norms(a: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the columns of ``a`` without overflow or underflow
+    of the squares (as LINPACK's ``dnrm2``)."""
+    with np.errstate(all="ignore"):
+        scale = np.max(np.abs(a), axis=0)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale * np.sqrt(np.einsum("ij,ij->j", a / safe, a / safe))
+
+
+def _beyond_double_precision(X: np.ndarray, y: np.ndarray, columns: list[str]) -> HlmError:
+    """The error of a decomposition that left the double range (R's lm then
+    returns NaN, or wrong, coefficients without a word): it names the columns
+    whose norm, or its reciprocal, overflows."""
+    norms = _scaled_norms(np.column_stack([X, y]))
+    names = [f"'{c}'" for c in columns] + ["the response"]
+    with np.errstate(divide="ignore", over="ignore"):
+        big = [nm for nm, v in zip(names, norms) if not np.isfinite(v)]
+        tiny = [nm for nm, v in zip(names, norms) if v > 0 and not np.isfinite(1.0 / v)]
+    what = []
+    if big:
+        what.append(f"the norm of {', '.join(big)} overflows")
+    if tiny:
+        what.append(f"the norm of {', '.join(tiny)} is below 1/DBL_MAX (its reciprocal "
+                    "overflows)")
+    detail = "; ".join(what) if what else "the Householder reflections overflow"
+    return HlmError(f"the least-squares fit leaves double precision: {detail} (R's lm returns "
+                    "NaN or wrong coefficients here); rescale the variables")
+
+
 def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None) -> LmFit:
     """``lm.fit`` / ``lm.wfit`` on a built design (``docs/internals.md``: Design).
 
@@ -256,10 +283,14 @@ def fit_design(design: Any, call: str = "lm()", offset: np.ndarray | None = None
             yk = yk * sw
         _check_finite(Xk, "x")
         _check_finite(yk, "y")
-        qr = dqrdc2(Xk, tol=LM_TOL, columns=columns)
-        rank = qr.rank
-        ls = qr_least_squares(qr, yk)
+        with np.errstate(all="ignore"):  # judged below
+            qr = dqrdc2(Xk, tol=LM_TOL, columns=columns)
+            rank = qr.rank
+            ls = qr_least_squares(qr, yk)
         b, rsd = ls.coefficients, ls.residuals
+        if not (np.all(np.isfinite(qr.qr)) and np.all(np.isfinite(qr.qraux))
+                and np.all(np.isfinite(ls.effects)) and np.all(np.isfinite(b))):
+            raise _beyond_double_precision(Xk, yk, columns)
         coef = np.full(p, np.nan)
         coef[qr.pivot[:rank]] = b
         eff_names = np.empty(Xk.shape[0], dtype=object)

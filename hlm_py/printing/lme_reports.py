@@ -62,7 +62,7 @@ def _fmt_corr(values: Sequence[float], rdig: int = 3) -> list[str]:
 
 
 def _data_name(fit: Any) -> str:
-    return str(fit.data.attrs.get("name") or "data") if fit.data is not None else "data"
+    return str(getattr(fit, "data_name", None) or "data")
 
 
 def _nested_names(names: Sequence[str]) -> list[str]:

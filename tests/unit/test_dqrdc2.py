@@ -118,3 +118,37 @@ def test_exact_kernels_sum_left_to_right():
     # extreme magnitudes neither overflow nor underflow
     assert _dnrm2(np.array([1e200, 1e200]), tmp) == pytest.approx(np.sqrt(2) * 1e200)
     assert _dnrm2(np.array([1e-200, 1e-200]), tmp) == pytest.approx(np.sqrt(2) * 1e-200)
+
+
+def _overflowing() -> np.ndarray:
+    """mtcars' ``cbind(1, wt / max(wt) * 1.7e308)``: its norm, and the dot
+    products of the first reflection, overflow."""
+    import hlm_py as hlm
+
+    wt = hlm.datasets.load("mtcars").wt.to_numpy()
+    return np.column_stack([np.ones(wt.size), wt / wt.max() * 1.7e308])
+
+
+def test_an_overflowing_column_keeps_linpacks_rank():
+    # LINPACK's dmax1(tt, 0) is 0 where tt is NaN (inf / inf), so the column's
+    # norm is recomputed (inf) rather than left NaN and pivoted out
+    with np.errstate(all="ignore"):
+        qr = dqrdc2(_overflowing())
+    assert qr.rank == 2
+    assert list(qr.pivot) == [0, 1]
+    assert np.isnan(qr.qraux[1])
+
+
+@pytest.mark.live_r
+def test_an_overflowing_column_decomposes_as_in_r():
+    from r_reference import rsession
+
+    r = rsession.r()
+    X = _overflowing()
+    r("q <- qr(cbind(1, mtcars$wt / max(mtcars$wt) * 1.7e308))")
+    with np.errstate(all="ignore"):
+        qr = dqrdc2(X)
+    assert qr.rank == int(r("q$rank")[0])
+    np.testing.assert_array_equal(qr.pivot + 1, np.array(r("q$pivot")))
+    np.testing.assert_array_equal(qr.qraux, np.array(r("q$qraux")))  # NaN where R's is
+    np.testing.assert_array_equal(qr.qr, np.array(r("q$qr")))

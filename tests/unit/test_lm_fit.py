@@ -211,3 +211,46 @@ def test_a_formula_that_is_not_a_string_is_an_hlm_error(mtcars, formula, message
     for fn in (hlm.lm, hlm.model_frame, hlm.model_matrix):
         with pytest.raises(HlmError, match=message):
             fn(formula, mtcars)
+
+
+def _scaled(mtcars: pd.DataFrame, col: str, top: float) -> pd.DataFrame:
+    d = mtcars.copy()
+    d[col] = d[col] / d[col].max() * top
+    return d
+
+
+@pytest.mark.parametrize("formula, col, top", [
+    ("mpg ~ wt", "wt", 1.7e308),      # R: NaN coefficients
+    ("mpg ~ 0 + wt", "wt", 1.7e308),  # R: a slope of 0 (it is 1.3e-307)
+    ("mpg ~ wt", "mpg", 1.7e308),     # R: NaN coefficients
+    ("mpg ~ wt", "wt", 1e-320),       # subnormal: R: NaN coefficients
+])
+def test_numbers_beyond_double_precision_are_refused(mtcars, formula, col, top):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow warnings either
+        with pytest.raises(HlmError, match="double precision"):
+            lm(formula, _scaled(mtcars, col, top))
+
+
+def test_a_predictor_near_the_top_of_the_range_is_fitted(mtcars):
+    fit = lm("mpg ~ wt", _scaled(mtcars, "wt", 1e307))
+    ref = lm("mpg ~ wt", mtcars)
+    assert fit.coef()["wt"] == pytest.approx(ref.coef()["wt"] * mtcars.wt.max() / 1e307,
+                                             rel=1e-12)
+
+
+@pytest.mark.live_r
+def test_r_has_no_numbers_for_an_overflowing_predictor():
+    from r_reference import rsession
+
+    r = rsession.r()
+    coef = np.array(r("coef(lm(mpg ~ I(wt / max(wt) * 1.7e308), mtcars))"))
+    assert np.all(np.isnan(coef))
+    slope = float(r("coef(lm(mpg ~ 0 + I(wt / max(wt) * 1.7e308), mtcars))")[0])
+    assert slope == 0.0  # the least-squares slope is 1.3e-307
+    near = np.array(r("coef(lm(mpg ~ I(wt / max(wt) * 1e307), mtcars))"))
+    d = hlm.datasets.load("mtcars")
+    np.testing.assert_allclose(lm("mpg ~ wt", _scaled(d, "wt", 1e307)).coef().to_numpy(), near,
+                               rtol=1e-12)
