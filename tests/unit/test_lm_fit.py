@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import hlm_py as hlm
-from hlm_py.errors import HlmError, NonFiniteError
+from hlm_py.errors import FormulaParseError, HlmError, NonFiniteError
 from hlm_py.lm import lm
 from hlm_py.lm.fit import LmFit
 
@@ -199,3 +199,43 @@ def test_call_deparse_and_update(mtcars):
     assert fit.update("log(.) ~ .").formula == "log(mpg) ~ wt + hp"
     w = fit.update(weights="disp")
     assert w.call == "lm(formula = mpg ~ wt + hp, data = mtcars, weights = disp)"
+
+
+# -- wide and deep formulas: no RecursionError -------------------------------
+
+
+def _wide(n, p, seed):
+    d = pd.DataFrame(np.random.default_rng(seed).normal(size=(n, p))).add_prefix("v")
+    d["y"] = d.sum(axis=1) + np.random.default_rng(seed + 1).normal(scale=0.1, size=n)
+    return d
+
+
+def test_dot_formula_on_300_columns_fits():
+    d = _wide(400, 300, 0)
+    fit = lm("y ~ .", d)
+    X = np.column_stack([np.ones(400), d.drop(columns="y").to_numpy()])
+    ref = np.linalg.lstsq(X, d["y"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), ref, rtol=1e-8, atol=1e-10)
+    assert fit.formula.startswith("y ~ v0 + v1 + v2")
+
+
+def test_formula_of_1000_terms_fits_as_the_dot_formula():
+    d = _wide(1010, 1000, 1)
+    rhs = " + ".join(f"v{i}" for i in range(1000))
+    fit = lm("y ~ " + rhs, d)
+    assert list(fit.coefficients.index) == ["(Intercept)"] + [f"v{i}" for i in range(1000)]
+    X = np.column_stack([np.ones(1010), d.drop(columns="y").to_numpy()])
+    ref = np.linalg.lstsq(X, d["y"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), ref, rtol=1e-6, atol=1e-8)
+    mm = hlm.model_matrix("y ~ .", d)
+    assert list(mm.columns) == list(fit.coefficients.index)
+    assert fit.formula == "y ~ " + rhs
+
+
+def test_deeply_nested_expression_within_the_limit_fits(mtcars):
+    # 150 unary minus signs: parse, terms, deparse, evaluation all nest 150 deep
+    fit = lm("mpg ~ I(" + "-" * 150 + "wt)", mtcars)
+    ref = lm("mpg ~ wt", mtcars)
+    np.testing.assert_allclose(fit.coefficients.to_numpy()[1], ref.coefficients.to_numpy()[1])
+    with pytest.raises(FormulaParseError, match="contextstack overflow"):
+        lm("mpg ~ " + "(" * 5000 + "wt" + ")" * 5000, mtcars)
