@@ -29,7 +29,7 @@ from .terms import Terms
 from .terms import terms as make_terms
 from .transforms import DataEnv, Lgl, Variable, evaluate, evaluate_value
 
-__all__ = ["NaAction", "ModelFrame", "model_frame", "NA_ACTIONS", "offset_values"]
+__all__ = ["NaAction", "ModelFrame", "model_frame", "NA_ACTIONS", "offset_values", "as_data_frame"]
 
 NA_ACTIONS = ("na.omit", "na.exclude", "na.fail", "na.pass")
 
@@ -158,6 +158,22 @@ def _weights_variable(weights, data: pd.DataFrame, env: DataEnv) -> Variable:
     return var
 
 
+def as_data_frame(data) -> pd.DataFrame:
+    """The ``data`` argument as a DataFrame a formula can be evaluated in (a
+    mapping of columns is turned into one); anything else raises HlmError."""
+    if not isinstance(data, pd.DataFrame):
+        if isinstance(data, Mapping):
+            data = pd.DataFrame(data)
+        else:
+            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    if isinstance(data.columns, pd.MultiIndex):
+        raise HlmError(
+            "'data' has MultiIndex columns, which are not supported: flatten them first, "
+            "e.g. data.columns = ['_'.join(map(str, c)) for c in data.columns]"
+        )
+    return data
+
+
 def offset_values(var: Variable) -> np.ndarray:
     """An offset variable's numbers (R's ``model.offset``: ``'offset' must be numeric``)."""
     if var.kind not in ("numeric", "logical") and not (var.kind == "matrix" and var.ncol == 1):
@@ -204,11 +220,7 @@ def model_frame(
     part in the NA action only (lme's grouping variables). ``xlev`` and
     ``predvars`` are the fit's levels and transform state (predict).
     """
-    if not isinstance(data, pd.DataFrame):
-        if isinstance(data, Mapping):
-            data = pd.DataFrame(data)
-        else:
-            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    data = as_data_frame(data)
     if na_action not in NA_ACTIONS:
         raise HlmError(f"unknown na_action '{na_action}': use one of {', '.join(NA_ACTIONS)}")
     t = formula if isinstance(formula, Terms) else make_terms(formula, [str(c) for c in data.columns])

@@ -248,6 +248,8 @@ def column_value(s: pd.Series):
             return Lgl(pd.array(arr, dtype="boolean").to_numpy(dtype=np.float64, na_value=np.nan))
         if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             return pd.to_numeric(s).to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "empty":  # nothing but NA: R's NA, a logical
+            return Lgl(np.full(len(arr), np.nan))
         if kind != "empty" and kind not in ("string",):
             arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
         else:

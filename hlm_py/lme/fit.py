@@ -32,6 +32,7 @@ from hlm_py.errors import (
 )
 from hlm_py.formula.deparse import deparse, operator_precedence
 from hlm_py.formula.design import Design, build_design
+from hlm_py.formula.frame import as_data_frame
 from hlm_py.formula.parser import Call, Name, Node, parse
 from hlm_py.formula.terms import terms as formula_terms
 from hlm_py.formula.update import update_arguments, update_formula
@@ -588,11 +589,7 @@ def lme(
         raise HlmError("lme: 'correlation' structures are not supported yet")
     if method not in ("REML", "ML"):
         raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
-    if not isinstance(data, pd.DataFrame):
-        if isinstance(data, dict):
-            data = pd.DataFrame(data)
-        else:
-            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    data = as_data_frame(data)
     if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
     control = dict(control or {})

@@ -239,3 +239,29 @@ def test_deeply_nested_expression_within_the_limit_fits(mtcars):
     np.testing.assert_allclose(fit.coefficients.to_numpy()[1], ref.coefficients.to_numpy()[1])
     with pytest.raises(FormulaParseError, match="contextstack overflow"):
         lm("mpg ~ " + "(" * 5000 + "wt" + ")" * 5000, mtcars)
+
+
+# -- data that R's lm would reject, with R's words ----------------------------
+
+
+def test_multiindex_columns_say_so_and_how_to_flatten(mtcars):
+    m = mtcars.copy()
+    m.columns = pd.MultiIndex.from_tuples([("a", c) for c in m.columns])
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported: flatten"):
+        lm("mpg ~ wt", m)
+    m2 = mtcars[["mpg", "wt"]].copy()
+    m2.columns = pd.MultiIndex.from_tuples([("mpg", ""), ("wt", "")])
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported"):
+        lm("mpg ~ wt", m2)
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported"):
+        hlm.lme("mpg ~ wt", m, random="~ 1 | cyl")
+
+
+@pytest.mark.parametrize("column", [[None, None, None], [np.nan, np.nan, np.nan],
+                                    pd.array([None, None, None], dtype="boolean")])
+def test_all_na_column_is_r_zero_non_na_cases(column):
+    # R: lm(y ~ x, data.frame(y = 1:3, x = NA)) -> "0 (non-NA) cases"
+    d = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": pd.Series(column, dtype=object)
+                      if isinstance(column, list) and column[0] is None else column})
+    with pytest.raises(HlmError, match=r"^0 \(non-NA\) cases$"):
+        lm("y ~ x", d)
