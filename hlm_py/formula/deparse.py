@@ -127,6 +127,23 @@ def _is_prefix(node: Node) -> bool:
     return isinstance(node, Call) and len(node.args) == 1 and operator_precedence(node) is not None
 
 
+def _is_binary_call(node: Node) -> bool:
+    return isinstance(node, Call) and all(k is None for k, _ in node.args) and _is_binary(node)
+
+
+def _parens(node: Call) -> tuple[bool, bool]:
+    """Whether the left and the right operand of a binary call need parentheses."""
+    fn = node.fn
+    prec = operator_precedence(node)
+    left, right = node.args[0][1], node.args[1][1]
+    lp, rp = operator_precedence(left), operator_precedence(right)
+    left_parens = lp is not None and prec is not None and (
+        lp < prec or (lp == prec and (fn in RIGHT_ASSOCIATIVE or fn in _COMPARE)))
+    right_parens = rp is not None and prec is not None and not _is_prefix(right) and (
+        rp < prec or (rp == prec and fn not in RIGHT_ASSOCIATIVE))
+    return left_parens, right_parens
+
+
 class _Writer:
     """R's ``LocalParseData``: the lines so far, the current line, the indent."""
 
@@ -162,7 +179,11 @@ class _Writer:
             self.lines.append(self.cur)
         return self.lines
 
-    def node(self, node: Node) -> None:
+    def node(self, node: Node, parens: bool = False) -> None:
+        """Write a tree, in parentheses when ``parens`` (one frame per level of
+        nesting; the left spine of a binary chain is walked in a loop)."""
+        if parens:
+            self.put("(")
         if isinstance(node, Name):
             self.put(_name(node.name))
         elif isinstance(node, Num):
@@ -170,51 +191,47 @@ class _Writer:
         elif isinstance(node, Str):
             self.put(r_string(node.value))
         else:
-            self.call(node)
-
-    def wrapped(self, node: Node, parens: bool) -> None:
+            fn, args = node.fn, node.args
+            named = any(a[0] is not None for a in args)
+            if not named and fn == "(" and len(args) == 1:
+                self.node(args[0][1], True)
+            elif not named and _is_binary(node):
+                self.binary(node)
+            elif not named and len(args) == 1 and fn in PREFIX_PRECEDENCE:
+                ip = operator_precedence(args[0][1])
+                self.put(fn)
+                self.node(args[0][1], ip is not None and ip < PREFIX_PRECEDENCE[fn])
+            else:
+                self.put(_name(fn) + "(")
+                self.arglist(args)
+                self.put(")")
         if parens:
-            self.put("(")
-        self.node(node)
-        if parens:
-            self.put(")")
-
-    def call(self, node: Call) -> None:
-        fn, args = node.fn, node.args
-        named = any(a[0] is not None for a in args)
-        if not named and fn == "(" and len(args) == 1:
-            self.wrapped(args[0][1], True)
-        elif not named and _is_binary(node):
-            self.binary(node)
-        elif not named and len(args) == 1 and fn in PREFIX_PRECEDENCE:
-            ip = operator_precedence(args[0][1])
-            self.put(fn)
-            self.wrapped(args[0][1], ip is not None and ip < PREFIX_PRECEDENCE[fn])
-        else:
-            self.put(_name(fn) + "(")
-            self.arglist(args)
             self.put(")")
 
     def binary(self, node: Call) -> None:
-        fn = node.fn
-        prec = operator_precedence(node)
-        left, right = node.args[0][1], node.args[1][1]
-        lp, rp = operator_precedence(left), operator_precedence(right)
-        both_compare = fn in _COMPARE
-        left_parens = lp is not None and prec is not None and (
-            lp < prec or (lp == prec and (fn in RIGHT_ASSOCIATIVE or both_compare)))
-        right_parens = rp is not None and prec is not None and not _is_prefix(right) and (
-            rp < prec or (rp == prec and fn not in RIGHT_ASSOCIATIVE))
-        self.wrapped(left, left_parens)
-        if fn in _UNSPACED:
-            self.put(fn)
-            self.wrapped(right, right_parens)
-            return
-        self.put(f" {fn} ")
-        lbreak = self.linebreak(False)
-        self.wrapped(right, right_parens)
-        if lbreak:
-            self.indent -= 1
+        # a + b + c is ((a + b) + c): collect the left spine, then write it
+        # bottom-up, each operator followed by its right operand
+        spine = [node]
+        while _is_binary_call(spine[-1].args[0][1]):
+            spine.append(spine[-1].args[0][1])
+        wrap = [_parens(n) for n in spine]
+        for i in range(1, len(spine)):
+            if wrap[i - 1][0]:
+                self.put("(")
+        self.node(spine[-1].args[0][1], wrap[-1][0])
+        for i in range(len(spine) - 1, -1, -1):
+            fn, right = spine[i].fn, spine[i].args[1][1]
+            if fn in _UNSPACED:
+                self.put(fn)
+                self.node(right, wrap[i][1])
+            else:
+                self.put(f" {fn} ")
+                lbreak = self.linebreak(False)
+                self.node(right, wrap[i][1])
+                if lbreak:
+                    self.indent -= 1
+            if i > 0 and wrap[i - 1][0]:
+                self.put(")")
 
     def arglist(self, args: tuple) -> None:
         lbreak = False

@@ -29,7 +29,7 @@ from .terms import Terms
 from .terms import terms as make_terms
 from .transforms import DataEnv, Lgl, Variable, evaluate, evaluate_value
 
-__all__ = ["NaAction", "ModelFrame", "model_frame", "NA_ACTIONS"]
+__all__ = ["NaAction", "ModelFrame", "model_frame", "NA_ACTIONS", "offset_values", "as_data_frame"]
 
 NA_ACTIONS = ("na.omit", "na.exclude", "na.fail", "na.pass")
 
@@ -158,6 +158,30 @@ def _weights_variable(weights, data: pd.DataFrame, env: DataEnv) -> Variable:
     return var
 
 
+def as_data_frame(data) -> pd.DataFrame:
+    """The ``data`` argument as a DataFrame a formula can be evaluated in (a
+    mapping of columns is turned into one); anything else raises HlmError."""
+    if not isinstance(data, pd.DataFrame):
+        if isinstance(data, Mapping):
+            data = pd.DataFrame(data)
+        else:
+            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    if isinstance(data.columns, pd.MultiIndex):
+        raise HlmError(
+            "'data' has MultiIndex columns, which are not supported: flatten them first, "
+            "e.g. data.columns = ['_'.join(map(str, c)) for c in data.columns]"
+        )
+    return data
+
+
+def offset_values(var: Variable) -> np.ndarray:
+    """An offset variable's numbers (R's ``model.offset``: ``'offset' must be numeric``)."""
+    if var.kind not in ("numeric", "logical") and not (var.kind == "matrix" and var.ncol == 1):
+        raise HlmError("'offset' must be numeric")
+    vals = np.asarray(var.values, dtype=float)
+    return vals[:, 0].copy() if vals.ndim == 2 else vals
+
+
 def _apply_xlev(var: Variable, name: str, xl: list[str]) -> Variable:
     if var.kind == "character":
         var = var.as_factor()
@@ -196,11 +220,7 @@ def model_frame(
     part in the NA action only (lme's grouping variables). ``xlev`` and
     ``predvars`` are the fit's levels and transform state (predict).
     """
-    if not isinstance(data, pd.DataFrame):
-        if isinstance(data, Mapping):
-            data = pd.DataFrame(data)
-        else:
-            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    data = as_data_frame(data)
     if na_action not in NA_ACTIONS:
         raise HlmError(f"unknown na_action '{na_action}': use one of {', '.join(NA_ACTIONS)}")
     t = formula if isinstance(formula, Terms) else make_terms(formula, [str(c) for c in data.columns])
@@ -282,11 +302,7 @@ def model_frame(
     if t.offsets:
         offset = np.zeros(len(rows))
         for i in t.offsets:
-            v = columns[t.variable_names[i]]
-            if v.kind not in ("numeric", "logical") and not (v.kind == "matrix" and v.ncol == 1):
-                raise HlmError("'offset' must be numeric")
-            vals = np.asarray(v.values, dtype=float)
-            offset = offset + (vals[:, 0] if vals.ndim == 2 else vals)
+            offset = offset + offset_values(columns[t.variable_names[i]])
 
     state = {name: dict(v.state) for name, v in columns.items() if v.state}
     return ModelFrame(

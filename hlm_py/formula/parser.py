@@ -12,6 +12,12 @@ binary operators (arithmetic, comparison, logical, ``%op%``, ``$``, ``@``,
 ``|>``) and parentheses. :mod:`hlm_py.formula.deparse` writes the trees back
 as R's ``deparse`` does.
 
+Nesting: at most :data:`CONTEXT_LIMIT` (50) brackets open at once, R's own
+limit (``contextstack overflow``); at most :data:`NESTING_LIMIT` levels of
+operator nesting, where R's parser allows more (``- - - x`` thousands deep).
+Left-associative chains (``a + b + ... + z``, thousands of terms) are built
+in a loop, not by recursion, so their length is not limited.
+
 Differences from R: no ``if``/``function``/``{`` constructs, no ``[``/``[[``
 indexing; assignment operators are rejected.
 """
@@ -36,7 +42,15 @@ __all__ = [
     "PREFIX_PRECEDENCE",
     "PERCENT_PRECEDENCE",
     "RIGHT_ASSOCIATIVE",
+    "CONTEXT_LIMIT",
+    "NESTING_LIMIT",
 ]
+
+#: R's ``CONTEXTSTACK_SIZE`` (gram.y): brackets open at once
+CONTEXT_LIMIT = 50
+#: levels of nesting (operands of operators, parentheses, call arguments);
+#: keeps every recursive walk of a tree far from Python's recursion limit
+NESTING_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -64,11 +78,13 @@ class Str:
     pos: int = field(default=-1, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Call:
     """A call ``fn(args)``; operators are calls too (``a + b`` is ``+(a, b)``).
 
-    ``args`` is a tuple of ``(name_or_None, node)`` pairs.
+    ``args`` is a tuple of ``(name_or_None, node)`` pairs. Equality and hash
+    are structural (R's MatchVar), computed without recursion: a left-deep
+    chain ``a + b + ... + z`` may be thousands of levels deep.
     """
 
     fn: str
@@ -78,6 +94,39 @@ class Call:
     @property
     def values(self) -> list:
         return [a for _, a in self.args]
+
+    def _structure(self) -> tuple:
+        key = self.__dict__.get("_key")
+        if key is None:
+            key = _structure_key(self)
+            object.__setattr__(self, "_key", key)
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Call):
+            return NotImplemented
+        return self is other or self._structure() == other._structure()
+
+    def __hash__(self) -> int:
+        return hash(self._structure())
+
+
+def _structure_key(node: Call) -> tuple:
+    """The tree in preorder as a flat tuple (equal trees, equal keys)."""
+    out: list[tuple] = []
+    stack: list = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Call):
+            out.append(("call", n.fn, tuple(k for k, _ in n.args)))
+            stack.extend(v for _, v in reversed(n.args))
+        elif isinstance(n, Name):
+            out.append(("name", n.name))
+        elif isinstance(n, Num):
+            out.append(("num", n.value))
+        else:
+            out.append(("str", n.value))
+    return tuple(out)
 
 
 Node = Name | Num | Str | Call
@@ -120,6 +169,7 @@ class _Tok:
 def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(text)
+    contexts = 0  # R's contextstack: brackets open at this point
     while i < n:
         c = text[i]
         if c in " \t\r\n":
@@ -177,6 +227,14 @@ def _tokenize(text: str) -> list[_Tok]:
             continue
         for op in _OPERATORS:
             if text.startswith(op, i):
+                if op in ("(", "[", "{"):
+                    contexts += 1
+                    if contexts > CONTEXT_LIMIT:
+                        raise FormulaParseError(
+                            f"contextstack overflow: more than {CONTEXT_LIMIT} nested "
+                            "parentheses (R's parser limit)", text, i)
+                elif op in (")", "]", "}"):
+                    contexts = max(contexts - 1, 0)
                 toks.append(_Tok("op", op, i))
                 i += len(op)
                 break
@@ -206,6 +264,7 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.toks[min(self.i, len(self.toks) - 1)]  # the eof token, once reached
@@ -235,27 +294,35 @@ class _Parser:
         return None
 
     def expr(self, min_bp: int) -> Node:
-        left = self.prefix()
-        while True:
-            tok = self.peek()
-            if tok.kind == "op" and tok.text == "(":
-                left = self.call(left)
-                continue
-            bp = self.binary_bp(tok)
-            if bp is None or bp < min_bp or (bp == min_bp and tok.text not in RIGHT_ASSOCIATIVE):
-                if bp is not None and bp == min_bp and tok.text in _NONASSOC:
-                    self.fail(tok)
-                return left
-            self.next()
-            rbp = bp if tok.text in RIGHT_ASSOCIATIVE else bp + 1
-            if tok.text in ("$", "@"):
-                nt = self.next()
-                if nt.kind not in ("name", "str"):
-                    self.fail(nt)
-                right: Node = Name(str(nt.value), nt.pos)
-            else:
-                right = self.expr(rbp)
-            left = Call(tok.text, ((None, left), (None, right)), tok.pos)
+        self.depth += 1
+        if self.depth > NESTING_LIMIT:
+            raise FormulaParseError(
+                f"expression nested too deeply (more than {NESTING_LIMIT} levels)",
+                self.text, self.peek().pos)
+        try:
+            left = self.prefix()
+            while True:  # a left-associative chain grows here, not by recursion
+                tok = self.peek()
+                if tok.kind == "op" and tok.text == "(":
+                    left = self.call(left)
+                    continue
+                bp = self.binary_bp(tok)
+                if bp is None or bp < min_bp or (bp == min_bp and tok.text not in RIGHT_ASSOCIATIVE):
+                    if bp is not None and bp == min_bp and tok.text in _NONASSOC:
+                        self.fail(tok)
+                    return left
+                self.next()
+                rbp = bp if tok.text in RIGHT_ASSOCIATIVE else bp + 1
+                if tok.text in ("$", "@"):
+                    nt = self.next()
+                    if nt.kind not in ("name", "str"):
+                        self.fail(nt)
+                    right: Node = Name(str(nt.value), nt.pos)
+                else:
+                    right = self.expr(rbp)
+                left = Call(tok.text, ((None, left), (None, right)), tok.pos)
+        finally:
+            self.depth -= 1
 
     def prefix(self) -> Node:
         tok = self.next()
@@ -325,10 +392,12 @@ def parse(text: str) -> Node:
 
 def walk_names(node: Node, include_functions: bool = True):
     """Yield every symbol in a tree (function names too, as R's CheckRHS sees them)."""
-    if isinstance(node, Name):
-        yield node.name
-    elif isinstance(node, Call):
-        if include_functions:
-            yield node.fn
-        for _, a in node.args:
-            yield from walk_names(a, include_functions)
+    stack = [node]
+    while stack:  # depth-first, left to right, without recursion
+        n = stack.pop()
+        if isinstance(n, Name):
+            yield n.name
+        elif isinstance(n, Call):
+            if include_functions:
+                yield n.fn
+            stack.extend(a for _, a in reversed(n.args))

@@ -66,6 +66,7 @@ class _TermsBuilder:
         self.text = text
         self.frame_names = list(frame_names) if frame_names is not None else None
         self.varlist: list[Node] = []
+        self.var_index: dict[Node, int] = {}
         self.intercept = True
         self.parity = True
         self.response = False
@@ -78,12 +79,13 @@ class _TermsBuilder:
 
     # -- variables (R's ExtractVars / InstallVar)
     def install(self, var: Node) -> int:
-        for i, v in enumerate(self.varlist):
-            if v == var:
-                return i
+        i = self.var_index.get(var)  # trees equal as R's MatchVar: equal nodes
+        if i is not None:
+            return i
         if isinstance(var, Num) and var.value not in (0.0, 1.0):
             self.fail("invalid term in model formula", var)
         self.varlist.append(var)
+        self.var_index[var] = len(self.varlist) - 1
         return len(self.varlist) - 1
 
     def extract(self, f: Node | None) -> None:
@@ -117,13 +119,21 @@ class _TermsBuilder:
                     self.install(a[0])
                     self.extract(a[1])
                 return
-            if fn in ("+", "-") and len(a) in (1, 2) or fn in (":", "*", "%in%", "/") and len(a) == 2:
-                for x in a:
-                    self.extract(x)
+            if fn in _BINARY and len(a) == 2:
+                # the left spine in a loop (a + b + ... is left-deep), then the
+                # right operands bottom-up: R's order, without deep recursion
+                spine = [f]
+                while _binary_formula_call(spine[-1].args[0][1]):
+                    spine.append(spine[-1].args[0][1])
+                for c in spine:
+                    if c.fn == "^" and not isinstance(c.args[1][1], Num):
+                        self.fail("invalid power in formula", c.args[1][1])
+                self.extract(spine[-1].args[0][1])
+                for c in reversed(spine):
+                    if c.fn != "^":
+                        self.extract(c.args[1][1])
                 return
-            if fn == "^" and len(a) == 2:
-                if not isinstance(a[1], Num):
-                    self.fail("invalid power in formula", a[1])
+            if fn in ("+", "-") and len(a) == 1:
                 self.extract(a[0])
                 return
             if fn == "(" and len(a) == 1:
@@ -147,6 +157,51 @@ class _TermsBuilder:
             seen.add(t)
             out.append(t)
         return out
+
+    def check_power(self, p: Node) -> int:
+        ip = int(p.value) if isinstance(p, Num) else -1
+        if ip <= 1:
+            self.fail("invalid power in formula", p)
+        return ip
+
+    def combine(self, fn: str, left: list[int], right_node: Node) -> list[int]:
+        """One binary formula operator on the left's terms and the right operand."""
+        if fn == "-":
+            self.parity = not self.parity
+            right = self.encode(right_node)
+            self.parity = not self.parity
+            for t in right:
+                if t == 0:
+                    self.intercept = False
+                left = [x for x in left if x != t]
+            return left
+        if fn == "^":
+            ip = self.check_power(right_node)
+            out = left
+            for _ in range(1, ip):
+                out = self.trim([lt | rt for lt in left for rt in out])
+            return out
+        right = self.encode(right_node)
+        if fn == "+":
+            return self.trim(left + right)
+        if fn == ":":
+            return self.trim([lt | rt for lt in left for rt in right])
+        if fn == "*":
+            if not left:  # R's CrossTerms returns nothing when the left side is empty
+                return []
+            return self.trim(left + right + [lt | rt for lt in left for rt in right])
+        if fn == "%in%":
+            allr = 0
+            for t in right:
+                allr |= t
+            return self.trim([t | allr for t in left])
+        # "/"
+        if not left:  # R's NestTerms returns nothing when the left side is empty
+            return []
+        alll = 0
+        for t in left:
+            alll |= t
+        return self.trim(left + [t | alll for t in right])
 
     def encode(self, f: Node | None) -> list[int]:
         if f is None:
@@ -173,62 +228,54 @@ class _TermsBuilder:
             fn = f.fn
             if fn == "~":
                 return self.encode(a[0] if len(a) == 1 else a[1])
-            if fn == "+":
-                if len(a) == 1:
-                    return self.encode(a[0])
-                left = self.encode(a[0])
-                return self.trim(left + self.encode(a[1]))
-            if fn == ":":
-                left, right = self.encode(a[0]), self.encode(a[1])
-                return self.trim([lt | rt for lt in left for rt in right])
-            if fn == "*":
-                left, right = self.encode(a[0]), self.encode(a[1])
-                if not left:  # R's CrossTerms returns nothing when the left side is empty
-                    return []
-                return self.trim(left + right + [lt | rt for lt in left for rt in right])
-            if fn == "%in%":
-                left, right = self.encode(a[0]), self.encode(a[1])
-                allr = 0
-                for t in right:
-                    allr |= t
-                return self.trim([t | allr for t in left])
-            if fn == "/":
-                left, right = self.encode(a[0]), self.encode(a[1])
-                if not left:  # R's NestTerms returns nothing when the left side is empty
-                    return []
-                alll = 0
-                for t in left:
-                    alll |= t
-                return self.trim(left + [t | alll for t in right])
-            if fn == "^":
-                p = a[1]
-                ip = int(p.value) if isinstance(p, Num) else -1
-                if ip <= 1:
-                    self.fail("invalid power in formula", p)
-                left = self.encode(a[0])
-                right = left
-                for _ in range(1, ip):
-                    right = self.trim([lt | rt for lt in left for rt in right])
-                return right
-            if fn == "-":
-                if len(a) == 1:
-                    left_node, right_node = None, a[0]
-                else:
-                    left_node, right_node = a[0], a[1]
-                left = self.encode(left_node)
-                self.parity = not self.parity
-                right = self.encode(right_node)
-                self.parity = not self.parity
-                for t in right:
-                    if t == 0:
-                        self.intercept = False
-                    left = [x for x in left if x != t]
-                return left
+            if fn in _BINARY and len(a) == 2:
+                # fold the left spine bottom-up (a + b + ... is left-deep)
+                spine = [f]
+                while _binary_formula_call(spine[-1].args[0][1]):
+                    spine.append(spine[-1].args[0][1])
+                for c in spine:
+                    if c.fn == "^":
+                        self.check_power(c.args[1][1])
+                acc = self.encode(spine[-1].args[0][1])
+                seen: set[int] | None = None  # acc's terms, while '+' extends it
+                for c in reversed(spine):
+                    if c.fn == "+":  # trim(acc + right), acc being trimmed already
+                        if seen is None:
+                            seen = set(acc)
+                        for t in self.encode(c.args[1][1]):
+                            if t and t not in seen:
+                                seen.add(t)
+                                acc.append(t)
+                    else:
+                        acc = self.combine(c.fn, acc, c.args[1][1])
+                        seen = None
+                return acc
+            if fn == "+" and len(a) == 1:
+                return self.encode(a[0])
+            if fn == "-" and len(a) == 1:
+                return self.combine("-", [], a[0])
             if fn == "(":
                 return self.encode(a[0])
             return [self.bit(f)]
         self.fail("invalid model formula in EncodeVars", f)
         return []
+
+
+_BINARY = ("+", "-", ":", "*", "%in%", "/", "^")
+
+
+def _binary_formula_call(node: Node) -> bool:
+    return isinstance(node, Call) and node.fn in _BINARY and len(node.args) == 2
+
+
+def _bits(t: int) -> list[int]:
+    """The variables (bit positions, ascending) of a term."""
+    out = []
+    while t:
+        low = t & -t
+        out.append(low.bit_length() - 1)
+        t ^= low
+    return out
 
 
 def _is_zero_one(node: Node) -> bool:
@@ -238,28 +285,38 @@ def _is_zero_one(node: Node) -> bool:
 def _expand_dots(node: Node, value: Node) -> Node:
     """R's ExpandDots: substitute the data's columns for ``.`` in the formula."""
     op = value.fn if isinstance(value, Call) else None
+    pm = ("+", "-")
+    # per operator, the operators of `value` that need parentheses around it
+    # in place of a `.` on the left and on the right ("+" needs none)
+    rules = {"+": ((), ()), "-": (pm, pm), "*": (pm, pm), "/": (pm, pm),
+             ":": (pm + ("*", "/"), pm), "^": (pm + ("*", "/", ":"), pm)}
 
-    def paren(n: Node, ops: tuple[str, ...]) -> Node:
-        if isinstance(n, Name) and n.name == "." and op in ops:
-            return Call("(", ((None, value),))
+    def sub(n: Node, ops: tuple[str, ...]) -> Node:
+        if isinstance(n, Name) and n.name == ".":
+            return Call("(", ((None, value),)) if op in ops else value
         return _expand_dots(n, value)
 
     if isinstance(node, Name):
         return value if node.name == "." else node
     if not isinstance(node, Call):
         return node
-    a = node.args
-    pm = ("+", "-")
-    if node.fn == "+":
-        new = tuple((k, _expand_dots(v, value)) for k, v in a)
-    elif node.fn in ("-", "*", "/"):
-        new = tuple((k, paren(v, pm)) for k, v in a)
-    elif node.fn == ":" and len(a) == 2:
-        new = ((a[0][0], paren(a[0][1], pm + ("*", "/"))), (a[1][0], paren(a[1][1], pm)))
-    elif node.fn == "^" and len(a) == 2:
-        new = ((a[0][0], paren(a[0][1], pm + ("*", "/", ":"))), (a[1][0], paren(a[1][1], pm)))
+    if node.fn in rules and len(node.args) == 2:
+        # the left spine in a loop (a + b + ... is left-deep)
+        spine = [node]
+        while True:
+            left = spine[-1].args[0][1]
+            if not (isinstance(left, Call) and left.fn in rules and len(left.args) == 2):
+                break
+            spine.append(left)
+        acc = sub(spine[-1].args[0][1], rules[spine[-1].fn][0])
+        for c in reversed(spine):
+            (k0, _), (k1, right) = c.args
+            acc = Call(c.fn, ((k0, acc), (k1, sub(right, rules[c.fn][1]))), c.pos)
+        return acc
+    if node.fn in ("-", "*", "/"):
+        new = tuple((k, sub(v, pm)) for k, v in node.args)
     else:
-        new = tuple((k, _expand_dots(v, value)) for k, v in a)
+        new = tuple((k, _expand_dots(v, value)) for k, v in node.args)
     return Call(node.fn, new, node.pos)
 
 
@@ -315,17 +372,15 @@ def terms(
 
     nterm = len(ordered)
     factors = np.zeros((nvar, nterm), dtype=int)
+    term_vars = [_bits(t) for t in ordered]
     for j, t in enumerate(ordered):
-        for i in range(nvar):
-            if t >> i & 1:
-                rest = t & ~(1 << i)
-                code = 2
-                if rest == 0 or any((rest & ~ordered[k]) == 0 for k in range(j)):
-                    code = 1
-                factors[i, j] = code
-    term_labels = [
-        ":".join(labels_bt[i] for i in range(nvar) if t >> i & 1) for t in ordered
-    ]
+        for i in term_vars[j]:
+            rest = t & ~(1 << i)
+            code = 2
+            if rest == 0 or any((rest & ~ordered[k]) == 0 for k in range(j)):
+                code = 1
+            factors[i, j] = code
+    term_labels = [":".join(labels_bt[i] for i in iv) for iv in term_vars]
 
     if b.have_dot and frame_names:
         rhs: Node = Name(frame_names[0])

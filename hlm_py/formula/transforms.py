@@ -252,6 +252,8 @@ def column_value(s: pd.Series):
             raise ComplexVariableError(s.name)
         if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             return pd.to_numeric(s).to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "empty":  # nothing but NA: R's NA, a logical
+            return Lgl(np.full(len(arr), np.nan))
         if kind != "empty" and kind not in ("string",):
             arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
         else:
@@ -695,6 +697,14 @@ def _arith(op: str, a, b):
     raise HlmError(f"unsupported operator '{op}'")
 
 
+_ARITH = ("+", "-", "*", "/", "^", "%%", "%/%")
+
+
+def _is_arith_call(node: Node) -> bool:
+    return (isinstance(node, Call) and node.fn in _ARITH and len(node.args) == 2
+            and node.args[0][0] is None and node.args[1][0] is None)
+
+
 def _eval(node: Node, env: DataEnv, state: dict | None = None):
     if isinstance(node, Name):
         return env.lookup(node.name)
@@ -709,6 +719,15 @@ def _eval(node: Node, env: DataEnv, state: dict | None = None):
         return _eval(raw_args[0][1], env)
     if fn == "~":
         raise HlmError("a formula cannot be a variable")
+    if fn in _ARITH and _is_arith_call(node):
+        # the left spine in a loop (I(a + b + ... + z) is left-deep)
+        spine = [node]
+        while _is_arith_call(spine[-1].args[0][1]):
+            spine.append(spine[-1].args[0][1])
+        acc = _eval(spine[-1].args[0][1], env)
+        for c in reversed(spine):
+            acc = _arith(c.fn, acc, _eval(c.args[1][1], env))
+        return acc
     args = [_eval(a, env) for k, a in raw_args if k is None]
     kw = {k: _eval(a, env) for k, a in raw_args if k is not None}
     if fn in ("+", "-") and len(args) == 1 and not kw:

@@ -29,6 +29,7 @@ import pandas as pd
 from hlm_py.callnames import data_name
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, r_string
+from hlm_py.formula.frame import offset_values
 from hlm_py.formula.parser import is_syntactic_name, parse
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
@@ -115,20 +116,11 @@ def lm_call(
 # fitting
 
 
-def _variable_values(var: Any) -> np.ndarray:
-    for attr in ("values", "data"):
-        v = getattr(var, attr, None)
-        if v is not None and not callable(v):
-            return np.asarray(v, dtype=float).reshape(-1)
-    return np.asarray(var, dtype=float).reshape(-1)
-
-
-def _lookup_frame_column(frame: Any, expr: str) -> np.ndarray:
-    for holder in ("extras", "columns"):
-        cols = getattr(frame, holder, None) or {}
-        for key in (expr, deparse(parse(expr))):
-            if key in cols:
-                return _variable_values(cols[key])
+def _frame_variable(frame: Any, expr: str) -> Any:
+    """The model frame's variable for an extra expression (the ``offset=`` argument)."""
+    for key in (expr, deparse(parse(expr))):
+        if key in frame.extras:
+            return frame.extras[key]
     raise HlmError(f"object '{expr}' not found")
 
 
@@ -174,10 +166,15 @@ def lm(
         contrasts=contrasts, extra_variables=extra,
     )
     call = lm_call(formula, data, weights, subset, na_action, contrasts, offset)
-    offset_values = None
+    extra_offset = None
     if offset_expr is not None:
-        offset_values = _lookup_frame_column(design.frame, offset_expr)
-    fit = fit_design(design, call=call, offset=offset_values)
+        var = _frame_variable(design.frame, offset_expr)
+        if var.kind == "logical" and not design.frame.terms.offsets:
+            # R's model.offset: (offset) alone must be numeric; added to the
+            # formula's offsets, a logical one is summed as 0/1
+            raise HlmError("'offset' must be numeric")
+        extra_offset = offset_values(var)
+    fit = fit_design(design, call=call, offset=extra_offset)
     fit._args = args
     fit._offset_expr = offset if isinstance(offset, str) else None
     return fit

@@ -24,6 +24,8 @@ from scipy import stats
 from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
+from hlm_py.formula.frame import offset_values
+from hlm_py.formula.transforms import DataEnv, evaluate
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.rsum import r_mean, r_sum
@@ -388,20 +390,16 @@ def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTabl
 # predict
 
 
-def _newdata_offset(fit: LmFit, newdata: pd.DataFrame, n: int) -> np.ndarray | None:
+def _newdata_offset(fit: LmFit, newdata: pd.DataFrame) -> np.ndarray | None:
+    """R's ``eval(object$call$offset, newdata)`` in ``predict.lm``: the
+    ``offset=`` expression read by the formula evaluator, as when fitting."""
     expr = getattr(fit, "_offset_expr", None)
     args = getattr(fit, "_args", None) or {}
     if args.get("offset") is None:
         return None
     if expr is None:
         raise HlmError("an 'offset' given as a vector cannot be evaluated in 'newdata'")
-    if expr in newdata.columns:
-        return np.asarray(newdata[expr], dtype=float)
-    try:
-        vals = newdata.eval(expr)
-    except Exception as exc:  # noqa: BLE001 - report R's way
-        raise HlmError(f"cannot evaluate the offset '{expr}' in 'newdata': {exc}") from exc
-    return np.broadcast_to(np.asarray(vals, dtype=float), (n,)).copy()
+    return offset_values(evaluate(expr, DataEnv(newdata)))
 
 
 def predict_lm(
@@ -434,7 +432,7 @@ def predict_lm(
         offset = np.zeros(X.shape[0])
         if off is not None:
             offset = offset + np.asarray(off, dtype=float)
-        extra = _newdata_offset(fit, newdata, X.shape[0])
+        extra = _newdata_offset(fit, newdata)
         if extra is not None:
             offset = offset + extra
     p = fit.rank

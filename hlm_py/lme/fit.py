@@ -31,7 +31,10 @@ from hlm_py.errors import (
     NonFiniteError,
     SingularFitError,
 )
+from hlm_py.formula.deparse import deparse, operator_precedence
 from hlm_py.formula.design import Design, build_design
+from hlm_py.formula.frame import as_data_frame
+from hlm_py.formula.parser import Call, Name, Node, parse
 from hlm_py.formula.terms import terms as formula_terms
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
@@ -39,7 +42,7 @@ from hlm_py.linalg.dqrdc2 import dqrdc2
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish, polish_simplex
-from hlm_py.lme.pdmat import PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
+from hlm_py.lme.pdmat import PD_CLASS_NAMES, PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import Reduced, group_crossprod, reduce_data
 from hlm_py.lme.refine import Refinement, fitted_products
 from hlm_py.lme.span import Span, random_effects_span
@@ -81,20 +84,68 @@ class RandomLevel:
 # random= : what R's reStruct() accepts, as strings and pd objects
 
 
-def _split_bar(text: str) -> tuple[str, str | None]:
-    """Split ``"~ x | g"`` into ``("~ x", "g")`` at the last top-level ``|``."""
-    depth = 0
-    pos = -1
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            pos = i
-    if pos < 0:
-        return text.strip(), None
-    return text[:pos].strip(), text[pos + 1:].strip()
+def _split_bar(text: str, level: str | None = None) -> tuple[str, list[str] | None]:
+    """Split ``"~ x | g1/g2"`` into ``("~ x", ["g1", "g2"])`` at the top-level
+    ``|`` (``None`` for no grouping), read by the formula parser, so
+    backquoted names may hold any character. ``level``: the dict key the
+    text is given for (messages only)."""
+    t = text.strip()
+    node = parse(t)
+    if not (isinstance(node, Call) and node.fn == "~"):  # "x | g" is "~ x | g"
+        t = "~ " + t
+        node = parse(t)
+    rhs = node.args[-1][1]  # type: ignore[union-attr]
+    _refuse_pd_text(rhs, level)
+    if isinstance(rhs, Call) and rhs.fn == "|" and len(rhs.args) == 2:
+        return t[:rhs.pos].strip(), _group_names(rhs.args[1][1], t[rhs.pos + 1:].strip())
+    return t, None
+
+
+def _group_names(node: Node, text: str) -> list[str]:
+    """The grouping factors of ``g1/g2/...`` (outer to inner), as column names."""
+    parts = _group_nodes(node)
+    if not all(isinstance(p, Name) for p in parts):
+        raise HlmError(f"invalid formula for groups: '{text}'")
+    return [p.name for p in parts]  # type: ignore[union-attr]
+
+
+def _refuse_pd_text(node: Node, level: str | None) -> None:
+    """A pd class written inside the text (``"pdDiag(~ age)"``): say what to write."""
+    if not (isinstance(node, Call) and operator_precedence(node) is None and node.fn != "("
+            and any(isinstance(v, Call) and v.fn == "~" for _, v in node.args)):
+        return
+    known = ", ".join(PD_CLASS_NAMES)
+    if node.fn not in PD_CLASS_NAMES:
+        raise HlmError(f"'{node.fn}' is not a known pd class: the pd classes are {known} "
+                       f"(pd objects such as hlm.pdDiag(\"~ x\"), not text)")
+    form = next(v for _, v in node.args if isinstance(v, Call) and v.fn == "~")
+    inner = form.args[-1][1]
+    groups = None
+    if isinstance(inner, Call) and inner.fn == "|" and len(inner.args) == 2:
+        groups = [deparse(g) for g in _group_nodes(inner.args[1][1])]
+        inner = inner.args[0][1]
+    lhs = "~ " + deparse(inner)
+    names = groups or ([level] if level is not None else ["g"])
+    spelling = "{" + ", ".join(f'"{g}": hlm.{node.fn}("{lhs}")' for g in names) + "}"
+    msg = (f"random= holds the pd class {node.fn} as text, '{deparse(node)}': "
+           f"a pd class is an object")
+    if groups:
+        msg += (f", and nlme's {node.fn} formula takes no grouping factor: write "
+                f"random={spelling} (nlme's list({', '.join(f'{g} = {node.fn}(~{deparse(inner)})' for g in groups)}))")
+    elif level is not None:
+        msg += f": write random={spelling}"
+    else:
+        msg += f": write random={spelling} with your grouping factor for g"
+    raise HlmError(msg)
+
+
+def _group_nodes(node: Node) -> list[Node]:
+    """The operands of ``g1/g2/...``, outer to inner."""
+    parts: list[Node] = []
+    while isinstance(node, Call) and node.fn == "/" and len(node.args) == 2:
+        parts.append(node.args[1][1])
+        node = node.args[0][1]
+    return [node] + parts[::-1]
 
 
 def _one_sided(text: str) -> str:
@@ -108,10 +159,11 @@ def _grouped_data_groups(data: pd.DataFrame) -> list[str] | None:
     form = data.attrs.get("groupedData") or data.attrs.get("groups")
     if not form:
         return None
-    _, grp = _split_bar(str(form))
-    if grp is None:
-        grp = str(form).lstrip("~ ")
-    return [g.strip() for g in grp.split("/") if g.strip()]
+    _, groups = _split_bar(str(form))
+    if groups is None:  # "~ Subject" or "Subject"
+        t = _one_sided(str(form))
+        groups = _group_names(parse(t).args[-1][1], t)  # type: ignore[union-attr]
+    return groups
 
 
 def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
@@ -131,18 +183,14 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
         text = random.formula if isinstance(random, PdClass) else random
         if text is None:
             raise HlmError(f"{pd_obj.name}() needs a formula, e.g. {pd_obj.name}(\"~ x | g\")")
-        lhs, grp = _split_bar(text)
-        if grp is None:
+        lhs, groups = _split_bar(text)
+        if groups is None:
             groups = _grouped_data_groups(data)
             if not groups:
                 raise HlmError(
                     f"the random-effects formula '{text}' has no grouping factor: "
                     "write it as '~ x | g'"
                 )
-        else:
-            groups = [g.strip() for g in grp.split("/")]
-            if any(not g for g in groups):
-                raise HlmError(f"invalid formula for groups: '{grp}'")
         form = _one_sided(lhs)
         return [RandomLevel(g, form, pd_obj.with_formula(form)) for g in groups]
     if isinstance(random, dict):
@@ -153,10 +201,10 @@ def parse_random(random: Any, data: pd.DataFrame) -> list[RandomLevel]:
             if isinstance(spec, PdClass):
                 if spec.formula is None:
                     raise HlmError(f"{spec.name}() for level '{name}' needs a formula")
-                form = _one_sided(_split_bar(spec.formula)[0])
+                form = _one_sided(_split_bar(spec.formula, str(name))[0])
                 levels.append(RandomLevel(str(name), form, spec.with_formula(form)))
             elif isinstance(spec, str):
-                form = _one_sided(_split_bar(spec)[0])
+                form = _one_sided(_split_bar(spec, str(name))[0])
                 levels.append(RandomLevel(str(name), form, pdLogChol(form)))
             else:
                 raise HlmError(f"invalid random-effects specification for level '{name}': {spec!r}")
@@ -512,15 +560,16 @@ def _deparse_random(random: Any) -> str:
     if isinstance(random, PdClass):
         return f"{random.name}({random.formula})"
     if isinstance(random, dict):
-        parts = [f"{k} = {_deparse_random(v) if not isinstance(v, str) else v.strip()}"
+        parts = [f"{deparse(Name(str(k)))} = "
+                 f"{_deparse_random(v) if not isinstance(v, str) else v.strip()}"
                  for k, v in random.items()]
         return "list(" + ", ".join(parts) + ")"
     return repr(random)
 
 
 def _random_variables(formula: str, columns: list[str]) -> list[str]:
-    t = formula_terms(formula, columns)
-    return [v for v in t.variable_names]
+    """The random formula's variables as R expressions (backquoted names)."""
+    return list(formula_terms(formula, columns).variables)
 
 
 def lme(
@@ -550,11 +599,7 @@ def lme(
     if method not in ("REML", "ML"):
         raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
     dname = data_name(data)
-    if not isinstance(data, pd.DataFrame):
-        if isinstance(data, dict):
-            data = pd.DataFrame(data)
-        else:
-            raise HlmError("'data' must be a data.frame (a pandas DataFrame)")
+    data = as_data_frame(data)
     if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
     if control is not None and not isinstance(control, Mapping):
@@ -570,8 +615,9 @@ def lme(
         for v in _random_variables(lv.formula, columns):
             if v not in extra:
                 extra.append(v)
-        if lv.name not in extra:
-            extra.append(lv.name)
+        group = deparse(Name(lv.name))  # an R expression: `my g`
+        if group not in extra:
+            extra.append(group)
     for lv in levels:
         grouping_variable(data, lv.name)  # UnknownVariableError for a missing factor
     design = build_design(fixed, data, na_action=na_action, contrasts=contrasts,

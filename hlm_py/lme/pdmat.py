@@ -32,7 +32,8 @@ import numpy as np
 
 from hlm_py.errors import HlmError
 
-__all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name"]
+__all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name",
+           "PD_CLASS_NAMES"]
 
 
 def _central_differences(fn: Callable[[np.ndarray, int], np.ndarray], theta: np.ndarray, q: int, rel_step: float) -> np.ndarray:
@@ -314,6 +315,8 @@ class pdCompSymm(PdClass):  # noqa: N801
 _BY_NAME: dict[str, type[PdClass]] = {
     c.name: c for c in (pdLogChol, pdSymm, pdDiag, pdIdent, pdCompSymm)
 }
+#: R's names of the pd classes hlm_py has
+PD_CLASS_NAMES = tuple(_BY_NAME)
 
 
 def pd_class_by_name(name: str) -> type[PdClass]:

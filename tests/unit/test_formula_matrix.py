@@ -256,3 +256,12 @@ def test_a_response_on_the_right_hand_side_is_dropped_with_r_s_two_warnings(df):
     ]
     assert list(m.columns) == ["(Intercept)", "gv", "log(z):gv"]
     assert list(m.attrs["assign"]) == [0, 1, 3]
+
+
+def test_long_sum_inside_a_call_evaluates_without_recursion():
+    d = pd.DataFrame(np.random.default_rng(3).normal(size=(20, 2000))).add_prefix("v")
+    d["y"] = 0.0
+    total = " + ".join(f"v{i}" for i in range(2000))
+    mm = model_matrix(f"y ~ I({total})", d)
+    np.testing.assert_allclose(mm.iloc[:, 1].to_numpy(), d.iloc[:, :2000].sum(axis=1).to_numpy(),
+                               rtol=1e-12)

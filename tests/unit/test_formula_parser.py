@@ -3,7 +3,7 @@
 import pytest
 
 from hlm_py.errors import FormulaParseError, HlmError
-from hlm_py.formula.deparse import deparse, format_number
+from hlm_py.formula.deparse import deparse, deparse_lines, format_number
 from hlm_py.formula.parser import Call, Name, Num, parse
 
 
@@ -103,3 +103,69 @@ def test_unterminated_call_is_a_parse_error(text):
     # found by the differential tests: a truncated call ran off the token list
     with pytest.raises(FormulaParseError, match="unexpected end of input"):
         parse(text)
+
+
+# -- depth: long '+' chains are left-deep trees; nesting has R's limit --------
+
+R_CONTEXT_LIMIT = 50  # R's CONTEXTSTACK_SIZE (gram.y): open brackets at once
+
+
+def test_long_plus_chain_parses_and_deparses():
+    names = [f"v{i}" for i in range(5000)]
+    text = "y ~ " + " + ".join(names)
+    node = parse(text)
+    assert deparse(node) == text
+    lines = deparse_lines(node)
+    assert "".join(line.strip() + " " for line in lines).split() == text.split()
+    assert all(len(line) < 80 for line in lines)
+
+
+def test_long_interaction_and_minus_chains_deparse():
+    text = "y ~ " + ":".join(f"v{i}" for i in range(3000)) + " - " + " - ".join(
+        f"w{i}" for i in range(3000))
+    assert deparse(parse(text)) == text
+
+
+def test_parentheses_nest_to_r_limit():
+    ok = "y ~ " + "(" * R_CONTEXT_LIMIT + "x" + ")" * R_CONTEXT_LIMIT
+    assert deparse(parse(ok)) == ok
+    calls = "y ~ " + "log(" * R_CONTEXT_LIMIT + "x" + ")" * R_CONTEXT_LIMIT
+    assert deparse(parse(calls)) == calls
+
+
+@pytest.mark.parametrize("depth", [R_CONTEXT_LIMIT + 1, 5000])
+@pytest.mark.parametrize("opener", ["(", "log("])
+def test_parentheses_beyond_r_limit_are_r_contextstack_error(depth, opener):
+    text = "y ~ " + opener * depth + "x" + ")" * depth
+    with pytest.raises(FormulaParseError, match="contextstack overflow"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", ["y ~ " + "-" * 5000 + "x", "y ~ " + "x^" * 5000 + "x",
+                                  "~" * 5000 + "x", "y ~ " + "!" * 5000 + "x"])
+def test_deep_operator_nesting_is_a_parse_error_not_recursion(text):
+    with pytest.raises(FormulaParseError, match="nested too deeply"):
+        parse(text)
+
+
+def test_moderate_operator_nesting_parses():
+    text = "y ~ " + "-" * 150 + "x"
+    assert isinstance(parse(text), Call)
+    text = "y ~ " + "x^" * 150 + "x"
+    assert deparse(parse(text)) == text
+
+
+@pytest.mark.live_r
+def test_parenthesis_limit_matches_live_r():
+    from r_reference import rsession
+
+    r = rsession.r()
+    for depth in (R_CONTEXT_LIMIT, R_CONTEXT_LIMIT + 1):
+        text = "y ~ " + "(" * depth + "x" + ")" * depth
+        r_ok = bool(r(f'!inherits(try(parse(text = "{text}"), silent = TRUE), "try-error")')[0])
+        try:
+            parse(text)
+            ours = True
+        except FormulaParseError:
+            ours = False
+        assert ours == r_ok, depth

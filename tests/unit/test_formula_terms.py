@@ -104,3 +104,14 @@ def test_delete_response():
 def test_invalid_formulas(f):
     with pytest.raises(FormulaParseError):
         terms(f)
+
+
+def test_5000_terms_expand_in_order_without_recursion():
+    names = [f"v{i}" for i in range(5000)]
+    t = terms("y ~ " + " + ".join(names) + " - v3 + v3:v4")
+    assert t.term_labels == [n for n in names if n != "v3"] + ["v3:v4"]
+    assert t.variables == ["y"] + names
+    assert t.factors.shape == (5001, 5000)
+    dot = terms("y ~ . - v0", ["y"] + names)
+    assert dot.term_labels == names[1:]
+    assert dot.formula == "y ~ (" + " + ".join(names) + ") - v0"

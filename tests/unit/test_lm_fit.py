@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import hlm_py as hlm
-from hlm_py.errors import HlmError, NonFiniteError
+from hlm_py.errors import FormulaParseError, HlmError, NonFiniteError
 from hlm_py.lm import lm
 from hlm_py.lm.fit import LmFit
 
@@ -254,3 +254,69 @@ def test_r_has_no_numbers_for_an_overflowing_predictor():
     d = hlm.datasets.load("mtcars")
     np.testing.assert_allclose(lm("mpg ~ wt", _scaled(d, "wt", 1e307)).coef().to_numpy(), near,
                                rtol=1e-12)
+
+
+# -- wide and deep formulas: no RecursionError -------------------------------
+
+
+def _wide(n, p, seed):
+    d = pd.DataFrame(np.random.default_rng(seed).normal(size=(n, p))).add_prefix("v")
+    d["y"] = d.sum(axis=1) + np.random.default_rng(seed + 1).normal(scale=0.1, size=n)
+    return d
+
+
+def test_dot_formula_on_300_columns_fits():
+    d = _wide(400, 300, 0)
+    fit = lm("y ~ .", d)
+    X = np.column_stack([np.ones(400), d.drop(columns="y").to_numpy()])
+    ref = np.linalg.lstsq(X, d["y"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), ref, rtol=1e-8, atol=1e-10)
+    assert fit.formula.startswith("y ~ v0 + v1 + v2")
+
+
+def test_formula_of_1000_terms_fits_as_the_dot_formula():
+    d = _wide(1010, 1000, 1)
+    rhs = " + ".join(f"v{i}" for i in range(1000))
+    fit = lm("y ~ " + rhs, d)
+    assert list(fit.coefficients.index) == ["(Intercept)"] + [f"v{i}" for i in range(1000)]
+    X = np.column_stack([np.ones(1010), d.drop(columns="y").to_numpy()])
+    ref = np.linalg.lstsq(X, d["y"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), ref, rtol=1e-6, atol=1e-8)
+    mm = hlm.model_matrix("y ~ .", d)
+    assert list(mm.columns) == list(fit.coefficients.index)
+    assert fit.formula == "y ~ " + rhs
+
+
+def test_deeply_nested_expression_within_the_limit_fits(mtcars):
+    # 150 unary minus signs: parse, terms, deparse, evaluation all nest 150 deep
+    fit = lm("mpg ~ I(" + "-" * 150 + "wt)", mtcars)
+    ref = lm("mpg ~ wt", mtcars)
+    np.testing.assert_allclose(fit.coefficients.to_numpy()[1], ref.coefficients.to_numpy()[1])
+    with pytest.raises(FormulaParseError, match="contextstack overflow"):
+        lm("mpg ~ " + "(" * 5000 + "wt" + ")" * 5000, mtcars)
+
+
+# -- data that R's lm would reject, with R's words ----------------------------
+
+
+def test_multiindex_columns_say_so_and_how_to_flatten(mtcars):
+    m = mtcars.copy()
+    m.columns = pd.MultiIndex.from_tuples([("a", c) for c in m.columns])
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported: flatten"):
+        lm("mpg ~ wt", m)
+    m2 = mtcars[["mpg", "wt"]].copy()
+    m2.columns = pd.MultiIndex.from_tuples([("mpg", ""), ("wt", "")])
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported"):
+        lm("mpg ~ wt", m2)
+    with pytest.raises(HlmError, match="MultiIndex columns, which are not supported"):
+        hlm.lme("mpg ~ wt", m, random="~ 1 | cyl")
+
+
+@pytest.mark.parametrize("column", [[None, None, None], [np.nan, np.nan, np.nan],
+                                    pd.array([None, None, None], dtype="boolean")])
+def test_all_na_column_is_r_zero_non_na_cases(column):
+    # R: lm(y ~ x, data.frame(y = 1:3, x = NA)) -> "0 (non-NA) cases"
+    d = pd.DataFrame({"y": [1.0, 2.0, 3.0], "x": pd.Series(column, dtype=object)
+                      if isinstance(column, list) and column[0] is None else column})
+    with pytest.raises(HlmError, match=r"^0 \(non-NA\) cases$"):
+        lm("y ~ x", d)

@@ -292,3 +292,59 @@ def test_good_levels_are_taken(fit, mtcars):
     assert list(hlm.confint(fit, level=0.5).table.columns) == ["25 %", "75 %"]
     p = hlm.predict(fit, mtcars.head(3), interval="confidence", level=0.99)
     assert (p["lwr"] < p["fit"]).all() and (p["fit"] < p["upr"]).all()
+
+
+# -- predict with an offset= argument: read with R's rules, as when fitting ----
+
+OFFSET_CASES = [
+    ("mpg ~ wt", "wt^2"),
+    ("mpg ~ wt", "log(hp)"),
+    ("mpg ~ wt + offset(log(hp))", "wt^2"),
+    ("mpg ~ wt", "ifelse(am == 1, 2, -1) * wt"),
+    ("mpg ~ wt", "qsec"),
+]
+
+
+@pytest.mark.parametrize("formula, offset", OFFSET_CASES)
+def test_predict_offset_argument_is_read_as_when_fitting(mtcars, formula, offset):
+    fit = lm(formula, mtcars, offset=offset)
+    np.testing.assert_allclose(hlm.predict(fit, newdata=mtcars).to_numpy(),
+                               fit.fitted().to_numpy(), rtol=1e-13)
+
+
+def test_predict_offset_missing_in_newdata_is_r_object_not_found(mtcars):
+    fit = lm("mpg ~ wt", mtcars, offset="log(hp)")
+    with pytest.raises(hlm.HlmError, match="object 'hp' not found"):
+        hlm.predict(fit, newdata=pd.DataFrame({"wt": [2.5, 3.0]}))
+    nd = pd.DataFrame({"wt": [2.5, 3.0], "hp": ["a", "b"]})
+    with pytest.raises(hlm.HlmError, match="non-numeric argument"):
+        hlm.predict(fit, newdata=nd)
+
+
+@pytest.mark.parametrize("offset", ["factor(cyl)", "as.character(cyl)", "am == 1"])
+def test_non_numeric_offset_argument_is_refused_as_r(mtcars, offset):
+    # R's model.offset: "'offset' must be numeric" (a logical one too, when alone)
+    with pytest.raises(hlm.HlmError, match="'offset' must be numeric"):
+        lm("mpg ~ wt", mtcars, offset=offset)
+    fit = lm("mpg ~ wt + offset(qsec)", mtcars, offset="am == 1") if offset == "am == 1" else None
+    if fit is not None:
+        ref = lm("mpg ~ wt + offset(qsec)", mtcars.assign(am1=(mtcars.am == 1) * 1.0), offset="am1")
+        np.testing.assert_allclose(fit.coefficients.to_numpy(), ref.coefficients.to_numpy())
+
+
+@pytest.mark.live_r
+@pytest.mark.parametrize("formula, offset", OFFSET_CASES)
+def test_predict_offset_argument_matches_live_r(mtcars, formula, offset):
+    from r_reference import rsession
+
+    r = rsession.r()
+    r(f"ff <- lm({formula}, data = mtcars, offset = {offset})")
+    nd = mtcars.iloc[[0, 5, 9, 20]].copy()
+    nd.loc[nd.index[1], "wt"] = np.nan
+    r("nd <- mtcars[c(1, 6, 10, 21), ]; nd$wt[2] <- NA")
+    ref = np.array(r("unname(predict(ff, newdata = nd))"), dtype=float)
+    fit = lm(formula, mtcars, offset=offset)
+    np.testing.assert_allclose(hlm.predict(fit, newdata=nd).to_numpy(), ref, rtol=1e-12)
+    ref_se = np.array(r("unname(predict(ff, newdata = nd, se.fit = TRUE)$se.fit)"), dtype=float)
+    np.testing.assert_allclose(hlm.predict(fit, newdata=nd, se_fit=True).se_fit.to_numpy(),
+                               ref_se, rtol=1e-10)

@@ -256,3 +256,93 @@ def test_a_control_that_is_not_a_mapping_is_an_hlm_error(control: object) -> Non
         lme("y ~ 1", d, random="~ 1 | g", control=control)
     fit = lme("y ~ 1", d, random="~ 1 | g", control={})  # an empty one is the default
     assert fit.optim.converged
+
+
+# -- random=: non-syntactic names, as the fixed part takes them --------------
+
+
+def _orthodont_renamed():
+    import hlm_py as hlm
+
+    o = hlm.datasets.load("Orthodont").copy()
+    o["my x"] = o["age"]
+    o["my g"] = o["Subject"]
+    o["a/b"] = o["Sex"]
+    return o
+
+
+@pytest.mark.parametrize("random", [
+    "~ `my x` | `my g`",
+    {"my g": "~ `my x`"},
+    {"my g": pdDiag("~ `my x`")},
+    pdDiag("~ `my x` | `my g`"),
+])
+def test_random_takes_backquoted_names_and_non_syntactic_keys(random):
+    o = _orthodont_renamed()
+    ref_random = "~ age | Subject"
+    if isinstance(random, dict) and isinstance(random["my g"], pdDiag) or isinstance(random, pdDiag):
+        ref_random = pdDiag("~ age | Subject")
+    fit = lme("distance ~ `my x`", o, random=random)
+    ref = lme("distance ~ age", o, random=ref_random)
+    assert fit.level_names == ["my g"]
+    assert list(fit.coefficients.index) == ["(Intercept)", "`my x`"]
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), ref.coefficients.to_numpy(), rtol=1e-10)
+    assert fit.loglik == pytest.approx(ref.loglik, abs=1e-9)
+    re = fit.ranef()
+    assert list(re.columns) == ["(Intercept)", "`my x`"]
+    np.testing.assert_allclose(re.to_numpy(), ref.ranef().to_numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_random_grouping_names_with_slash_and_nesting():
+    o = _orthodont_renamed()
+    fit = lme("distance ~ age", o, random="~ 1 | `a/b`/Subject")
+    ref = lme("distance ~ age", o, random="~ 1 | Sex/Subject")
+    assert fit.level_names == ["a/b", "Subject"]
+    assert fit.loglik == pytest.approx(ref.loglik, abs=1e-9)
+
+
+@pytest.mark.live_r
+def test_random_with_non_syntactic_names_matches_live_r():
+    # nlme itself refuses non-syntactic names in random (asOneFormula parses
+    # paste("~", names) without backticks): R fits the same data with the
+    # columns renamed, and hlm_py's fit under the backquoted names must match
+    from r_reference import rsession
+
+    r = rsession.r()
+    r("oo <- nlme::Orthodont; oo$my_x <- oo$age; oo$my_g <- oo$Subject; "
+      "ff <- nlme::lme(distance ~ 1, random = ~ my_x | my_g, data = oo)")
+    o = _orthodont_renamed()
+    fit = lme("distance ~ 1", o, random="~ `my x` | `my g`")
+    np.testing.assert_allclose(fit.coefficients.to_numpy(), np.array(r("nlme::fixef(ff)")),
+                               rtol=1e-6)
+    ref_b = np.array(r("as.matrix(nlme::ranef(ff))"))
+    np.testing.assert_allclose(fit.ranef().to_numpy(), ref_b, rtol=1e-4, atol=1e-6)
+    assert list(fit.ranef().index) == list(r("rownames(nlme::ranef(ff))"))
+    fit2 = lme("distance ~ 1", o, random={"my g": "~ 1"})
+    r("ff2 <- nlme::lme(distance ~ 1, random = list(my_g = ~ 1), data = oo)")
+    np.testing.assert_allclose(fit2.coefficients.to_numpy(), np.array(r("nlme::fixef(ff2)")),
+                               rtol=1e-8)
+    assert fit2.loglik == pytest.approx(float(r("c(logLik(ff2))")[0]), abs=1e-6)
+
+
+# -- random=: messages that say what is wrong --------------------------------
+
+
+def test_unknown_pd_class_in_random_names_the_known_ones():
+    o = _orthodont_renamed()
+    with pytest.raises(HlmError, match=r"'pdFoo' is not a known pd class.*pdLogChol.*pdDiag"):
+        lme("distance ~ age", o, random={"Subject": "pdFoo(~ age)"})
+    with pytest.raises(HlmError, match=r"'pdFoo' is not a known pd class"):
+        lme("distance ~ age", o, random="pdFoo(~ age | Subject)")
+
+
+@pytest.mark.parametrize("random", ["pdDiag(~ age | Subject)", {"Subject": "pdDiag(~ age)"}])
+def test_pd_class_written_as_text_shows_the_spelling(random):
+    o = _orthodont_renamed()
+    with pytest.raises(HlmError) as info:
+        lme("distance ~ age", o, random=random)
+    msg = str(info.value)
+    assert "has no grouping factor" not in msg and "cannot be a variable" not in msg
+    assert '{"Subject": hlm.pdDiag("~ age")}' in msg
+    if isinstance(random, str):
+        assert "takes no grouping" in msg
