@@ -92,18 +92,6 @@ def _seqsum(values: np.ndarray, buf: np.ndarray) -> float:
     return float(buf[-1])
 
 
-def _ddot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray, first: float | None = None) -> float:
-    """BLAS ``ddot`` in reference order; ``first`` is a product that precedes x*y."""
-    m = x.shape[0]
-    buf = tmp[:m]
-    np.multiply(x, y, out=buf)
-    if first is not None:
-        if m == 0:
-            return float(first)
-        buf[0] = first + buf[0]
-    return _seqsum(buf, buf)
-
-
 def _dnrm2(x: np.ndarray, tmp: np.ndarray) -> float:
     """LAPACK 3.10+ ``dnrm2`` (Blue's scaled sums), accumulating in reference order."""
     m = x.shape[0]
@@ -136,16 +124,41 @@ def _dnrm2(x: np.ndarray, tmp: np.ndarray) -> float:
     return math.sqrt(amed)
 
 
+#: elements of scratch per block of columns updated together
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _reflect_columns(v: np.ndarray, divisor: float, block: np.ndarray,
+                     first: np.ndarray | None = None) -> np.ndarray:
+    """``dqrdc2``'s (and ``dqrsl``'s) update of each column ``y`` of ``block``
+    in place: ``t = -ddot(v, y) / divisor``, ``y += t v`` (``daxpy``), the
+    dot product in reference order, preceded by the product ``first[c]`` for
+    column ``c`` where given; returns the ``t``. The columns are independent,
+    so updating several at once changes no bit (``cumsum`` along the rows
+    adds each column left to right)."""
+    m, ncol = block.shape
+    ts = np.empty(ncol)
+    step = max(1, _BLOCK_ELEMENTS // max(m, 1))
+    for j0 in range(0, ncol, step):
+        part = block[:, j0:j0 + step]
+        lead = None if first is None else np.asarray(first[j0:j0 + step], dtype=np.float64)
+        if m == 0:
+            dots = np.zeros(part.shape[1]) if lead is None else lead
+        else:
+            prod = v[:, None] * part
+            if lead is not None:
+                prod[0] = lead + prod[0]
+            dots = np.cumsum(prod, axis=0)[-1]
+        t = -dots / divisor
+        if m:
+            part += v[:, None] * t
+        ts[j0:j0 + step] = t
+    return ts
+
+
 def _colnorms(a: np.ndarray, tmp: np.ndarray) -> np.ndarray:
     """``dnrm2`` of each column of ``a``."""
     return np.array([_dnrm2(a[:, j], tmp) for j in range(a.shape[1])])
-
-
-def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
-    """y += alpha * x in place (BLAS ``daxpy``), using ``tmp`` as scratch."""
-    buf = tmp[: x.shape[0]]
-    np.multiply(x, alpha, out=buf)
-    np.add(y, buf, out=y)
 
 
 def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -> QR:
@@ -196,10 +209,7 @@ def dqrdc2(x: np.ndarray, tol: float = 1e-7, columns: list[str] | None = None) -
         col[0] = 1.0 + col[0]
         if p > l + 1:
             block = a[l:, l + 1 :]
-            for j in range(p - l - 1):
-                target = a[l:, l + 1 + j]
-                t = -_ddot(col, target, scratch) / col[0]
-                _axpy(t, col, target, scratch)
+            _reflect_columns(col, col[0], block)
             rows_l = block[0, :]
             qj = qraux[l + 1 :]
             nz = qj != 0.0
@@ -241,18 +251,12 @@ def _apply_householders(qr: QR, y: np.ndarray, k: int, transpose: bool) -> np.nd
     ju = min(k, n - 1)
     steps = range(ju) if transpose else range(ju - 1, -1, -1)
     y = np.asfortranarray(y)
-    scratch = np.empty(n)
     for j in steps:
         qa = qr.qraux[j]
         if qa == 0.0:
             continue
-        v = a[j + 1 :, j]
-        for c in range(y.shape[1]):
-            tail = y[j + 1 :, c]
-            dot = _ddot(v, tail, scratch, first=qa * y[j, c])
-            t = -dot / qa
-            y[j, c] += t * qa
-            _axpy(t, v, tail, scratch)
+        t = _reflect_columns(a[j + 1 :, j], qa, y[j + 1 :, :], first=qa * y[j, :])
+        y[j, :] += t * qa
     return y
 
 

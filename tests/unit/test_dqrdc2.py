@@ -97,20 +97,27 @@ def test_input_is_not_modified(full_rank):
 
 
 def test_exact_kernels_sum_left_to_right():
-    from hlm_py.linalg.dqrdc2 import _ddot, _dnrm2
+    from hlm_py.linalg.dqrdc2 import _dnrm2, _reflect_columns
 
     rng = np.random.default_rng(11)
     x = rng.normal(size=1001) * np.exp(rng.normal(size=1001) * 4)
-    y = rng.normal(size=1001)
+    y = rng.normal(size=(1001, 3))
     tmp = np.empty(1001)
-    acc = 0.0
-    for a, b in zip(x.tolist(), y.tolist()):
-        acc += a * b
-    assert _ddot(x, y, tmp) == acc
-    acc = 0.5 * y[0]
-    for a, b in zip(x[1:].tolist(), y[1:].tolist()):
-        acc += a * b
-    assert _ddot(x[1:], y[1:], tmp, first=0.5 * y[0]) == acc
+    for c in range(3):
+        acc = 0.5 * y[0, c]
+        for a, b in zip(x[1:].tolist(), y[1:, c].tolist()):
+            acc += a * b
+        block = y[1:, c:c + 1].copy()
+        t = _reflect_columns(x[1:], 2.0, block, first=0.5 * y[0, c:c + 1])
+        assert t[0] == -acc / 2.0  # ddot in reference order, then -ddot / divisor
+        assert np.array_equal(block[:, 0], y[1:, c] + t[0] * x[1:])  # daxpy
+    # several columns at once: the same bits as one at a time
+    many = y.copy()
+    t_all = _reflect_columns(x, 3.0, many)
+    for c in range(3):
+        one = y[:, c:c + 1].copy()
+        assert _reflect_columns(x, 3.0, one)[0] == t_all[c]
+        assert np.array_equal(one[:, 0], many[:, c])
     sq = 0.0
     for a in x.tolist():
         sq += a * a
