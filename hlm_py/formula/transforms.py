@@ -10,8 +10,9 @@ character).
 Data conventions: float/int columns are numeric (NaN is NA); ``bool`` and
 ``boolean`` columns are logical; ``Categorical`` columns are factors with the
 categories as levels (ordered stays ordered); object/string columns are
-character. Character becomes a factor with levels sorted by code point
-(R's ``sort`` in the C locale) where R converts it.
+character. Character becomes a factor with levels in R's ``sort`` order
+(``hlm_py.rbase.collate``) where R converts it; numbers are labelled by R's
+``as.character`` (``hlm_py.rbase.ascharacter``).
 
 What ``predict`` needs is kept in ``Variable.state`` (R's ``predvars`` made by
 ``makepredictcall``): ``poly`` keeps ``alpha`` and ``norm2``, ``scale`` keeps
@@ -32,8 +33,10 @@ import pandas as pd
 from ..errors import HlmError, UnknownVariableError
 from ..linalg import r_col_means, r_col_sums, r_mean
 from ..linalg.rsum import LONG_SUM_MAX
+from ..rbase.ascharacter import as_character_double, as_character_numbers
+from ..rbase.collate import r_sort
 from .contrasts import qr_diag_residuals
-from .deparse import deparse, format_number
+from .deparse import deparse
 from .parser import Call, Name, Node, Num, Str
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
@@ -141,12 +144,6 @@ class Variable:
         return replace(self, values=f.codes, levels=f.levels)
 
 
-def _fmt_level(x: float, is_int: bool) -> str:
-    if is_int:
-        return str(int(x))
-    return format_number(float(x))
-
-
 def _drop_levels(f: Factor) -> Factor:
     used = np.zeros(len(f.levels) + 1, dtype=bool)
     used[f.codes] = True
@@ -157,43 +154,6 @@ def _drop_levels(f: Factor) -> Factor:
     keep = np.flatnonzero(used)
     remap[keep] = np.arange(len(keep))
     return Factor(remap[f.codes], [f.levels[i] for i in keep], f.ordered)
-
-
-# R sorts character vectors with the locale's collation; on Linux with a
-# UTF-8 locale (C.UTF-8, en_US.UTF-8) that is ICU's root collation: symbols,
-# then digits, then letters compared without case, lowercase first on ties.
-_ICU_PUNCT = "\t\n\x0b\x0c\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
-_PRIMARY = {c: i for i, c in enumerate(_ICU_PUNCT)}
-for _i, _c in enumerate("0123456789"):
-    _PRIMARY[_c] = 100 + _i
-for _i, _c in enumerate("abcdefghijklmnopqrstuvwxyz"):
-    _PRIMARY[_c] = 200 + _i
-
-
-def collate_key(s: str) -> tuple:
-    """Sort key imitating R's ``sort`` of strings under ICU root collation.
-
-    Primary: symbols < digits < letters (case and accents ignored);
-    secondary: accents; tertiary: lowercase before uppercase; last, code
-    points. Differs from R only for scripts other than Latin (ordered by code
-    point here).
-    """
-    import unicodedata
-
-    prim, sec, ter = [], [], []
-    for ch in s:
-        d = unicodedata.normalize("NFD", ch)
-        base = d[0]
-        low = base.lower()
-        prim.append(_PRIMARY.get(low, 1000 + ord(low)))
-        sec.append(tuple(ord(c) for c in d[1:]))
-        ter.append(0 if base == low else 1)
-    return (prim, sec, ter, s)
-
-
-def r_sort(strings) -> list[str]:
-    """R's ``sort(unique(x))`` for character data (see :func:`collate_key`)."""
-    return sorted(strings, key=collate_key)
 
 
 def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
@@ -223,7 +183,7 @@ def column_value(s: pd.Series):
         if pd.api.types.is_integer_dtype(cats.dtype):
             levels = [str(int(c)) for c in cats]
         elif pd.api.types.is_float_dtype(cats.dtype):
-            levels = [format_number(float(c)) for c in cats]
+            levels = [as_character_double(float(c)) for c in cats]
         elif pd.api.types.is_bool_dtype(cats.dtype):
             levels = ["TRUE" if c else "FALSE" for c in cats]
         else:
@@ -392,9 +352,7 @@ def _as_str_array(x) -> np.ndarray:
     if isinstance(x, Lgl):
         v = np.atleast_1d(x.v)
         return np.array([None if math.isnan(t) else ("TRUE" if t else "FALSE") for t in v], object)
-    v = np.atleast_1d(np.asarray(x))
-    is_int = v.dtype.kind in "iu"
-    return np.array([None if (not is_int and math.isnan(t)) else _fmt_level(t, is_int) for t in v], object)
+    return as_character_numbers(np.asarray(x))
 
 
 def _c(args, kw):
@@ -450,7 +408,7 @@ def make_factor(x, levels: list[str] | None = None, ordered: bool | None = None)
     uniq, inv = np.unique(v[~na], return_inverse=True)
     codes = np.full(len(v), -1, dtype=np.int64)
     codes[~na] = inv
-    return Factor(codes, [_fmt_level(u, is_int) for u in uniq], bool(ordered))
+    return Factor(codes, list(as_character_numbers(uniq.astype(np.int64) if is_int else uniq)), bool(ordered))
 
 
 def _enough_unique(x: np.ndarray, k: int) -> bool:
