@@ -2,7 +2,7 @@
 
 A double is written with 15 significant digits, the fewest that show it to
 15 digits, in fixed notation unless scientific is narrower (R's
-``formatReal`` with ``scipen = 0``): ``0.1 + 0.2`` is ``"0.3"``, ``1e5`` is
+``formatReal`` with ``scipen = 0``, ``hlm_py.rbase.formatreal``): ``0.1 + 0.2`` is ``"0.3"``, ``1e5`` is
 ``"1e+05"``, ``123456`` is ``"123456"``. R's ``deparse`` writes doubles the
 same way. Integers are plain decimals (``100000L`` is ``"100000"``), logicals
 ``"TRUE"``/``"FALSE"``. This is how ``factor()`` labels the levels of numbers.
@@ -14,29 +14,36 @@ import math
 
 import numpy as np
 
+from hlm_py.rbase.formatreal import encode_real, format_info
+
 __all__ = ["as_character_double", "as_character_numbers", "as_character_scalar"]
 
 
 def as_character_double(x: float, digits: int = 15) -> str:
-    """R's ``as.character`` (and ``deparse``) of one double, ``digits`` significant digits."""
+    """R's ``as.character`` (and ``deparse``) of one double: ``StringFromReal``,
+    i.e. ``formatReal`` with ``digits`` significant digits, then
+    ``EncodeRealDrop0``."""
     if math.isnan(x):
         return "NaN"
-    if math.isinf(x):
-        return "Inf" if x > 0 else "-Inf"
-    if x == 0:
-        return "0"
-    ref = float(f"{x:.{digits - 1}e}")
-    sig = digits
-    for d in range(1, digits + 1):
-        if float(f"{x:.{d - 1}e}") == ref:
-            sig = d
-            break
-    mant_s, exp_s = f"{ref:.{sig - 1}e}".split("e")
-    e = int(exp_s)
-    sci = f"{mant_s}e{'-' if e < 0 else '+'}{abs(e):02d}"
-    decimals = max(0, sig - 1 - e)
-    fixed = f"{ref:.{decimals}f}"
-    return fixed if len(fixed) <= len(sci) else sci
+    if digits == 15 and x.is_integer() and abs(x) < 1e15:
+        return _whole_double(x)
+    w, d, e = format_info([x], digits)
+    s = encode_real(x, w, d, e)
+    if "." in s:  # EncodeRealDrop0: no trailing zeros after the point
+        mant, sep, ex = s.partition("e")
+        s = mant.rstrip("0").rstrip(".") + sep + ex
+    return s
+
+
+def _whole_double(x: float) -> str:
+    """``as_character_double`` of a whole number below 1e15 (exact, without
+    ``formatReal``'s long double work): fixed unless scientific is narrower."""
+    sign = "-" if x < 0 else ""
+    s = str(int(abs(x)))
+    nsig = len(s.rstrip("0")) or 1
+    if len(s) <= (nsig + 1 if nsig > 1 else 1) + 4:
+        return sign + s
+    return f"{sign}{s[0]}{'.' + s[1:nsig] if nsig > 1 else ''}e+{len(s) - 1:02d}"
 
 
 def as_character_numbers(v: np.ndarray) -> np.ndarray:
