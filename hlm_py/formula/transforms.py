@@ -33,7 +33,7 @@ import pandas as pd
 from ..errors import HlmError, UnknownVariableError
 from ..linalg import r_col_means, r_col_sums, r_mean
 from ..linalg.rsum import LONG_SUM_MAX
-from ..rbase.ascharacter import as_character_double, as_character_numbers
+from ..rbase.ascharacter import as_character_numbers, as_character_scalar
 from ..rbase.collate import r_sort
 from .contrasts import qr_diag_residuals
 from .deparse import deparse
@@ -172,6 +172,31 @@ def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
     return Factor(np.asarray(cat.codes, dtype=np.int64), list(levels))
 
 
+def _merge_same_labels(codes: np.ndarray, labels: list[str], ordered: bool = False) -> Factor:
+    """One level per distinct label, first appearance first (R's ``unique(as.character(levels))``)."""
+    levels = list(dict.fromkeys(labels))
+    if len(levels) == len(labels):
+        return Factor(codes, list(labels), ordered)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    remap = np.array([pos[lab] for lab in labels] + [-1], dtype=np.int64)
+    return Factor(remap[codes], levels, ordered)
+
+
+def _check_distinct_levels(levels: list, categories: list, name: object) -> None:
+    """Refuse categories that R's ``as.character`` makes one label (R has no such factor)."""
+    seen: dict = {}
+    for lab, cat in zip(levels, categories):
+        if lab is None:
+            raise HlmError(f"factor '{name}' has a missing value (NA) among its categories")
+        if lab in seen:
+            raise HlmError(
+                f"factor '{name}' has categories {seen[lab]!r} and {cat!r} that are both "
+                f'the level "{lab}"; R\'s factor levels are distinct strings: '
+                "merge or rename the categories"
+            )
+        seen[lab] = cat
+
+
 # ---------------------------------------------------------------- data columns
 
 
@@ -179,15 +204,9 @@ def column_value(s: pd.Series):
     """Convert a data column to an evaluator value (R's view of that column)."""
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        cats = dt.categories
-        if pd.api.types.is_integer_dtype(cats.dtype):
-            levels = [str(int(c)) for c in cats]
-        elif pd.api.types.is_float_dtype(cats.dtype):
-            levels = [as_character_double(float(c)) for c in cats]
-        elif pd.api.types.is_bool_dtype(cats.dtype):
-            levels = ["TRUE" if c else "FALSE" for c in cats]
-        else:
-            levels = [str(c) for c in cats]
+        cats = list(dt.categories)
+        levels = [as_character_scalar(c) for c in cats]
+        _check_distinct_levels(levels, cats, s.name)
         return Factor(np.asarray(s.cat.codes, dtype=np.int64), levels, bool(dt.ordered))
     if pd.api.types.is_bool_dtype(dt):
         if isinstance(dt, np.dtype):
@@ -209,7 +228,7 @@ def column_value(s: pd.Series):
         if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
             return pd.to_numeric(s).to_numpy(dtype=np.float64, na_value=np.nan)
         if kind != "empty" and kind not in ("string",):
-            arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
+            arr = np.array([as_character_scalar(x) for x in arr], dtype=object)
         else:
             arr = arr.copy()
         arr[pd.isna(arr)] = None
@@ -400,15 +419,16 @@ def make_factor(x, levels: list[str] | None = None, ordered: bool | None = None)
     if isinstance(x, Mat):
         raise HlmError("factor() of a matrix is not supported")
     arr = np.atleast_1d(np.asarray(x))
-    is_int = arr.dtype.kind in "iu"
-    v = arr.astype(np.float64)
     if levels is not None:
         return Factor(_factor_from_chr(Chr(_as_str_array(arr)), levels).codes, list(levels), bool(ordered))
-    na = np.isnan(v)
-    uniq, inv = np.unique(v[~na], return_inverse=True)
-    codes = np.full(len(v), -1, dtype=np.int64)
+    # R: levels <- unique(as.character(sort(unique(x)))); match(as.character(x), levels)
+    if arr.dtype.kind not in "iu":
+        arr = arr.astype(np.float64)
+    na = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(len(arr), dtype=bool)
+    uniq, inv = np.unique(arr[~na], return_inverse=True)
+    codes = np.full(len(arr), -1, dtype=np.int64)
     codes[~na] = inv
-    return Factor(codes, list(as_character_numbers(uniq.astype(np.int64) if is_int else uniq)), bool(ordered))
+    return _merge_same_labels(codes, list(as_character_numbers(uniq)), bool(ordered))
 
 
 def _enough_unique(x: np.ndarray, k: int) -> bool:
@@ -524,6 +544,9 @@ def _factor_fn(ordered_default: bool | None):
         x = args[0] if args else kw.get("x")
         lv = kw.get("levels", args[1] if len(args) > 1 else None)
         levels = None if lv is None else [str(s) for s in _as_str_array(lv)]
+        if levels is not None and len(set(levels)) < len(levels):
+            dup = next(i for i, s in enumerate(levels) if s in levels[:i])
+            raise HlmError(f"factor level [{dup + 1}] is duplicated")
         ordered = ordered_default
         if "ordered" in kw:
             ordered = bool(_scalar(kw["ordered"], "ordered"))
@@ -532,11 +555,14 @@ def _factor_fn(ordered_default: bool | None):
         fac = make_factor(x, levels, ordered)
         if "labels" in kw:
             labs = [str(s) for s in _as_str_array(kw["labels"])]
+            if len(labs) == 1 and len(fac.levels) != 1:
+                labs = [f"{labs[0]}{i + 1}" for i in range(len(fac.levels))]
             if len(labs) != len(fac.levels):
                 raise HlmError(
                     f"invalid 'labels'; length {len(labs)} should be 1 or {len(fac.levels)}"
                 )
-            fac = Factor(fac.codes, labs, fac.ordered)
+            # R (>= 3.4.0): duplicated labels merge their levels
+            fac = _merge_same_labels(fac.codes, labs, fac.ordered)
         return fac
 
     return f
