@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["collate_key", "r_sort"]
 
@@ -21,6 +22,15 @@ for _i, _c in enumerate("abcdefghijklmnopqrstuvwxyz"):
     _PRIMARY[_c] = 200 + _i
 
 
+@lru_cache(maxsize=4096)
+def _char_weights(ch: str) -> tuple[int, tuple[int, ...], int]:
+    """(primary, secondary, tertiary) weights of one character."""
+    d = unicodedata.normalize("NFD", ch)
+    base = d[0]
+    low = base.lower()
+    return _PRIMARY.get(low, 1000 + ord(low)), tuple(ord(c) for c in d[1:]), 0 if base == low else 1
+
+
 def collate_key(s: str) -> tuple:
     """Sort key imitating R's ``sort`` of strings under ICU root collation.
 
@@ -29,15 +39,8 @@ def collate_key(s: str) -> tuple:
     points. Differs from R only for scripts other than Latin (ordered by code
     point here).
     """
-    prim, sec, ter = [], [], []
-    for ch in s:
-        d = unicodedata.normalize("NFD", ch)
-        base = d[0]
-        low = base.lower()
-        prim.append(_PRIMARY.get(low, 1000 + ord(low)))
-        sec.append(tuple(ord(c) for c in d[1:]))
-        ter.append(0 if base == low else 1)
-    return (prim, sec, ter, s)
+    w = [_char_weights(ch) for ch in s]
+    return ([p for p, _, _ in w], [a for _, a, _ in w], [t for _, _, t in w], s)
 
 
 def r_sort(strings: Iterable[str]) -> list[str]:
