@@ -119,3 +119,34 @@ def test_as_character_of_doubles_as_r(r):
     ])
     r("x <- c(" + ", ".join(_r_double(v) for v in x) + ")")
     assert [as_character_double(float(v)) for v in x] == _strs(r, "as.character(x)")
+
+
+# ------------------------------------------------------------- lme: grouping
+
+
+GROUPINGS = {
+    "same-label": [0.1 + 0.2, 0.3, 0.7, 1.5],
+    "scientific": [1e5, 2e5, 1e-4, 3.0],
+    "case": ["a", "B", "c"],
+    "collation": ["a", "B", "c", "b", "A", "_z", "10", "9"],
+}
+
+
+@pytest.mark.parametrize("values", list(GROUPINGS.values()), ids=list(GROUPINGS))
+def test_lme_group_labels_and_order_as_nlme(r, values):
+    o = hlm.datasets.load("Orthodont")
+    g = pd.Series(np.resize(np.array(values, dtype=object), len(o)))
+    g = g.astype(float) if not isinstance(values[0], str) else g.astype(object)
+    effect = pd.Series(np.resize(np.arange(len(values), dtype=float), len(o)) * 1.7)
+    d = pd.DataFrame({"y": o["distance"].to_numpy() + effect.to_numpy(),
+                      "age": o["age"].to_numpy(dtype=float), "g": g})
+    _to_r(r, "d", d)
+    r("fit <- nlme::lme(y ~ age, random = ~ 1 | g, data = d)")
+    fit = hlm.lme("y ~ age", d, random="~ 1 | g")
+    assert list(hlm.ranef(fit).index) == _strs(r, "rownames(nlme::ranef(fit))")
+    assert fit.grouping.labels[0] == _strs(r, "levels(fit$groups$g)")
+    # predictions at the groups, matched by label as nlme matches them
+    new = d.head(len(values))
+    np.testing.assert_allclose(
+        hlm.predict(fit, newdata=new).to_numpy(),
+        np.array(r(f"unname(predict(fit, d[1:{len(values)}, ]))")), rtol=1e-6)
