@@ -4,8 +4,9 @@ R is started once per Python process, in a UTF-8 locale (``LANG`` and
 ``LC_ALL`` are set to ``C.UTF-8`` before rpy2 loads R), so that
 ``useFancyQuotes = TRUE`` gives R's curly quotes in the ``Signif. codes``
 line. Numbers do not depend on the locale: ``LC_NUMERIC`` is ``C`` and
-``OutDec`` is ``"."``. Collation is ``C.UTF-8`` (code point order), which is
-what R's ``sort`` -- hence ``factor()`` of a character column -- uses here.
+``OutDec`` is ``"."``. Collation is ``C.UTF-8`` (ICU's root collation:
+``a B c``; ``hlm_py.rbase.collate``), which is what R's ``sort`` -- hence
+``factor()`` of a character column -- uses here.
 """
 
 from __future__ import annotations

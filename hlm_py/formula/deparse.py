@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 
+# R deparses a double as as.character writes it (15 significant digits)
+from ..rbase.ascharacter import as_character_double as format_number
 from .parser import (
     BINARY_PRECEDENCE,
     PERCENT_PRECEDENCE,
@@ -59,34 +61,6 @@ _SPACED = {"+", "-", "*", "~", "==", "!=", "<", ">", "<=", ">=", "&", "&&", "|",
 _UNSPACED = {"/", "^", ":", "$", "@", "%%", "%/%"}
 _COMPARE = {"==", "!=", "<", ">", "<=", ">="}
 _CONSTANTS = {"TRUE", "FALSE", "NULL", "NA", "Inf", "NaN", "NA_integer_", "NA_real_", "NA_character_"}
-
-
-def format_number(x: float, digits: int = 15) -> str:
-    """R's formatting of one double with ``digits`` significant digits.
-
-    The fewest significant digits (at most ``digits``) that represent the value
-    to ``digits`` digits, then fixed notation unless scientific is narrower
-    (R's ``formatReal`` with ``scipen = 0``). Used by ``deparse`` and
-    ``as.character``.
-    """
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Inf" if x > 0 else "-Inf"
-    if x == 0:
-        return "0"
-    ref = float(f"{x:.{digits - 1}e}")
-    sig = digits
-    for d in range(1, digits + 1):
-        if float(f"{x:.{d - 1}e}") == ref:
-            sig = d
-            break
-    mant_s, exp_s = f"{ref:.{sig - 1}e}".split("e")
-    e = int(exp_s)
-    sci = f"{mant_s}e{'-' if e < 0 else '+'}{abs(e):02d}"
-    decimals = max(0, sig - 1 - e)
-    fixed = f"{ref:.{decimals}f}"
-    return fixed if len(fixed) <= len(sci) else sci
 
 
 def r_string(s: str) -> str:

@@ -10,8 +10,9 @@ character).
 Data conventions: float/int columns are numeric (NaN is NA); ``bool`` and
 ``boolean`` columns are logical; ``Categorical`` columns are factors with the
 categories as levels (ordered stays ordered); object/string columns are
-character. Character becomes a factor with levels sorted by code point
-(R's ``sort`` in the C locale) where R converts it.
+character. Character becomes a factor with levels in R's ``sort`` order
+(``hlm_py.rbase.collate``) where R converts it; numbers are labelled by R's
+``as.character`` (``hlm_py.rbase.ascharacter``).
 
 What ``predict`` needs is kept in ``Variable.state`` (R's ``predvars`` made by
 ``makepredictcall``): ``poly`` keeps ``alpha`` and ``norm2``, ``scale`` keeps
@@ -32,8 +33,10 @@ import pandas as pd
 from ..errors import ComplexVariableError, HlmError, UnknownVariableError
 from ..linalg import r_col_means, r_col_sums, r_mean
 from ..linalg.libm import r_log, r_logbase, r_math1, r_pow, r_pow_outer
+from ..rbase.ascharacter import as_character_numbers, as_character_scalar
+from ..rbase.collate import r_sort
 from .contrasts import qr_diag_residuals
-from .deparse import deparse, format_number
+from .deparse import deparse
 from .parser import Call, Name, Node, Num, Str
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
@@ -141,12 +144,6 @@ class Variable:
         return replace(self, values=f.codes, levels=f.levels)
 
 
-def _fmt_level(x: float, is_int: bool) -> str:
-    if is_int:
-        return str(int(x))
-    return format_number(float(x))
-
-
 def _drop_levels(f: Factor) -> Factor:
     used = np.zeros(len(f.levels) + 1, dtype=bool)
     used[f.codes] = True
@@ -157,43 +154,6 @@ def _drop_levels(f: Factor) -> Factor:
     keep = np.flatnonzero(used)
     remap[keep] = np.arange(len(keep))
     return Factor(remap[f.codes], [f.levels[i] for i in keep], f.ordered)
-
-
-# R sorts character vectors with the locale's collation; on Linux with a
-# UTF-8 locale (C.UTF-8, en_US.UTF-8) that is ICU's root collation: symbols,
-# then digits, then letters compared without case, lowercase first on ties.
-_ICU_PUNCT = "\t\n\x0b\x0c\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
-_PRIMARY = {c: i for i, c in enumerate(_ICU_PUNCT)}
-for _i, _c in enumerate("0123456789"):
-    _PRIMARY[_c] = 100 + _i
-for _i, _c in enumerate("abcdefghijklmnopqrstuvwxyz"):
-    _PRIMARY[_c] = 200 + _i
-
-
-def collate_key(s: str) -> tuple:
-    """Sort key imitating R's ``sort`` of strings under ICU root collation.
-
-    Primary: symbols < digits < letters (case and accents ignored);
-    secondary: accents; tertiary: lowercase before uppercase; last, code
-    points. Differs from R only for scripts other than Latin (ordered by code
-    point here).
-    """
-    import unicodedata
-
-    prim, sec, ter = [], [], []
-    for ch in s:
-        d = unicodedata.normalize("NFD", ch)
-        base = d[0]
-        low = base.lower()
-        prim.append(_PRIMARY.get(low, 1000 + ord(low)))
-        sec.append(tuple(ord(c) for c in d[1:]))
-        ter.append(0 if base == low else 1)
-    return (prim, sec, ter, s)
-
-
-def r_sort(strings) -> list[str]:
-    """R's ``sort(unique(x))`` for character data (see :func:`collate_key`)."""
-    return sorted(strings, key=collate_key)
 
 
 def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
@@ -212,6 +172,31 @@ def _factor_from_chr(c: Chr, levels: list[str] | None = None) -> Factor:
     return Factor(np.asarray(cat.codes, dtype=np.int64), list(levels))
 
 
+def _merge_same_labels(codes: np.ndarray, labels: list[str], ordered: bool = False) -> Factor:
+    """One level per distinct label, first appearance first (R's ``unique(as.character(levels))``)."""
+    levels = list(dict.fromkeys(labels))
+    if len(levels) == len(labels):
+        return Factor(codes, list(labels), ordered)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    remap = np.array([pos[lab] for lab in labels] + [-1], dtype=np.int64)
+    return Factor(remap[codes], levels, ordered)
+
+
+def _check_distinct_levels(levels: list, categories: list, name: object) -> None:
+    """Refuse categories that R's ``as.character`` makes one label (R has no such factor)."""
+    seen: dict = {}
+    for lab, cat in zip(levels, categories):
+        if lab is None:
+            raise HlmError(f"factor '{name}' has a missing value (NA) among its categories")
+        if lab in seen:
+            raise HlmError(
+                f"factor '{name}' has categories {seen[lab]!r} and {cat!r} that are both "
+                f'the level "{lab}"; R\'s factor levels are distinct strings: '
+                "merge or rename the categories"
+            )
+        seen[lab] = cat
+
+
 # ---------------------------------------------------------------- data columns
 
 
@@ -219,15 +204,9 @@ def column_value(s: pd.Series):
     """Convert a data column to an evaluator value (R's view of that column)."""
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        cats = dt.categories
-        if pd.api.types.is_integer_dtype(cats.dtype):
-            levels = [str(int(c)) for c in cats]
-        elif pd.api.types.is_float_dtype(cats.dtype):
-            levels = [format_number(float(c)) for c in cats]
-        elif pd.api.types.is_bool_dtype(cats.dtype):
-            levels = ["TRUE" if c else "FALSE" for c in cats]
-        else:
-            levels = [str(c) for c in cats]
+        cats = list(dt.categories)
+        levels = [as_character_scalar(c) for c in cats]
+        _check_distinct_levels(levels, cats, s.name)
         return Factor(np.asarray(s.cat.codes, dtype=np.int64), levels, bool(dt.ordered))
     if pd.api.types.is_complex_dtype(dt):
         raise ComplexVariableError(s.name)
@@ -255,7 +234,7 @@ def column_value(s: pd.Series):
         if kind == "empty":  # nothing but NA: R's NA, a logical
             return Lgl(np.full(len(arr), np.nan))
         if kind != "empty" and kind not in ("string",):
-            arr = np.array([None if x is None else str(x) for x in arr], dtype=object)
+            arr = np.array([as_character_scalar(x) for x in arr], dtype=object)
         else:
             arr = arr.copy()
         arr[pd.isna(arr)] = None
@@ -401,9 +380,7 @@ def _as_str_array(x) -> np.ndarray:
     if isinstance(x, Lgl):
         v = np.atleast_1d(x.v)
         return np.array([None if math.isnan(t) else ("TRUE" if t else "FALSE") for t in v], object)
-    v = np.atleast_1d(np.asarray(x))
-    is_int = v.dtype.kind in "iu"
-    return np.array([None if (not is_int and math.isnan(t)) else _fmt_level(t, is_int) for t in v], object)
+    return as_character_numbers(np.asarray(x))
 
 
 def _c(args, kw):
@@ -451,15 +428,16 @@ def make_factor(x, levels: list[str] | None = None, ordered: bool | None = None)
     if isinstance(x, Mat):
         raise HlmError("factor() of a matrix is not supported")
     arr = np.atleast_1d(np.asarray(x))
-    is_int = arr.dtype.kind in "iu"
-    v = arr.astype(np.float64)
     if levels is not None:
         return Factor(_factor_from_chr(Chr(_as_str_array(arr)), levels).codes, list(levels), bool(ordered))
-    na = np.isnan(v)
-    uniq, inv = np.unique(v[~na], return_inverse=True)
-    codes = np.full(len(v), -1, dtype=np.int64)
+    # R: levels <- unique(as.character(sort(unique(x)))); match(as.character(x), levels)
+    if arr.dtype.kind not in "iu":
+        arr = arr.astype(np.float64)
+    na = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(len(arr), dtype=bool)
+    uniq, inv = np.unique(arr[~na], return_inverse=True)
+    codes = np.full(len(arr), -1, dtype=np.int64)
     codes[~na] = inv
-    return Factor(codes, [_fmt_level(u, is_int) for u in uniq], bool(ordered))
+    return _merge_same_labels(codes, list(as_character_numbers(uniq)), bool(ordered))
 
 
 def _enough_unique(x: np.ndarray, k: int) -> bool:
@@ -569,6 +547,9 @@ def _factor_fn(ordered_default: bool | None):
         x = args[0] if args else kw.get("x")
         lv = kw.get("levels", args[1] if len(args) > 1 else None)
         levels = None if lv is None else [str(s) for s in _as_str_array(lv)]
+        if levels is not None and len(set(levels)) < len(levels):
+            dup = next(i for i, s in enumerate(levels) if s in levels[:i])
+            raise HlmError(f"factor level [{dup + 1}] is duplicated")
         ordered = ordered_default
         if "ordered" in kw:
             ordered = bool(_scalar(kw["ordered"], "ordered"))
@@ -577,11 +558,14 @@ def _factor_fn(ordered_default: bool | None):
         fac = make_factor(x, levels, ordered)
         if "labels" in kw:
             labs = [str(s) for s in _as_str_array(kw["labels"])]
+            if len(labs) == 1 and len(fac.levels) != 1:
+                labs = [f"{labs[0]}{i + 1}" for i in range(len(fac.levels))]
             if len(labs) != len(fac.levels):
                 raise HlmError(
                     f"invalid 'labels'; length {len(labs)} should be 1 or {len(fac.levels)}"
                 )
-            fac = Factor(fac.codes, labs, fac.ordered)
+            # R (>= 3.4.0): duplicated labels merge their levels
+            fac = _merge_same_labels(fac.codes, labs, fac.ordered)
         return fac
 
     return f

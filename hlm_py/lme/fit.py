@@ -40,7 +40,7 @@ from hlm_py.formula.terms import terms as formula_terms
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
 from hlm_py.linalg.dqrdc2 import dqrdc2
-from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, r_number_label
+from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, value_labels
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish, polish_simplex
 from hlm_py.lme.pdmat import PD_CLASS_NAMES, PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
@@ -407,7 +407,7 @@ class LmeFit:
         max_level = max(levels)
         for li in range(max_level):
             name = self.level_names[li]
-            own = _value_labels(grouping_variable(newdata, name))
+            own = value_labels(grouping_variable(newdata, name))
             key_labels = [
                 None if own[i] is None or (li and key_labels[i] is None)
                 else (own[i] if li == 0 else f"{key_labels[i]}/{own[i]}")
@@ -487,25 +487,6 @@ class LmeFit:
                     f"sigma {self.sigma_:.6g}, {self.n} obs>")
 
     __str__ = __repr__
-
-
-def _value_labels(col: pd.Series) -> list[str | None]:
-    """R's ``as.character`` of each value of a grouping column (``None`` for NA)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = [str(c) for c in col.cat.categories]
-        return [cats[c] if c >= 0 else None for c in col.cat.codes.to_numpy()]
-    out: list[str | None] = []
-    numeric = pd.api.types.is_numeric_dtype(col.dtype) and col.dtype != bool
-    for v in col.tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            out.append(None)
-        elif isinstance(v, (bool, np.bool_)):
-            out.append("TRUE" if v else "FALSE")
-        elif numeric:
-            out.append(r_number_label(float(v)))
-        else:
-            out.append(str(v))
-    return out
 
 
 def _inference(name: str) -> Any:

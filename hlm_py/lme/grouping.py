@@ -2,9 +2,12 @@
 
 Mirrors what ``nlme::lme.formula`` does with the grouping factors:
 
-* each grouping variable becomes a factor (R's ``as.factor(x)[drop = TRUE]``):
-  a pandas ``Categorical`` keeps its categories' order, numbers are sorted
-  numerically, strings sorted (C locale), logicals ``FALSE < TRUE``;
+* each grouping variable becomes a factor (R's ``as.factor(x)[drop = TRUE]``)
+  exactly as the formula layer's ``factor()`` makes one: a pandas
+  ``Categorical`` keeps its categories' order, numbers are sorted numerically
+  and labelled by R's ``as.character`` (``1e-04``, ``3``, ``1e+05``; values
+  with one label are one group), strings in R's ``sort`` order (``a B c``),
+  logicals ``FALSE < TRUE``;
 * the rows are put in the order ``order(g1, g2, ...)`` (outer first, stable);
 * level ``l`` groups are named by pasting the labels of levels ``1..l`` with
   ``"/"`` (``"6/A"``) and numbered in order of first appearance in the sorted
@@ -22,47 +25,22 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.errors import GroupingError, MissingValueError, UnknownVariableError
+from hlm_py.formula.transforms import column_value, make_factor
 
-__all__ = ["Grouping", "as_factor", "build_grouping", "r_number_label"]
-
-
-def r_number_label(v: float) -> str:
-    """R's ``as.character`` of a double (15 significant digits)."""
-    if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    s = f"{v:.15g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        sign = exp[0]
-        digits = exp[1:].lstrip("0")
-        s = f"{mant}e{sign}{digits.zfill(2)}"
-    return s
+__all__ = ["Grouping", "as_factor", "build_grouping", "value_labels"]
 
 
 def as_factor(values: pd.Series) -> tuple[np.ndarray, list[str], bool]:
     """R's ``as.factor(x)[drop = TRUE]``: integer codes, level labels, ordered flag."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
-        labels = [str(c) for c in values.cat.categories]
-        if (codes < 0).any():
-            raise MissingValueError("missing values in object")
-        used = np.bincount(codes, minlength=len(labels)) > 0
-        if not used.all():
-            codes = (np.cumsum(used) - 1)[codes]
-            labels = [lab for lab, u in zip(labels, used) if u]
-        return codes, labels, bool(values.cat.ordered)
-    arr = values.to_numpy()
-    if values.dtype == bool:
-        uniq, codes = np.unique(arr.astype(bool), return_inverse=True)
-        return codes.astype(np.int64), ["TRUE" if u else "FALSE" for u in uniq], False
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        uniq, codes = np.unique(arr.astype(float), return_inverse=True)
-        return codes.astype(np.int64), [r_number_label(u) for u in uniq], False
-    strs = np.array([str(v) for v in arr], dtype=object)
-    uniq = sorted(set(strs))
-    index = {u: i for i, u in enumerate(uniq)}
-    codes = np.fromiter((index[s] for s in strs), dtype=np.int64, count=len(strs))
-    return codes, list(uniq), False
+    f = make_factor(column_value(values))
+    if (f.codes < 0).any():
+        raise MissingValueError("missing values in object")
+    return f.codes.astype(np.int64), list(f.levels), bool(f.ordered)
+
+
+def value_labels(values: pd.Series) -> list[str | None]:
+    """R's ``as.character(as.factor(x))``: each value's group label (``None`` for NA)."""
+    return list(make_factor(column_value(values)).labels())
 
 
 @dataclass

@@ -265,3 +265,42 @@ def test_long_sum_inside_a_call_evaluates_without_recursion():
     mm = model_matrix(f"y ~ I({total})", d)
     np.testing.assert_allclose(mm.iloc[:, 1].to_numpy(), d.iloc[:, :2000].sum(axis=1).to_numpy(),
                                rtol=1e-12)
+
+
+# -------------------------------------------------- levels that print the same
+
+
+def test_numbers_with_one_label_are_one_level():
+    # R's factor(): levels = unique(as.character(sort(unique(x)))), so 0.1 + 0.2
+    # and 0.3 (both "0.3" in 15 digits) are one level
+    import hlm_py as hlm
+
+    d = pd.DataFrame({"x": [0.1 + 0.2, 0.3, 0.7] * 4, "y": [1.0, 2.0, 5.0] * 4})
+    fit = hlm.lm("y ~ factor(x)", d)
+    names = list(fit.coefficients.index)
+    assert names == ["(Intercept)", "factor(x)0.7"]
+    assert fit.design.frame.xlevels["factor(x)"] == ["0.3", "0.7"]
+    np.testing.assert_allclose(hlm.predict(fit, newdata=d), hlm.fitted(fit), rtol=1e-14)
+
+
+def test_categories_that_print_the_same_are_refused():
+    import hlm_py as hlm
+
+    g = pd.Categorical([1, "1", 2, "2"] * 3, categories=[1, "1", 2, "2"])
+    d = pd.DataFrame({"g": g, "y": np.arange(12.0)})
+    with pytest.raises(HlmError, match='"1"'):
+        hlm.lm("y ~ g", d)
+    f = pd.Categorical([0.1 + 0.2, 0.3] * 3, categories=[0.3, 0.1 + 0.2])
+    with pytest.raises(HlmError, match='"0.3"'):
+        model_matrix("~ f", pd.DataFrame({"f": f}))
+
+
+def test_factor_levels_and_labels_arguments():
+    d = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 2})
+    # R: factor level [2] is duplicated
+    with pytest.raises(HlmError, match="duplicated"):
+        model_matrix("~ factor(x, levels = c(1, 1, 2))", d)
+    # R (>= 3.4.0): duplicated labels merge their levels
+    m = model_matrix('~ factor(x, labels = c("a", "a", "b"))', d)
+    assert list(m.columns) == ["(Intercept)", 'factor(x, labels = c("a", "a", "b"))b']
+    assert list(m.iloc[:, 1]) == [0.0, 0.0, 1.0] * 2

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlm_py.errors import GroupingError, MissingValueError, UnknownVariableError
+from hlm_py.errors import GroupingError, HlmError, MissingValueError, UnknownVariableError
 from hlm_py.lme.grouping import as_factor, build_grouping
 
 
@@ -50,3 +50,25 @@ def test_missing_variable_and_na():
         build_grouping(pd.DataFrame({"g": ["a", "b"]}), ["h"])
     with pytest.raises(MissingValueError):
         build_grouping(pd.DataFrame({"g": ["a", None, "b"]}), ["g"])
+
+
+def test_numbers_with_one_label_are_one_group():
+    # R's as.factor: 0.1 + 0.2 and 0.3 are both "0.3", one group
+    g = build_grouping(pd.DataFrame({"g": [0.1 + 0.2, 0.3, 0.7] * 2}), ["g"])
+    assert g.labels[0] == ["0.3", "0.7"]
+    assert list(g.codes[0]) == [0, 0, 1] * 2
+
+
+def test_categories_that_print_the_same_are_refused():
+    g = pd.Categorical([1, "1", 2, "2"] * 10, categories=[1, "1", 2, "2"])
+    with pytest.raises(HlmError, match='"1"'):
+        build_grouping(pd.DataFrame({"g": g}), ["g"])
+
+
+def test_lme_refuses_categories_that_print_the_same():
+    import hlm_py as hlm
+
+    o = hlm.datasets.load("Orthodont").iloc[:40].copy()
+    o["g"] = pd.Categorical([1, "1", 2, "2"] * 10, categories=[1, "1", 2, "2"])
+    with pytest.raises(HlmError, match='"1"'):
+        hlm.lme("distance ~ age", o, random="~ 1 | g")
