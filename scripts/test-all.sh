@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests need and runs every tier: golden + unit +
 # property (tox -e py), live R (tox -e r), golden + unit on other arithmetic
-# (tox -e arith), lint (tox -e lint).
+# (tox -e arith), the lowest claimed numpy/scipy/pandas (tox -e floor), lint
+# (tox -e lint).
 # Works on a fresh Debian 12 machine with Python 3.11, as root, registries
 # reachable. This is the README's test command and exactly what CI runs.
 # Any failure, a missing R, a skipped live-R test or a tier that ran no test
@@ -61,7 +62,17 @@ run_tier() {
 # with fresh seeds is the thorough profile's job (README, "Property tests").
 HYP=(--hypothesis-profile=ci --hypothesis-seed="${HLM_HYPOTHESIS_SEED:-20261121}")
 run_tier "golden + unit + property (tox -e py)" .venv/bin/tox run -e py -- "${HYP[@]}"
+# the floor tier (lowest numpy, scipy, pandas claimed; its own tox work dir)
+# runs beside the live-R tier, which keeps one core busy; its output is
+# printed when it ends
+floor_log=$(mktemp)
+.venv/bin/tox run -e floor --workdir .tox-floor -- "${HYP[@]}" >"$floor_log" 2>&1 &
+floor_pid=$!
 run_tier "live R (tox -e r)" .venv/bin/tox run -e r -- "${HYP[@]}"
+echo "== tier: lowest claimed numpy, scipy, pandas (tox -e floor)"
+if ! wait "$floor_pid"; then failed+=("lowest versions (tox -e floor)"); fi
+cat "$floor_log"
+rm -f "$floor_log"
 run_tier "arithmetic: numpy baseline, other OpenBLAS kernels (tox -e arith)" .venv/bin/tox run -e arith -- "${HYP[@]}"
 run_tier "lint (tox -e lint)" .venv/bin/tox run -e lint
 if [ "${#failed[@]}" -ne 0 ]; then

@@ -5,8 +5,9 @@ Each function mirrors the R function it names (R 4.2's ``stats``):
 ``summary.lm``, ``anova.lm``, ``anova.lmlist`` (with ``stat.anova``'s F
 test), ``predict.lm``, ``confint.lm``, ``vcov.lm``, ``lm.influence`` with
 ``hatvalues``/``rstandard``/``rstudent``/``cooks.distance``, ``logLik.lm``,
-and ``naresid`` for ``na.exclude``.  p-values and quantiles come from
-``scipy.stats`` (``t``, ``f``) at full precision.
+and ``naresid`` for ``na.exclude``.  p-values come from ``scipy.stats`` (``t``,
+``f``), t quantiles from :func:`hlm_py.linalg.qt.qt` (scipy's, polished to
+full precision where an old scipy's are not).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hlm_py.formula.frame import offset_values
 from hlm_py.formula.transforms import DataEnv, evaluate
 from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
+from hlm_py.linalg.qt import qt
 from hlm_py.linalg.rsum import r_mean, r_sum
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
 
@@ -377,7 +379,7 @@ def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTabl
                                     .to_numpy())), index=cf.index)
     a = (1.0 - level) / 2.0
     probs = [a, 1.0 - a]
-    fac = stats.t.ppf(probs, fit.df_residual())
+    fac = qt(probs, fit.df_residual())
     est = cf.loc[chosen].to_numpy()
     se = ses.loc[chosen].to_numpy()
     values = est[:, None] + se[:, None] * fac[None, :]
@@ -479,7 +481,7 @@ def predict_lm(
         se = np.sqrt(ip)
     out_fit: pd.Series | pd.DataFrame
     if interval != "none":
-        tfrac = stats.t.ppf((1.0 - level) / 2.0, df)
+        tfrac = qt((1.0 - level) / 2.0, df)
         if interval == "confidence":
             hwid = tfrac * np.sqrt(ip)
         else:

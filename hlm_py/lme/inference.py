@@ -36,6 +36,7 @@ from hlm_py.arguments import check_level
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.linalg.libm import r_log
+from hlm_py.linalg.qt import qt
 from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
 from hlm_py.lme.results import (
     AnovaLme,
@@ -682,7 +683,7 @@ def intervals(fit: Any, level: float = 0.95, which: str = "all") -> IntervalsLme
     if which != "var-cov":
         est = fit.coefficients.to_numpy(dtype=float)
         dfx = fix_df(fit).X.to_numpy()
-        half = -stats.t.ppf((1 - level) / 2, dfx) * np.sqrt(np.diag(fit.varFix.to_numpy(dtype=float)))
+        half = -qt((1 - level) / 2, dfx) * np.sqrt(np.diag(fit.varFix.to_numpy(dtype=float)))
         fixed = pd.DataFrame({"lower": est - half, "est.": est, "upper": est + half},
                              index=fit.coefficients.index.copy())
     re: dict[str, pd.DataFrame] | None = None
