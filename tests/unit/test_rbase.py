@@ -6,14 +6,23 @@ import pytest
 from hlm_py.rbase import as_character_double, as_character_numbers, as_character_scalar, r_sort
 
 
-@pytest.mark.parametrize(
-    "x, s",
-    [(0.1 + 0.2, "0.3"), (1e5, "1e+05"), (2e5, "2e+05"), (1e-4, "1e-04"), (3.0, "3"),
-     (123456.0, "123456"), (1e15, "1e+15"), (0.001, "0.001"), (-1e5, "-1e+05"),
-     (1 / 3, "0.333333333333333"), (float("inf"), "Inf"), (-0.0, "0")],
-)
-def test_as_character_double(x, s):
-    assert as_character_double(x) == s
+VALUES = [0.1 + 0.2, 1e5, 2e5, 1e-4, 3.0, 123456.0, 1e15, 0.001, -1e5, 1 / 3, float("inf"), -0.0]
+
+
+@pytest.mark.live_r
+def test_as_character_double_is_r_s():
+    from r_reference import rsession
+
+    r = rsession.r()
+    for x in VALUES:
+        want = str(r(f"as.character({float(x).hex()})" if np.isfinite(x) else
+                     "as.character(Inf)")[0])
+        assert as_character_double(x) == want, x
+
+
+def test_as_character_double_of_values_that_print_alike():
+    assert as_character_double(0.1 + 0.2) == as_character_double(0.3)
+    assert as_character_double(1e5) == as_character_numbers(np.array([1e5]))[0]
 
 
 def test_as_character_of_vectors_and_scalars():
