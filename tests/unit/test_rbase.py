@@ -5,7 +5,6 @@ import pytest
 
 from hlm_py.rbase import as_character_double, as_character_numbers, as_character_scalar, r_sort
 
-
 VALUES = [0.1 + 0.2, 1e5, 2e5, 1e-4, 3.0, 123456.0, 1e15, 0.001, -1e5, 1 / 3, float("inf"), -0.0]
 
 
