@@ -124,8 +124,9 @@ def _dnrm2(x: np.ndarray, tmp: np.ndarray) -> float:
     return math.sqrt(amed)
 
 
-#: elements of scratch per block of columns updated together
-_BLOCK_ELEMENTS = 1 << 22
+#: rows per chunk of the column updates (the chunk stays in cache; the dot
+#: products carry their running sums from chunk to chunk)
+_ROW_CHUNK = 8192
 
 
 def _reflect_columns(v: np.ndarray, divisor: float, block: np.ndarray,
@@ -135,25 +136,25 @@ def _reflect_columns(v: np.ndarray, divisor: float, block: np.ndarray,
     dot product in reference order, preceded by the product ``first[c]`` for
     column ``c`` where given; returns the ``t``. The columns are independent,
     so updating several at once changes no bit (``cumsum`` along the rows
-    adds each column left to right)."""
+    adds each column left to right, and the running sums carry over from one
+    chunk of rows to the next)."""
     m, ncol = block.shape
-    ts = np.empty(ncol)
-    step = max(1, _BLOCK_ELEMENTS // max(m, 1))
-    for j0 in range(0, ncol, step):
-        part = block[:, j0:j0 + step]
-        lead = None if first is None else np.asarray(first[j0:j0 + step], dtype=np.float64)
-        if m == 0:
-            dots = np.zeros(part.shape[1]) if lead is None else lead
-        else:
-            prod = v[:, None] * part
-            if lead is not None:
-                prod[0] = lead + prod[0]
-            dots = np.cumsum(prod, axis=0)[-1]
-        t = -dots / divisor
-        if m:
-            part += v[:, None] * t
-        ts[j0:j0 + step] = t
-    return ts
+    dots = np.zeros(ncol) if first is None else np.array(first, dtype=np.float64)
+    buf = np.empty((min(m, _ROW_CHUNK), ncol), order="F")
+    for r0 in range(0, m, _ROW_CHUNK):
+        rows = slice(r0, r0 + _ROW_CHUNK)
+        prod = buf[: min(_ROW_CHUNK, m - r0)]
+        np.multiply(v[rows, None], block[rows], out=prod)
+        prod[0] = dots + prod[0]  # (ddot's running sum starts at 0.0)
+        np.cumsum(prod, axis=0, out=prod)
+        dots = prod[-1].copy()
+    t = -dots / divisor
+    for r0 in range(0, m, _ROW_CHUNK):
+        rows = slice(r0, r0 + _ROW_CHUNK)
+        prod = buf[: min(_ROW_CHUNK, m - r0)]
+        np.multiply(v[rows, None], t, out=prod)
+        block[rows] += prod
+    return t
 
 
 def _colnorms(a: np.ndarray, tmp: np.ndarray) -> np.ndarray:
