@@ -623,6 +623,7 @@ def lme(
     X = np.asfortranarray(design.X.values, dtype=float)
     y = np.asarray(design.y, dtype=float)
     n, p = X.shape
+    _check_squares(X, y, Z, list(design.X.columns), [lv.name for lv in levels])
     if any(z.shape[1] == 0 for z in Z):
         raise HlmError("a random-effects formula without any term (~ 0) is not supported")
 
@@ -793,6 +794,22 @@ def lme(
         args=dict(fixed=fixed, data=data, random=random, method=method,
                   na_action=na_action, contrasts=contrasts, control=control),
     )
+
+
+def _check_squares(X: np.ndarray, y: np.ndarray, Z: list[np.ndarray], names: list[str],
+                   level_names: list[str]) -> None:
+    """Refuse data whose sums of squares leave double precision: the
+    likelihood is formed from cross-products of the columns, which are then
+    infinite or lose every digit (lm refuses the same data; R gives NaN)."""
+    cols = [(f"'{c}'", X[:, j]) for j, c in enumerate(names)] + [("the response", y)]
+    for lv, z in zip(level_names, Z):
+        cols += [(f"the random effects of '{lv}'", z[:, j]) for j in range(z.shape[1])]
+    with np.errstate(all="ignore"):
+        bad = [nm for nm, v in cols
+               if not np.isfinite(ss := float(np.dot(v, v))) or (ss == 0.0 and np.any(v != 0))]
+    if bad:
+        raise HlmError(f"the data leave double precision: the sum of squares of {', '.join(bad)} "
+                       "overflows or underflows; rescale the variables")
 
 
 #: nlme's QR tolerance: ``QR()`` in nlme's ``matrix.c`` calls ``dqrdc2`` with

@@ -346,3 +346,17 @@ def test_pd_class_written_as_text_shows_the_spelling(random):
     assert '{"Subject": hlm.pdDiag("~ age")}' in msg
     if isinstance(random, str):
         assert "takes no grouping" in msg
+
+
+@pytest.mark.parametrize("scale", [1.7e308, 1e200, 1e-320])
+def test_data_beyond_double_precision_are_refused_without_warnings(scale):
+    # the cross-products of such a column overflow or underflow: before, a
+    # misleading "Singularity in backsolve" came with numpy's overflow warnings
+    from hlm_py import datasets
+
+    o = datasets.load("Orthodont").copy()
+    o["age"] = o["age"] / o["age"].max() * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(HlmError, match="double precision.*'age'"):
+            lme("distance ~ age", o, random="~ 1 | Subject")
