@@ -46,7 +46,7 @@ from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish, p
 from hlm_py.lme.pdmat import PD_CLASS_NAMES, PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import Reduced, group_crossprod, reduce_data
 from hlm_py.lme.refine import Refinement, fitted_products
-from hlm_py.lme.span import Span, random_effects_span
+from hlm_py.lme.span import Span, confounded_levels, random_effects_span
 
 __all__ = ["lme", "LmeFit", "LogLik", "RandomLevel", "parse_random"]
 
@@ -944,54 +944,6 @@ def _location_uncertainty(lik: ProfiledLikelihood, theta: np.ndarray, noise: flo
                 continue
             worst = max(worst, math.sqrt(2.0 * noise / curv) if curv > 0 else math.inf)
     return worst
-
-
-#: A level's random effects are confounded with the fixed effects where each
-#: orthonormal direction of its columns (a group's block of ``Z``, zero
-#: outside the group) has a residual on ``col(X)`` of at most this: the sine
-#: of the angle to ``col(X)``, lm's rank tolerance. Measured: 2e-15 for
-#: Orthodont's ``distance ~ age * Subject`` with ``~ age | Subject``; 0.96 and
-#: more where ``X`` lacks the subjects' intercepts or slopes
-CONFOUNDED_TOL = 1e-7
-
-
-def confounded_levels(X: np.ndarray, Z: list[np.ndarray], codes: list[np.ndarray],
-                      n_groups: list[int], tol: float = CONFOUNDED_TOL) -> list[bool]:
-    """For each level, whether its random-effects columns (block-diagonal over
-    the level's groups) lie in the column space of ``X``: the fixed effects
-    then absorb the random effects, and the REML criterion does not depend on
-    the level's ``Psi`` (nlme fits such models without a word).
-
-    Each group spans ``rank(Z_g)`` dimensions of ``R^n``, orthogonal across
-    groups, so more groups with a non-zero block than ``X`` has columns decide
-    "no" at no cost; otherwise each group's orthonormal basis is projected on
-    ``X``'s orthonormal one (at most ``n p^2`` work, as one QR of ``X``).
-    """
-    n, p = X.shape
-    out: list[bool] = []
-    Q: np.ndarray | None = None
-    for z, c, G in zip(Z, codes, n_groups):
-        nonzero = np.zeros(G, dtype=bool)
-        nonzero[c[np.any(z != 0, axis=1)]] = True
-        if p == 0 or int(nonzero.sum()) > p:
-            out.append(False)
-            continue
-        if Q is None:
-            Q = np.linalg.qr(X)[0]
-        order = np.argsort(c, kind="stable")
-        bounds = np.searchsorted(c[order], np.arange(G + 1))
-        inside = True
-        for g in np.flatnonzero(nonzero):
-            rows = order[bounds[g]:bounds[g + 1]]
-            u, sv, _ = np.linalg.svd(z[rows], full_matrices=False)
-            u = u[:, sv > tol * sv[0]]
-            resid = -(Q @ (Q[rows].T @ u))
-            resid[rows] += u
-            if np.sqrt(np.einsum("ij,ij->j", resid, resid)).max() > tol:
-                inside = False
-                break
-        out.append(inside)
-    return out
 
 
 def _confounded_message(level: RandomLevel, method: str) -> str:

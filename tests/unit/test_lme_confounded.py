@@ -17,7 +17,7 @@ import pytest
 
 import hlm_py as hlm
 from hlm_py.lme import fit as lme_fit
-from hlm_py.lme.fit import CONFOUNDED_TOL, confounded_levels
+from hlm_py.lme.span import CONFOUNDED_TOL, confounded_levels
 
 
 def _groups(G: int = 5, m: int = 4, seed: int = 3) -> pd.DataFrame:
