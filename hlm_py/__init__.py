@@ -42,7 +42,20 @@ from hlm_py.generics import (
     vcov,
 )
 from hlm_py.lm import lm
-from hlm_py.lme import lme, pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
+from hlm_py.lme import (
+    LmeControl,
+    LmeDesign,
+    OptSummary,
+    lme,
+    lme_design,
+    lme_fit,
+    lmeControl,
+    pdCompSymm,
+    pdDiag,
+    pdIdent,
+    pdLogChol,
+    pdSymm,
+)
 from hlm_py.lme.varstruct import corAR1, corCompSymm, varIdent, varPower
 
 __version__ = "0.1.0"
@@ -68,6 +81,12 @@ __all__ = [
     "intervals",
     "lm",
     "lme",
+    "lme_design",
+    "lme_fit",
+    "lmeControl",
+    "LmeControl",
+    "LmeDesign",
+    "OptSummary",
     "logLik",
     "model_frame",
     "model_matrix",

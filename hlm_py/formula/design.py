@@ -20,8 +20,9 @@ from ..errors import HlmError, NonFiniteError
 from .frame import ModelFrame, model_frame
 from .matrix import ModelMatrix, model_matrix
 from .terms import Terms, delete_response
+from .terms import terms as make_terms
 
-__all__ = ["Design", "build_design", "check_classes"]
+__all__ = ["Design", "build_design", "check_classes", "design_from_frame"]
 
 
 def check_classes(old: Mapping[str, str], new: Mapping[str, str]) -> None:
@@ -140,3 +141,38 @@ def build_design(
         offset=mf.offset,
         contrasts_arg=dict(contrasts) if contrasts else None,
     )
+
+
+def design_from_frame(formula: str, frame: ModelFrame, columns: Sequence[str],
+                      contrasts: Mapping[str, object] | None = None) -> Design | None:
+    """The design of a one-sided ``formula`` whose variables ``frame`` already
+    holds among its extra variables (lme's random-effects formulas, evaluated
+    with the fixed part in one model frame, as nlme's ``asOneFormula``).
+
+    ``columns`` are the data's column names. None where a variable is not
+    there, or is a transform with state (``poly``, ``scale``: evaluated on
+    all rows it would differ from its value on the kept rows); the caller
+    then builds the design on the kept rows itself.
+    """
+    t = make_terms(formula, list(columns))
+    if t.has_response or t.offsets:
+        return None
+    cols = {}
+    for expr, name in zip(t.variables, t.variable_names):
+        var = frame.extras.get(expr)
+        if var is None or var.state:
+            return None
+        cols[name] = var
+    xlevels = {}
+    for name, v in cols.items():
+        if v.kind == "factor":
+            xlevels[name] = list(v.levels or [])
+        elif v.kind == "character":
+            xlevels[name] = list(v.as_factor().levels or [])
+    mf = ModelFrame(terms=t, columns=cols, row_names=frame.row_names,
+                    row_positions=frame.row_positions, n_input=frame.n_input,
+                    na_action=frame.na_action, weights=None, offset=None, xlevels=xlevels,
+                    data_classes={k: v.r_class() for k, v in cols.items()})
+    X = model_matrix(mf, contrasts=contrasts)
+    return Design(formula=t.formula, terms=t, frame=mf, X=X, y=None, weights=None, offset=None,
+                  contrasts_arg=dict(contrasts) if contrasts else None)

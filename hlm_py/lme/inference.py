@@ -1,6 +1,6 @@
 """Inference on an lme fit, as nlme 3.1-162 does it.
 
-What :class:`hlm_py.lme.fit.LmeFit` delegates to (``summary``, ``anova``,
+What :class:`hlm_py.lme.model.LmeFit` delegates to (``summary``, ``anova``,
 ``intervals``, ``VarCorr``) and the pieces they need:
 
 * :func:`fix_df` -- nlme's ``getFixDF``: the "inner and outer" containment

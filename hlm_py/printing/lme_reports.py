@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hlm_py.lme.fit import LmeFit
 from hlm_py.lme.inference import (
     has_correlation,
     level_formula_text,
     struct_name,
 )
+from hlm_py.lme.model import LmeFit
 from hlm_py.lme.results import AnovaLme, ApVar, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.printing.matrixprint import (
     print_data_frame,

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import hlm_py as hlm
-from hlm_py.lme import fit as lme_fit
+from hlm_py.lme import strategy
 from hlm_py.lme.span import CONFOUNDED_TOL, confounded_levels
 
 
@@ -35,8 +35,8 @@ def _no_search(*args, **kwargs):
 
 def test_fully_confounded_reml_keeps_nlmes_start_without_a_search(monkeypatch):
     d = _groups()
-    monkeypatch.setattr(lme_fit, "_optimise", _no_search)
-    monkeypatch.setattr(lme_fit, "_refit_qr", _no_search)
+    monkeypatch.setattr(strategy, "optimise_runs", _no_search)
+    monkeypatch.setattr(strategy, "refit_qr", _no_search)
     with pytest.warns(UserWarning, match="column space of the fixed effects"):
         fit = hlm.lme("y ~ x * g", d, random="~ x | g")
     # nlme's start: the precision factor 0.375 sqrt(colSums(Z^2) / G)

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from hlm_py.lme import lme
-from hlm_py.lme.fit import LOGLIK_NOISE_ABS, _deviance_noise
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.qr_loglik import QRLogLik
+from hlm_py.lme.runs import LOGLIK_NOISE_ABS, deviance_noise
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "property"))
 import checks  # noqa: E402
@@ -52,7 +52,7 @@ def test_qr_evaluation_equals_the_cross_products_where_both_are_accurate(method:
                       "h": pd.Categorical([f"H{k}" for k in rng.integers(0, 2, n)])})
     for random in ("~ x | g", "~ 1 | g/h"):
         fit = lme("y ~ x", d, random=random, method=method)
-        assert _deviance_noise(fit.likelihood, fit.theta_opt) < LOGLIK_NOISE_ABS
+        assert deviance_noise(fit.likelihood, fit.theta_opt) < LOGLIK_NOISE_ABS
         assert _qr(fit).profiled(fit.psi) == pytest.approx(float(fit.logLik()), abs=1e-9)
 
 
@@ -62,8 +62,8 @@ def test_noisy_cross_products_send_the_fit_to_the_qr_elimination() -> None:
     assert fit.qr_elimination
     lik = fit.likelihood
     cross = ProfiledLikelihood(lik.red, lik.pd, lik.reml)
-    assert _deviance_noise(cross, fit.theta_opt) > 100 * LOGLIK_NOISE_ABS
-    assert _deviance_noise(lik, fit.theta_opt) < LOGLIK_NOISE_ABS
+    assert deviance_noise(cross, fit.theta_opt) > 100 * LOGLIK_NOISE_ABS
+    assert deviance_noise(lik, fit.theta_opt) < LOGLIK_NOISE_ABS
     assert float(fit.logLik()) == pytest.approx(_qr(fit).profiled(fit.psi), abs=1e-9)
     # and that value is the log-likelihood at the estimates, to 1e-9
     g = d["g"].cat.codes.to_numpy()

@@ -23,13 +23,13 @@ from hlm_py.errors import ConvergenceError, HlmError
 from hlm_py.generics import intervals
 from hlm_py.lm import lm
 from hlm_py.lme import lme
-from hlm_py.lme.fit import _deviance_noise, _noise_bound
 from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import polish_simplex
 from hlm_py.lme.pdmat import pdDiag, pdLogChol
 from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.reduce import group_crossprod, group_triangular, reduce_data
 from hlm_py.lme.refine import Refinement
+from hlm_py.lme.runs import deviance_noise, noise_bound
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "property"))
 import checks  # noqa: E402
@@ -121,7 +121,7 @@ def test_wide_random_slopes_are_fitted_on_the_qr_elimination(seed: int, method: 
     assert fit.qr_elimination and fit.likelihood.qr
     lik = fit.likelihood
     # the elimination is accurate there, where the cross-products were not ...
-    assert _deviance_noise(lik, fit.theta_opt) <= _noise_bound(fit.optim.deviance)
+    assert deviance_noise(lik, fit.theta_opt) <= noise_bound(fit.optim.deviance)
     # ... and agrees with apVar's separate QR evaluation
     qr = QRLogLik(fit.X, fit.y, fit.Z, fit.grouping, fit.REML)
     assert float(fit.logLik()) == pytest.approx(qr.profiled(fit.psi), abs=1e-9)

@@ -17,8 +17,8 @@ import pytest
 
 from hlm_py.errors import SingularFitError
 from hlm_py.lme import lme
-from hlm_py.lme.fit import NLME_QR_TOL, PREFIT_QR_TOL, fixed_relative_residuals
 from hlm_py.lme.inference import anova
+from hlm_py.lme.rank import NLME_QR_TOL, PREFIT_QR_TOL, fixed_relative_residuals
 
 
 def _near_1e4(seed: int = 7, spread: float = 5.0) -> pd.DataFrame:

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from hlm_py.errors import ConvergenceError
-from hlm_py.lme import fit as lme_fit
-from hlm_py.lme import lme
+from hlm_py.lme import lme, qr_refit, runs
 from hlm_py.lme.span import random_effects_span
 
 DATA = Path(__file__).parent / "data"
@@ -29,8 +28,8 @@ def _no_search(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("the optimiser ran")
 
-    monkeypatch.setattr(lme_fit, "maximize_profiled", refuse)
-    monkeypatch.setattr(lme_fit, "polish_simplex", refuse)
+    monkeypatch.setattr(runs, "maximize_profiled", refuse)
+    monkeypatch.setattr(qr_refit, "polish_simplex", refuse)
 
 
 def test_an_unbounded_ml_likelihood_is_refused_before_any_search(monkeypatch):

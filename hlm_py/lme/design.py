@@ -1,0 +1,275 @@
+"""The design stage of lme: the unfitted model (lme4's ``lFormula``).
+
+:func:`lme_design` does what ``nlme::lme.formula`` does before it optimises:
+one model frame for the fixed and random parts (nlme's ``asOneFormula``),
+the fixed-effects matrix ``X`` and response ``y``, the grouping factors in
+nlme's order, each level's ``Z`` and pd class, and the checks nlme makes on
+them (with clearer refusals where nlme gives none, ``docs/differences.md``).
+Nothing is fitted. The returned :class:`LmeDesign` evaluates the profiled
+criterion at any parameters (:meth:`LmeDesign.deviance`,
+:meth:`LmeDesign.gradient`); :func:`hlm_py.lme.model.lme_fit` fits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hlm_py.callnames import data_name
+from hlm_py.errors import GroupingError, HlmError, NonFiniteError
+from hlm_py.formula.deparse import deparse
+from hlm_py.formula.design import Design, build_design, design_from_frame
+from hlm_py.formula.frame import as_data_frame
+from hlm_py.formula.parser import Name
+from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable
+from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.pdmat import PdClass
+from hlm_py.lme.random import RandomLevel, deparse_random, parse_random, random_variables
+from hlm_py.lme.rank import check_fixed_rank, check_squares
+from hlm_py.lme.reduce import Reduced, reduce_data
+from hlm_py.lme.refine import Refinement
+from hlm_py.lme.span import Span, confounded_levels, random_effects_span
+
+__all__ = ["LmeDesign", "lme_design"]
+
+
+@dataclass(eq=False)
+class LmeDesign:
+    """An unfitted lme model: what ``lme`` fits (lme4's ``lFormula`` result,
+    MixedModels.jl's unfitted ``LinearMixedModel``).
+
+    fixed           the fixed-effects formula as R deparses it
+    levels          the random-effects levels (outer to inner)
+    method          ``"REML"`` or ``"ML"``
+    fixed_design    the fixed part's frame, terms and model matrix
+    random_designs  per level, the random part's terms and model matrix
+    grouping        the grouping factors in nlme's order
+    X, y, Z         the matrices (``Z`` per level), rows in the input order
+    row_names       the kept rows' names
+    call            the call nlme prints (``lme.formula(fixed = ..., ...)``)
+    args            the arguments, for ``update``
+
+    ``theta`` is nlme's parametrisation of the relative covariance matrices
+    (``coef(fit$modelStruct)``, outer level first here, nlme prints innermost
+    first), :meth:`start` nlme's starting value.
+    """
+
+    fixed: str
+    levels: list[RandomLevel]
+    method: str
+    fixed_design: Design
+    random_designs: list[Design]
+    grouping: Grouping
+    X: np.ndarray
+    y: np.ndarray
+    Z: list[np.ndarray]
+    row_names: pd.Index
+    data: pd.DataFrame
+    data_name: str
+    call: str
+    contrasts: dict[str, Any] | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+    # -- small facts --------------------------------------------------------
+    @property
+    def reml(self) -> bool:
+        return self.method == "REML"
+
+    @property
+    def n(self) -> int:
+        return int(self.y.size)
+
+    @property
+    def p(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def Q(self) -> int:  # noqa: N802 - nlme's name
+        return len(self.levels)
+
+    @property
+    def pds(self) -> list[PdClass]:
+        return [lv.pd for lv in self.levels]
+
+    @property
+    def q(self) -> list[int]:
+        return [z.shape[1] for z in self.Z]
+
+    @property
+    def fixed_names(self) -> list[str]:
+        return list(self.fixed_design.X.columns)
+
+    @property
+    def random_names(self) -> list[list[str]]:
+        return [list(d.X.columns) for d in self.random_designs]
+
+    @property
+    def n_params(self) -> int:
+        return sum(pd_.n_params(q) for pd_, q in zip(self.pds, self.q))
+
+    @property
+    def theta_names(self) -> list[str]:
+        """nlme's names of ``coef(fit$modelStruct)``, in this class's order (outer first)."""
+        return [name for lv, q in zip(self.levels, self.q) for name in lv.pd.param_names(lv.name, q)]
+
+    # -- the reductions and the criterion ------------------------------------
+    @cached_property
+    def reduced(self) -> Reduced:
+        """The data reduced to per-group cross-products (the one pass over the rows)."""
+        g = self.grouping
+        return reduce_data(self.X, self.y, self.Z, g.codes, g.parents, g.n_groups)
+
+    @cached_property
+    def criterion(self) -> ProfiledLikelihood:
+        """The profiled criterion on the cross-products (the fit's first evaluator)."""
+        return ProfiledLikelihood(self.reduced, self.pds, self.reml)
+
+    def qr_criterion(self) -> ProfiledLikelihood:
+        """The criterion on nlme's elimination, per-group QR decompositions (slower,
+        keeps the digits the cross-products lose)."""
+        g = self.grouping
+        red = reduce_data(self.X, self.y, self.Z, g.codes, g.parents, g.n_groups,
+                          triangular=True)
+        return ProfiledLikelihood(red, self.pds, self.reml, qr=True)
+
+    def refinement(self, qr_criterion: ProfiledLikelihood) -> Refinement:
+        """The refined evaluation of ``qr_criterion`` (double-double log-determinants,
+        one step of iterative refinement)."""
+        g = self.grouping
+        return Refinement(qr_criterion, self.X, self.y, self.Z, g.codes, g.parents, g.n_groups)
+
+    def start(self) -> np.ndarray:
+        """nlme's starting values: the precision factor ``0.375 sqrt(colSums(Z^2) / G)``,
+        inverted, per level."""
+        parts = []
+        for pdc, z, G in zip(self.pds, self.Z, self.grouping.n_groups):
+            ss = np.einsum("ij,ij->j", z, z) / G
+            ss = np.where(ss > 0, ss, 1.0)
+            delta = 0.375 * np.sqrt(ss)
+            parts.append(pdc.params(np.diag(1.0 / delta ** 2)))
+        return np.concatenate(parts)
+
+    def deviance(self, theta: np.ndarray) -> float:
+        """The profiled criterion, ``-2`` times the REML or ML log-likelihood with
+        nlme's constants, at ``theta`` (``inf`` where undefined)."""
+        return self.criterion.deviance(self._theta(theta))
+
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        """The exact gradient of :meth:`deviance` in ``theta``."""
+        return self.criterion.deviance_and_gradient(self._theta(theta))[1]
+
+    def _theta(self, theta: np.ndarray) -> np.ndarray:
+        t = np.asarray(theta, dtype=float).ravel()
+        if t.size != self.n_params:
+            raise HlmError(f"theta has {t.size} values; this model has {self.n_params} "
+                           f"({', '.join(self.theta_names)})")
+        return t
+
+    @cached_property
+    def confounded(self) -> list[bool]:
+        """Per level, whether its random effects lie in the span of ``X``."""
+        g = self.grouping
+        return confounded_levels(self.X, self.Z, g.codes, g.n_groups)
+
+    @cached_property
+    def span(self) -> Span:
+        g = self.grouping
+        return random_effects_span(self.X, self.Z, g.codes, g.n_groups)
+
+    def __repr__(self) -> str:
+        return (f"<LmeDesign {self.call}: {self.n} obs, {self.p} fixed effects, "
+                f"{self.n_params} variance parameters>")
+
+
+def _frame_variables(levels: list[RandomLevel], columns: list[str]) -> list[str]:
+    """The random and grouping variables, as R expressions, for the one frame."""
+    extra: list[str] = []
+    for lv in levels:
+        for v in random_variables(lv.formula, columns) + [deparse(Name(lv.name))]:
+            if v not in extra:
+                extra.append(v)
+    return extra
+
+
+def _check_sizes(levels: list[RandomLevel], Z: list[np.ndarray], grouping: Grouping) -> None:
+    if any(z.shape[1] == 0 for z in Z):
+        raise HlmError("a random-effects formula without any term (~ 0) is not supported")
+    sizes = np.bincount(grouping.codes[-1])
+    if sizes.max() < Z[-1].shape[1]:
+        raise GroupingError(
+            f"fewer observations than random effects in all level {len(levels)} groups")
+    for lv, z, G in zip(levels, Z, grouping.n_groups):
+        k = lv.pd.n_params(z.shape[1])
+        if G < k:
+            raise GroupingError(
+                f"grouping factor '{lv.name}' has {G} groups, fewer than the {k} "
+                "random-effects parameters of its level")
+
+
+def lme_design(
+    fixed: str,
+    data: pd.DataFrame,
+    random: Any = None,
+    method: str = "REML",
+    weights: Any = None,
+    correlation: Any = None,
+    na_action: str = "na.fail",
+    contrasts: dict[str, Any] | None = None,
+) -> LmeDesign:
+    """The unfitted lme model of ``nlme::lme(fixed, data, random, method, ...)``.
+
+    Raises :class:`HlmError` where nlme would stop before optimising, and
+    where hlm_py refuses a design nlme fits to a misleading number.
+    """
+    if weights is not None:
+        raise HlmError("lme: 'weights' (variance functions) are not supported yet")
+    if correlation is not None:
+        raise HlmError("lme: 'correlation' structures are not supported yet")
+    if method not in ("REML", "ML"):
+        raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
+    dname = data_name(data)
+    data = as_data_frame(data)
+    if not isinstance(fixed, str) or "~" not in fixed or not fixed.split("~")[0].strip():
+        raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    levels = parse_random(random, data)
+    columns = [str(c) for c in data.columns]
+    for lv in levels:
+        grouping_variable(data, lv.name)  # UnknownVariableError for a missing factor
+    design = build_design(fixed, data, na_action=na_action, contrasts=contrasts,
+                          extra_variables=_frame_variables(levels, columns))
+    design.check_finite()
+    if design.y is None:
+        raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
+    pos = np.asarray(design.frame.row_positions)
+    kept = data if (pos.size == len(data) and np.array_equal(pos, np.arange(len(data)))) \
+        else data.iloc[pos]
+    grouping = build_grouping(kept, [lv.name for lv in levels])
+    random_designs = [
+        design_from_frame(lv.formula, design.frame, columns, contrasts)
+        or build_design(lv.formula, kept, na_action=na_action, contrasts=contrasts)
+        for lv in levels
+    ]
+    Z = [np.asfortranarray(d.X.values, dtype=float) for d in random_designs]
+    if not all(np.all(np.isfinite(z)) for z in Z):
+        raise NonFiniteError("NA/NaN/Inf in the random-effects model matrix")
+    X = np.asfortranarray(design.X.values, dtype=float)
+    y = np.asarray(design.y, dtype=float)
+    check_squares(X, y, Z, list(design.X.columns), [lv.name for lv in levels])
+    _check_sizes(levels, Z, grouping)
+
+    call = (f"lme.formula(fixed = {design.formula}, data = {dname}, "
+            f"random = {deparse_random(random)}")
+    call += f', method = "{method}")' if method != "REML" else ")"
+    out = LmeDesign(
+        fixed=design.formula, levels=levels, method=method, fixed_design=design,
+        random_designs=random_designs, grouping=grouping, X=X, y=y, Z=Z,
+        row_names=design.frame.row_names, data=data, data_name=dname, call=call,
+        contrasts=contrasts,
+        args=dict(fixed=fixed, data=data, random=random, method=method,
+                  na_action=na_action, contrasts=contrasts))
+    check_fixed_rank(X, out.reduced, out.fixed_names)
+    return out
