@@ -60,11 +60,6 @@ class Design:
     y: np.ndarray | None
     weights: np.ndarray | None
     offset: np.ndarray | None
-    contrasts_arg: dict | None = None
-
-    @property
-    def response_name(self) -> str | None:
-        return self.terms.response
 
     def check_finite(self) -> None:
         """R's ``lm.fit`` check: ``NA/NaN/Inf in 'x'`` / ``'y'`` -> NonFiniteError."""
@@ -139,7 +134,6 @@ def build_design(
         y=_response_values(mf),
         weights=mf.weights,
         offset=mf.offset,
-        contrasts_arg=dict(contrasts) if contrasts else None,
     )
 
 
@@ -174,5 +168,4 @@ def design_from_frame(formula: str, frame: ModelFrame, columns: Sequence[str],
                     na_action=frame.na_action, weights=None, offset=None, xlevels=xlevels,
                     data_classes={k: v.r_class() for k, v in cols.items()})
     X = model_matrix(mf, contrasts=contrasts)
-    return Design(formula=t.formula, terms=t, frame=mf, X=X, y=None, weights=None, offset=None,
-                  contrasts_arg=dict(contrasts) if contrasts else None)
+    return Design(formula=t.formula, terms=t, frame=mf, X=X, y=None, weights=None, offset=None)
