@@ -267,7 +267,8 @@ def _varcorr_text_frame(vc: VarCorrLme) -> dict[str, Any]:
 @dataclass
 class PrintedText:
     """hlm_py's printout and, when the golden has the numbers, the same printer's
-    output with R's default-fit numbers (``rerender``: a callable)."""
+    output with R's default-fit numbers (``rerender``: a callable); a
+    :class:`hlm_py.verify.quantity.TextWithRule`."""
 
     text: str
     rerender: Callable[[], str] | None = None
