@@ -19,7 +19,7 @@ import pandas as pd
 import hlm_py as hlm
 from hlm_py.errors import HlmError
 from hlm_py.formula.parser import is_syntactic_name
-from hlm_py.formula.terms import terms
+from hlm_py.formula.terms import Terms, terms
 from hlm_py.lm import AnovaTable, LmFit, LmSummary, LogLik
 from hlm_py.lm import inference as lm_inference
 from hlm_py.printing.matrixprint import print_matrix, print_series, print_vector
@@ -103,8 +103,8 @@ class LmContext(CaseContext):
         return hlm.predict(self.fit, self.newdata, **kwargs)
 
 
-def _fstat(ctx_summary: Any) -> Any:
-    f = ctx_summary.fstatistic
+def _fstat(summary: LmSummary) -> pd.Series | None:
+    f = summary.fstatistic
     if f is None:
         return None
     return pd.Series([f["value"], f["numdf"], f["dendf"]], index=["value", "numdf", "dendf"])
@@ -292,7 +292,7 @@ class MatrixContext(CaseContext):
         return hlm.model_matrix(formula, self.data, contrasts=contrasts)
 
 
-def _terms_of(t: Any) -> dict[str, Any]:
+def _terms_of(t: Terms) -> dict[str, Any]:
     factors = None
     if len(t.term_labels):
         factors = pd.DataFrame(np.asarray(t.factors, dtype=int), index=list(t.variables),
