@@ -10,13 +10,14 @@ gets a fallback (``fitK``; ``data``).
 from __future__ import annotations
 
 import sys
+from types import FrameType
 from typing import Any
 
 __all__ = ["caller_names", "data_name"]
 
 
 def _caller_scopes() -> list[dict[str, Any]]:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith("hlm_py"):
         frame = frame.f_back
     return [frame.f_locals, frame.f_globals] if frame is not None else []

@@ -20,8 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import hlm_py as hlm
 from hlm_py.errors import HlmError
+from hlm_py.printing.matrixprint import print_series
+from hlm_py.printing.rformat import cat_number
+from hlm_py.verify.cases import case_name, run_case
+from hlm_py.verify.compare import compare_case
+from hlm_py.verify.goldens import KINDS, default_golden_dir, golden_files, load_golden
 
 __all__ = ["SEED_HSB_R", "SEED_MTCARS_R", "demo_hsb", "demo_mtcars", "main", "r_cat", "verify"]
 
@@ -80,8 +87,6 @@ print(VarCorr(model1))
 
 def r_cat(*items: Any) -> str:
     """R's ``cat(...)`` (``sep = " "``): numbers with up to 7 significant digits."""
-    from hlm_py.printing.rformat import cat_number
-
     parts = []
     for item in items:
         if isinstance(item, str):
@@ -96,11 +101,7 @@ def r_cat(*items: Any) -> str:
 def r_print(obj: Any) -> str:
     """What R's ``print(obj)`` writes: the object's text plus the final newline
     (renderers return R's output without it, as Python's ``print`` adds one)."""
-    import pandas as pd
-
     if isinstance(obj, pd.Series):
-        from hlm_py.printing.matrixprint import print_series
-
         text = print_series(obj)
     else:
         text = str(obj)
@@ -134,9 +135,7 @@ def seed_mtcars_values() -> dict[str, Any]:
     }
 
 
-def _data_frame(**cols: list[float]) -> Any:
-    import pandas as pd
-
+def _data_frame(**cols: list[float]) -> pd.DataFrame:
     n = len(next(iter(cols.values())))
     return pd.DataFrame(cols, index=pd.RangeIndex(1, n + 1))
 
@@ -195,10 +194,6 @@ def verify(golden_dir: Path, kinds: Sequence[str], out: Any = None,
     Returns the exit status: 0 when every quantity of every case passed,
     1 when any failed or when no case was found.
     """
-    from hlm_py.verify.cases import case_name, run_case
-    from hlm_py.verify.compare import compare_case
-    from hlm_py.verify.goldens import golden_files, load_golden
-
     out = out or sys.stdout
     n_cases = n_failed = 0
     header = f"{'kind':<13} {'case':<44} {'quantities':>10} {'max rel diff':>13}  result"
@@ -219,7 +214,7 @@ def verify(golden_dir: Path, kinds: Sequence[str], out: Any = None,
             finite = [r.max_rel_diff for r in rows if math.isfinite(r.max_rel_diff)]
             worst = f"{max(finite):.2e}" if finite else "-"
             bad = [r for r in rows if not r.ok]
-            documented = [r for r in rows if r.ok and getattr(r, "documented", False)]
+            documented = [r for r in rows if r.ok and r.documented]
             status = (f"FAIL ({len(bad)} of {len(rows)})" if bad else
                       f"ok, {len(documented)} documented" if documented else "ok")
             print(f"{kind:<13} {name:<44} {len(rows):>10} {worst:>13}  {status}", file=out)
@@ -239,8 +234,6 @@ def verify(golden_dir: Path, kinds: Sequence[str], out: Any = None,
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from hlm_py.verify.goldens import KINDS, default_golden_dir
-
     golden_dir = Path(args.golden) if args.golden else default_golden_dir()
     if not golden_dir.is_dir():
         raise HlmError(f"golden directory {golden_dir} does not exist")

@@ -170,6 +170,7 @@ def from_repr(d: dict[str, Any]) -> pd.DataFrame:
     for col in d["columns"]:
         typ, vals = col["type"], col["values"]
         has_na = any(v is None for v in vals)
+        arr: Any
         if typ == "numeric":
             arr = np.array([_num_from_json(v) for v in vals], dtype=np.float64)
         elif typ == "integer":
@@ -227,11 +228,12 @@ def number_to_json(x: Any) -> Any:
 def _column_repr(name: str, s: pd.Series) -> dict[str, Any]:
     dtype = s.dtype
     mask = s.isna().to_numpy()
+    values: list[Any]
     if isinstance(dtype, pd.CategoricalDtype):
         levels = [str(c) for c in dtype.categories]
         cats = s.cat.categories
         codes = s.cat.codes.to_numpy()
-        values = [None if c < 0 else str(cats[c]) for c in codes]
+        values = [None if c < 0 else str(cats[int(c)]) for c in codes]
         return {
             "name": name,
             "type": "ordered" if dtype.ordered else "factor",

@@ -90,7 +90,9 @@ class ModelFrame:
 
 def _put_column(out: dict, name: str, var: Variable) -> None:
     if var.kind == "factor":
-        out[name] = pd.Categorical.from_codes(var.values, categories=var.levels, ordered=var.ordered)
+        assert var.levels is not None  # a factor Variable carries its levels
+        out[name] = pd.Categorical.from_codes(var.values, categories=pd.Index(var.levels),
+                                              ordered=var.ordered)
     elif var.kind == "logical":
         v = var.values
         out[name] = pd.array([None if np.isnan(x) else bool(x) for x in v], dtype="boolean")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..errors import FormulaParseError
 
@@ -327,7 +328,7 @@ class _Parser:
     def prefix(self) -> Node:
         tok = self.next()
         if tok.kind == "num":
-            val, is_int = tok.value  # type: ignore[misc]
+            val, is_int = cast(tuple[float, bool], tok.value)
             return Num(val, is_int, tok.pos)
         if tok.kind == "str":
             return Str(str(tok.value), tok.pos)

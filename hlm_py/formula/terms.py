@@ -214,12 +214,12 @@ class _TermsBuilder:
             return []
         if isinstance(f, Name):
             if f.name == "." and self.frame_names is not None:
-                seen = set()
+                names_seen: set[str] = set()
                 out = []
                 for nm in self.frame_names:
-                    if nm in seen:
+                    if nm in names_seen:
                         self.fail(f"duplicated name '{nm}' in data frame using '.'", f)
-                    seen.add(nm)
+                    names_seen.add(nm)
                     out.append(self.bit(Name(nm)))
                 return out
             return [self.bit(f)]

@@ -182,9 +182,10 @@ def _merge_same_labels(codes: np.ndarray, labels: list[str], ordered: bool = Fal
     return Factor(remap[codes], levels, ordered)
 
 
-def _check_distinct_levels(levels: list, categories: list, name: object) -> None:
-    """Refuse categories that R's ``as.character`` makes one label (R has no such factor)."""
-    seen: dict = {}
+def _check_distinct_levels(levels: list[str | None], categories: list, name: object) -> list[str]:
+    """``levels``, refusing categories that R's ``as.character`` makes one label
+    (R has no such factor) or NA."""
+    seen: dict[str, object] = {}
     for lab, cat in zip(levels, categories):
         if lab is None:
             raise HlmError(f"factor '{name}' has a missing value (NA) among its categories")
@@ -195,6 +196,7 @@ def _check_distinct_levels(levels: list, categories: list, name: object) -> None
                 "merge or rename the categories"
             )
         seen[lab] = cat
+    return list(seen)
 
 
 # ---------------------------------------------------------------- data columns
@@ -205,8 +207,7 @@ def column_value(s: pd.Series):
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
         cats = list(dt.categories)
-        levels = [as_character_scalar(c) for c in cats]
-        _check_distinct_levels(levels, cats, s.name)
+        levels = _check_distinct_levels([as_character_scalar(c) for c in cats], cats, s.name)
         return Factor(np.asarray(s.cat.codes, dtype=np.int64), levels, bool(dt.ordered))
     if pd.api.types.is_complex_dtype(dt):
         raise ComplexVariableError(s.name)
@@ -223,7 +224,8 @@ def column_value(s: pd.Series):
     if pd.api.types.is_float_dtype(dt):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     if pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt):
-        arr = s.to_numpy(dtype=object, na_value=None)
+        arr = s.to_numpy(dtype=object, copy=True)
+        arr[s.isna().to_numpy()] = None
         kind = pd.api.types.infer_dtype(arr, skipna=True)
         if kind == "boolean":
             return Lgl(pd.array(arr, dtype="boolean").to_numpy(dtype=np.float64, na_value=np.nan))
@@ -286,7 +288,7 @@ class DataEnv:
 # ---------------------------------------------------------------- helpers
 
 
-def _num(x, what: str = "argument") -> np.ndarray:
+def _num(x, what: str = "argument") -> np.ndarray | np.float64:
     """Coerce to a float array as R's arithmetic does (logical -> 0/1)."""
     if isinstance(x, Lgl):
         return x.v

@@ -71,7 +71,7 @@ def r_mean(x: np.ndarray) -> float:
     n = a.shape[0]
     if n == 0:
         return math.nan
-    s = _seq_sum_ld(a) / n
+    s = np.longdouble(_seq_sum_ld(a)) / n  # 1-D: the sum is a 0-d array
     if math.isfinite(float(s)):
-        s = s + _seq_sum_ld(a, shift=s) / n
+        s = s + np.longdouble(_seq_sum_ld(a, shift=s)) / n
     return float(s)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from hlm_py.errors import HlmError
-from hlm_py.verify.compare import golden_targets
 
-__all__ = ["KINDS", "default_golden_dir", "golden_files", "load_golden", "quantity_groups"]
+__all__ = ["KINDS", "LME_FIT_ONLY", "LME_R_ONLY", "default_golden_dir", "golden_files",
+           "golden_targets", "load_golden", "quantity_groups"]
 
 KINDS = ("lm", "model_matrix", "lme")
 
@@ -53,3 +53,39 @@ def quantity_groups(golden: dict[str, Any]) -> list[str]:
     names = list(golden_targets(kind, golden))
     names += [f"printed:{k}" for k in (golden.get("printed") or {})]
     return names
+
+
+#: lme golden keys that describe R's run, not the fit (nothing for Python to match)
+LME_R_ONLY = frozenset({
+    "fit_warnings", "tight_control", "tight_warnings", "tight_error", "tight_distance",
+    "default", "tight", "anova_compare_call", "anova_compare_warnings", "compare_default",
+    "tight_optimizer", "tight_candidates", "compare_tight", "anova_compare_default",
+})
+
+
+#: numbers of one R fit that describe R's optimiser, not the model
+LME_FIT_ONLY = frozenset({"numIter", "obs_omitted"})
+
+
+def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
+    """The results hlm_py must reproduce for a golden.
+
+    lm and model_matrix: the golden's ``results`` as they are. lme: the
+    numbers of R's *tightly converged* refit (``results["tight"]``; R's
+    default fit when the tight one failed), plus the comparison fits and
+    ``anova(fit, fit2, ...)``; R's bookkeeping (warnings, controls, the
+    default-vs-tight distance) is not a target.
+    """
+    results = dict(golden.get("results") or {})
+    if golden.get("error") is not None:
+        # R's code failed as the case expects: hlm_py must raise an HlmError
+        results["error"] = golden["error"]
+    if kind != "lme":
+        return results
+    base = results.get("tight") or results.get("default") or {}
+    out = {k: v for k, v in base.items() if k not in LME_FIT_ONLY}
+    for key, value in results.items():
+        if key not in LME_R_ONLY and not key.endswith("_warnings"):
+            out[key] = value
+    return out
+

@@ -22,19 +22,20 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 import hlm_py as hlm
 from hlm_py.errors import HlmError
-from hlm_py.lme import inference
+from hlm_py.lme import LmeFit, LogLik, inference
 from hlm_py.lme.results import AnovaLme, IntervalsLme, LmeSummary, VarCorrLevel, VarCorrLme
 from hlm_py.printing import lme_reports
 from hlm_py.printing.matrixprint import print_data_frame, print_named_vector
-from hlm_py.verify.cases import CaseContext
-from hlm_py.verify.compare import Row, compare_text, golden_targets, normalise
+from hlm_py.verify.context import CaseContext, all_failed, produce
+from hlm_py.verify.goldens import golden_targets
+from hlm_py.verify.quantity import Row, compare_text, normalise
 
 __all__ = ["LmeContext", "PrintedText", "run_lme", "LME_RESULTS", "LME_PRINTED"]
 
@@ -51,7 +52,7 @@ def g_series(x: Any) -> pd.Series:
 
 def g_frame(x: Any) -> pd.DataFrame:
     n = normalise(x)
-    data = {}
+    data: dict[str, list[Any]] = {}
     for name, col in zip(n.colnames or [], n.columns):
         try:
             data[name] = [math.nan if v is None else float(v) for v in col]
@@ -86,7 +87,7 @@ class LmeContext(CaseContext):
             self.data.attrs["groupedData"] = gd
         self.warnings: dict[str, list[str]] = {}
 
-    def _lme(self, args: dict[str, Any]) -> Any:
+    def _lme(self, args: dict[str, Any]) -> LmeFit:
         a = dict(args)
         fixed = a.pop("fixed")
         random = _lme_random(a.pop("random", None))
@@ -96,16 +97,16 @@ class LmeContext(CaseContext):
         return hlm.lme(fixed, self.data, random=random, **a)
 
     @cached_property
-    def fit(self) -> Any:
+    def fit(self) -> LmeFit:
         return self._lme(self.args)
 
     @cached_property
-    def others(self) -> dict[str, Any]:
+    def others(self) -> dict[str, LmeFit]:
         return {f"fit{k}": self._lme(args)
                 for k, args in enumerate(self.extra.get("compare") or [], start=2)}
 
     @cached_property
-    def summary(self) -> Any:
+    def summary(self) -> LmeSummary:
         return hlm.summary(self.fit)
 
     @cached_property
@@ -125,15 +126,15 @@ class LmeContext(CaseContext):
 # results
 
 
-def _levels(fit: Any) -> list[str]:
+def _levels(fit: LmeFit) -> list[str]:
     return list(fit.level_names)
 
 
-def _all_levels(fit: Any) -> list[int]:
+def _all_levels(fit: LmeFit) -> list[int]:
     return list(range(len(_levels(fit)) + 1))
 
 
-def _varcorr_numbers(fit: Any) -> dict[str, Any]:
+def _varcorr_numbers(fit: LmeFit) -> dict[str, Any]:
     out = {}
     s2 = hlm.sigma(fit) ** 2
     for lev, names, psi, level in zip(_levels(fit), fit.random_names, fit.psi, fit.levels):
@@ -151,7 +152,7 @@ def _varcorr_numbers(fit: Any) -> dict[str, Any]:
     return out
 
 
-def _pd_constrained(fit: Any) -> pd.Series:
+def _pd_constrained(fit: LmeFit) -> pd.Series:
     """nlme's ``coef(fit$modelStruct, unconstrained = FALSE)`` (innermost level first)."""
     names: list[str] = []
     values: list[float] = []
@@ -180,22 +181,27 @@ def _pd_constrained(fit: Any) -> pd.Series:
     return pd.Series(values, index=names)
 
 
-def _ranef(fit: Any) -> dict[str, Any]:
+def _ranef(fit: LmeFit) -> dict[str, Any]:
     r = hlm.ranef(fit)
     return r if isinstance(r, dict) else {_levels(fit)[0]: r}
 
 
-def _intervals(fit: Any) -> dict[str, Any]:
+def _intervals(fit: LmeFit) -> dict[str, Any]:
     iv = hlm.intervals(fit)
     return {"fixed": iv.fixed, "reStruct": dict(iv.reStruct or {}), "sigma": iv.sigma}
 
 
-def _fit_numbers(fit: Any) -> dict[str, Any]:
-    ll = hlm.logLik(fit)
+def _fit_numbers(fit: LmeFit) -> dict[str, Any]:
+    ll = _loglik(fit)
     return {"method": fit.method, "fixef": hlm.fixef(fit), "sigma": hlm.sigma(fit),
             "logLik": float(ll), "logLik_df": ll.df, "AIC": hlm.AIC(fit), "BIC": hlm.BIC(fit),
             "pd_unconstrained": pd.Series(np.asarray(fit.theta, dtype=float),
                                           index=list(fit.theta_names))}
+
+
+def _loglik(fit: LmeFit) -> LogLik:
+    """``hlm.logLik(fit)``, typed as what it returns for an lme fit."""
+    return cast(LogLik, hlm.logLik(fit))
 
 
 def _anova_compare_table(c: LmeContext) -> pd.DataFrame:
@@ -211,7 +217,7 @@ LME_RESULTS: dict[str, Callable[[LmeContext], Any]] = {
     "vcov": lambda c: hlm.vcov(c.fit),
     "sigma": lambda c: hlm.sigma(c.fit),
     "logLik": lambda c: float(hlm.logLik(c.fit)),
-    "logLik_df": lambda c: hlm.logLik(c.fit).df,
+    "logLik_df": lambda c: _loglik(c.fit).df,
     "AIC": lambda c: hlm.AIC(c.fit),
     "BIC": lambda c: hlm.BIC(c.fit),
     "nobs": lambda c: hlm.nobs(c.fit),
@@ -261,7 +267,8 @@ def _varcorr_text_frame(vc: VarCorrLme) -> dict[str, Any]:
 @dataclass
 class PrintedText:
     """hlm_py's printout and, when the golden has the numbers, the same printer's
-    output with R's default-fit numbers (``rerender``: a callable)."""
+    output with R's default-fit numbers (``rerender``: a callable); a
+    :class:`hlm_py.verify.quantity.TextWithRule`."""
 
     text: str
     rerender: Callable[[], str] | None = None
@@ -293,7 +300,7 @@ class PrintedText:
                    f"{len(differing)} line(s) differ, explained by nlme's early stop")
 
 
-def _r_psi(d: dict[str, Any], fit: Any) -> list[np.ndarray]:
+def _r_psi(d: dict[str, Any], fit: LmeFit) -> list[np.ndarray]:
     s2 = float(d["sigma"]) ** 2
     return [g_frame(d["varcorr"][lev]["cov"]).to_numpy(dtype=float) / s2 for lev in _levels(fit)]
 
@@ -349,7 +356,7 @@ def _r_compare(c: LmeContext) -> AnovaLme:
     return AnovaLme(table=t, kind="compare")
 
 
-def _ranef_text(r: Any, fit: Any) -> str:
+def _ranef_text(r: Any, fit: LmeFit) -> str:
     return lme_reports.render_ranef(r, _levels(fit))
 
 
@@ -360,7 +367,7 @@ def _coef_text(c: LmeContext, frames: dict[str, pd.DataFrame] | None = None) -> 
 
 
 def _fixef_text(s: pd.Series) -> str:
-    return print_named_vector(s.to_numpy(dtype=float), [str(i) for i in s.index])
+    return print_named_vector([float(v) for v in s.to_numpy(dtype=float)], [str(i) for i in s.index])
 
 
 def _frames(d: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -420,15 +427,13 @@ def _lme_printed_table(golden: dict[str, Any]) -> dict[str, Callable[[LmeContext
 def run_lme(golden: dict[str, Any]) -> dict[str, Any]:
     """Run an lme golden case: ``{"results": {...}, "printed": {...}}`` (printed
     values are :class:`PrintedText`; the comparison calls their ``compare``)."""
-    from hlm_py.verify.cases import _all_failed, _produce
-
     try:
         ctx = LmeContext(golden)
         _ = ctx.fit
     except Exception as exc:
-        return _all_failed(golden, "lme", exc)
+        return all_failed(golden, "lme", exc)
     keys = [k for k in golden_targets("lme", golden) if k != "error"]
-    results = _produce(LME_RESULTS, keys, ctx, "lme")
-    printed = _produce(_lme_printed_table(golden), (golden.get("printed") or {}).keys(), ctx,
+    results = produce(LME_RESULTS, keys, ctx, "lme")
+    printed = produce(_lme_printed_table(golden), (golden.get("printed") or {}).keys(), ctx,
                        "lme printed")
     return {"results": results, "printed": printed}

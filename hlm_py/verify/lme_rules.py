@@ -35,8 +35,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from hlm_py.verify.compare import Row, normalise
+from hlm_py.verify.quantity import Row, compare_quantity, normalise
 
 __all__ = ["BOUNDARY_SD_RATIO", "DOCUMENTED", "Documented", "apply_lme_rules", "boundary_levels"]
 
@@ -295,17 +296,14 @@ def _pvalues_through_statistic(quantity: str, py: Any, r: Any, rtol: float = 1e-
     change 1e-6 into 1.3e-5 of the p-value): lme p-values pass when hlm_py's lies
     between the p-values of R's statistic times ``1 -/+ rtol``, every other
     column passing its own tolerance."""
-    from scipy import stats
-
-    from hlm_py.verify.compare import compare_quantity
-
     stat, df1, df2 = _STAT_TABLES[quantity]
     a, b = normalise(py), normalise(r)
-    if a.colnames != b.colnames or a.rownames != b.rownames or "p-value" not in (b.colnames or []):
+    names = b.colnames
+    if names is None or a.colnames != names or a.rownames != b.rownames or "p-value" not in names:
         return False
-    cols_a = dict(zip(a.colnames, a.columns))
-    cols_b = dict(zip(b.colnames, b.columns))
-    for name in b.colnames:
+    cols_a = dict(zip(names, a.columns))
+    cols_b = dict(zip(names, b.columns))
+    for name in names:
         if name == "p-value":
             continue
         sub_py = {"names": list(a.rownames or []), "values": cols_a[name]}
