@@ -184,12 +184,6 @@ def _confounded_fit(lik: ProfiledLikelihood, theta: np.ndarray) -> OptimResult:
                                "and the REML criterion does not depend on their parameters")
 
 
-#: The fit is made again on the QR elimination where the cross-product
-#: deviance changes by more than this (absolute plus relative to the deviance)
-#: under a perturbation of theta of 1e-13, which moves an exact deviance by
-#: about 1e-26: measured, 1e-9 at a deviance of 4e6 (10^6 rows) for
-
-
 def optimise(design: LmeDesign, control: LmeControl) -> Optimum:
     """Fit ``design``: the strategy of the module docstring."""
     lik = design.criterion
