@@ -51,11 +51,27 @@ class NewLevelError(HlmError):
 
 
 class SingularFitError(HlmError):
-    """A design that cannot be fitted (singular fixed effects in lme, ...)."""
+    """A design that cannot be fitted (singular fixed effects in lme, ...).
+
+    Refused at lme's estimates, it carries them: ``relative_residual`` (the
+    first negligible column's), ``psi`` (relative, per level outer to inner)
+    and ``loglik``; None otherwise."""
+
+    relative_residual: float | None = None
+    psi: list | None = None
+    loglik: float | None = None
 
 
 class ConvergenceError(HlmError):
-    """An optimiser that did not converge; the message gives the iterations used."""
+    """An optimiser that did not converge; the message gives the iterations used.
+
+    ``degenerate``: the likelihood grows toward a residual SD of 0 (lme,
+    ``docs/differences.md``, P8); ``psi`` and ``loglik`` then give a point
+    on the way."""
+
+    degenerate: bool = False
+    psi: list | None = None
+    loglik: float | None = None
 
 
 class GroupingError(HlmError):

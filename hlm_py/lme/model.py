@@ -367,7 +367,7 @@ def _levels_arg(level: Any, Q: int, default: list[int], allow_zero: bool = False
         if isinstance(lv, (int, np.integer)) and lo <= int(lv) <= Q:
             out.append(int(lv))
         else:
-            raise HlmError(f"level of {lv} does not match formula: levels are {lo}..{Q}")
+            raise HlmError(f"level of {lv!s} does not match formula: levels are {lo}..{Q}")
     return out
 
 

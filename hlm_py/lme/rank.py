@@ -79,7 +79,8 @@ def check_fixed_rank(X: np.ndarray, red: Reduced, names: list[str]) -> None:
         bad = [names[i] for i in np.flatnonzero(d == 0)]
         raise SingularFitError(f"{_SINGULAR} (column(s) {', '.join(bad)} are zero)")
     # (an exactly zero pivot in the reduction's QR: decide on X itself)
-    bad = _negligible_columns(X if red.x_singular else red.x_factor, PREFIT_QR_TOL, names)
+    T = X if red.x_singular or red.x_factor is None else red.x_factor
+    bad = _negligible_columns(T, PREFIT_QR_TOL, names)
     if red.x_singular and not bad:
         bad = names
     if bad:

@@ -119,7 +119,7 @@ def _on_cross_products(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: in
                 pass
         redo = (opt is None or not np.isfinite(opt.deviance)
                 or (not opt.converged and not user_limits))
-        if not redo:
+        if opt is not None and not redo:
             noise = deviance_noise(lik, opt.theta)
             redo = noise > noise_bound(opt.deviance) or (
                 noise > LOCATION_NOISE_ULPS * float(np.spacing(abs(opt.deviance)))
@@ -204,8 +204,7 @@ def optimise(design: LmeDesign, control: LmeControl) -> Optimum:
         first, redo = _on_cross_products(lik, theta0, control.max_iter, control.max_newton,
                                          control.user_limits)
         evaluator = "cross-products"
-        if not redo:
-            assert first is not None
+        if first is not None and not redo:
             opt = first
         else:
             lik = design.qr_criterion()
