@@ -80,20 +80,20 @@ _FREEZE = -15.0  # a log scale below this: the component is at its boundary
 _FLOOR = -40.0   # ... and is then moved here, where its contribution is nil
 
 
-def _finite(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], t: np.ndarray) -> bool:
-    return bool(np.isfinite(fg(t)[0]))
+def _finite(f: Callable[[np.ndarray], float], t: np.ndarray) -> bool:
+    return bool(np.isfinite(f(t)))
 
 
-def _backed_off(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+def _backed_off(f: Callable[[np.ndarray], float], theta: np.ndarray,
                 boundary: list[int]) -> np.ndarray | None:
     """A finite start near ``theta``: its log scales moved towards small, then
     large, relative variances (nlme's moment start can be non-finite)."""
-    if _finite(fg, theta):
+    if _finite(f, theta):
         return theta
     for shift in (-2.0, 2.0, -5.0, 5.0, -10.0, -20.0):
         t = theta.copy()
         t[boundary] += shift
-        if _finite(fg, t):
+        if _finite(f, t):
             return t
     return None
 
@@ -292,7 +292,7 @@ def maximize_profiled(
     points = []
     for s in [theta0] + list(starts or []):
         t0 = np.asarray(s, dtype=float).copy()
-        t = t0 if ok(t0) else _backed_off(lambda x: (fgc(x)[0] if ok(x) else np.inf, None), t0, bnd)
+        t = t0 if ok(t0) else _backed_off(lambda x: fgc(x)[0] if ok(x) else np.inf, t0, bnd)
         if t is not None:
             points.append(t)
     if not points:
