@@ -8,7 +8,7 @@ matrices and the fit included). Every time is the best of ``--repeat`` runs.
 
 Usage::
 
-    python benchmarks/bench_lme.py                 # 10^4, 10^5, 10^6 rows
+    python benchmarks/bench_lme.py                 # 10^4, 10^5, 3x10^5, 10^6 rows
     python benchmarks/bench_lme.py --sizes 10000 100000 --repeat 1
     python benchmarks/bench_lme.py --out benchmarks/out
 
@@ -143,7 +143,7 @@ def time_py(fn, repeat: int) -> tuple[float, object]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000, 1_000_000])
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs (1 at 10^6)")
     ap.add_argument("--models", nargs="+", default=[m.name for m in MODELS])
     ap.add_argument("--no-lme4", action="store_true", help="skip lme4::lmer")
