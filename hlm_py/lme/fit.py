@@ -40,8 +40,8 @@ from hlm_py.formula.terms import terms as formula_terms
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
 from hlm_py.linalg.dqrdc2 import dqrdc2
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable, value_labels
-from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish, polish_simplex
 from hlm_py.lme.pdmat import PD_CLASS_NAMES, PdClass, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import Reduced, group_crossprod, reduce_data
