@@ -44,7 +44,10 @@ deviance from its parts (``log|V|``, the RSS, ``log|X'V^{-1}X|``, and
 apVar's and the refined one (:mod:`hlm_py.lme.refine`) included. An
 :class:`Evaluator` turns the levels' factors into those parts and into the
 pieces the gradient and the estimates read: :class:`CrossProducts` (the
-default) and :class:`QRElimination` (``qr=True``). The random-effects
+default) and :class:`QRElimination` (``qr=True``); the refined evaluation
+(:mod:`hlm_py.lme.refine`, on two QR eliminations and double-double
+log-determinants) presents the same :class:`Criterion` at ``theta`` as
+:class:`ProfiledLikelihood`. The random-effects
 structure is an :class:`~hlm_py.lme.component.ReStruct`; each level's pd
 class answers the questions of the optimiser's parametrisation itself.
 """
@@ -63,7 +66,7 @@ from hlm_py.lme.pdmat import PdClass
 from hlm_py.lme.reduce import Reduced
 
 __all__ = ["ProfiledLikelihood", "Estimates", "Evaluation", "Evaluator", "CrossProducts",
-           "QRElimination", "profiled_deviance"]
+           "QRElimination", "Criterion", "profiled_deviance"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -167,6 +170,20 @@ class Evaluator(Protocol):
     def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
         """``T~`` (upper triangular) with ``T~'T~ = X~'V^{-1}X~`` from
         ``top``; None where singular."""
+        ...
+
+
+class Criterion(Protocol):
+    """The criterion at nlme's parameters ``theta``: what the optimiser and
+    the fit ask of :class:`ProfiledLikelihood` and of the refined evaluation
+    (:class:`hlm_py.lme.refine.Refinement`) alike."""
+
+    def deviance(self, theta: np.ndarray) -> float:
+        """``-2 logLik`` at ``theta`` (``inf`` where undefined)."""
+        ...
+
+    def estimates(self, theta: np.ndarray) -> Estimates:
+        """The estimates at ``theta`` (``SingularFitError`` where singular)."""
         ...
 
 
@@ -736,29 +753,29 @@ class ProfiledLikelihood:
         root = self.evaluator.solve(fw[2])
         if root is None:
             raise SingularFitError("Singularity in backsolve at level 0, block 1")
-        ev = Evaluation(fw[1], root[1], root[3], root[0], root[2], root[4], fw[2], fw[0])
-        beta, rss = ev.beta, ev.rss
+        levels, logdet, _ = fw
+        beta, rss, _, ld_xx, W = root
         w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
         bs = []
         us = []
-        for lvl, (_, K, _, _, _) in enumerate(ev.levels):
+        for lvl, (_, K, _, _, _) in enumerate(levels):
             wg = w[:, self._parents[lvl]]
             uu = -np.einsum("qrg,rg->qg", K, wg)
             b = lams[lvl] @ uu
             us.append(np.ascontiguousarray(uu.T))
             bs.append(np.ascontiguousarray(b.T))
             w = np.concatenate([lams_t[lvl] @ uu, wg], axis=0)
-        dev = self._criterion(ev)
+        dev = profiled_deviance(self.n_eff, self.reml, logdet, rss, ld_xx)
         sigma = float(np.sqrt(rss / self.n_eff))
         # back from the cells' coordinates of X and y
         beta_orig = self._beta0 + self._rx_inv @ beta
         # (as a product of a factor with itself: its diagonal is never
         # negative, where the three-term product's rounding made it so at a
         # condition of 1e16 and more)
-        M = self._rx_inv @ ev.w
+        M = self._rx_inv @ W
         xtvx_inv = M @ M.T
         return Estimates(beta=beta_orig, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=xtvx_inv,
-                         loglik=-0.5 * dev, logdet_v=ev.logdet_v, logdet_xvx=ev.logdet_xvx)
+                         loglik=-0.5 * dev, logdet_v=float(logdet), logdet_xvx=float(ld_xx))
 
     def loglik_fixed_sigma(self, theta: np.ndarray, sigma: float) -> float:
         """The (RE)ML log-likelihood with ``beta`` profiled and ``sigma`` given.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hlm_py.lme import refine
-from hlm_py.lme.criterion import ProfiledLikelihood
+from hlm_py.lme.criterion import Criterion, ProfiledLikelihood
 from hlm_py.lme.pdmat import pdLogChol
 from hlm_py.lme.reduce import reduce_data
 from hlm_py.lme.refine import Refinement
@@ -21,6 +21,8 @@ def test_the_refined_evaluation_is_cached_by_theta(monkeypatch) -> None:
     red = reduce_data(X, y, [X.copy()], [codes], parents, n_groups, triangular=True)
     lik = ProfiledLikelihood(red, [pdLogChol()], True, qr=True)
     ref = Refinement(lik, X, y, [X.copy()], [codes], parents, n_groups)
+    crit: Criterion = ref  # the criterion's interface at theta
+    assert crit.deviance(np.zeros(3)) == ref.deviance(np.zeros(3))
     calls = []
     inner = ref._estimates
     monkeypatch.setattr(ref, "_estimates", lambda t: calls.append(t.copy()) or inner(t))
