@@ -1,40 +1,56 @@
-"""nlme's EM start (temporary copy; replaced by the cells-based version)."""
+"""nlme's EM start of an lme fit (``internal_EM`` in nlme's ``nlmefit.c``).
+
+Before its optimiser nlme takes ``niterEM`` (25) EM iterations from its
+initial values. Each step sets the relative ``Psi`` to
+
+    (1/G) sum_g (b_g b_g' / sigma^2 + Var(b_g | y) / sigma^2),
+
+with ``Var(b_g | y) / sigma^2 = Lambda M_g^{-1} Lambda'``, ``M_g = I +
+Lambda' Z_g'Z_g Lambda`` and, for REML, the fixed effects' uncertainty ``+
+W_g (X'V^{-1}X)^{-1} W_g'``, ``W_g = Lambda M_g^{-1} Lambda' Z_g'X_g``,
+projected on the level's pd class (:meth:`hlm_py.lme.pdmat.PdClass.em_project`).
+
+Where nlme works on the rows, each step here reads the criterion's reduced
+cells (:mod:`hlm_py.lme.reduce`): ``Z_g'Z_g`` and ``Z_g'X_g`` are those of
+the orthonormal ``Z~``, ``X~`` of the cells mapped back by their factors
+(``Z = Z~ R_z``, ``X = X~ R_x``), so nothing passes over the data again.
+As in hlm_py's fit before, only one grouping level is iterated (nlme's EM
+covers several); other models keep their start.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from hlm_py.errors import SingularFitError
-from hlm_py.lme.grouping import Grouping
-from hlm_py.lme.likelihood import ProfiledLikelihood
-from hlm_py.lme.pdmat import pdDiag, pdIdent, pdLogChol, pdSymm
-from hlm_py.lme.reduce import group_crossprod
+from hlm_py.lme.criterion import ProfiledLikelihood
+
+__all__ = ["em_start"]
 
 
-def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int, X: np.ndarray,
-             Z: list[np.ndarray], grouping: Grouping) -> np.ndarray:
-    """nlme's start: ``n_iter`` EM iterations from ``theta0`` (nlme's
-    ``internal_EM``), for one level of the classes whose EM step is the
-    conditional second moment of the random effects projected on the class
-    (pdLogChol, pdSymm, pdDiag, pdIdent); ``theta0`` otherwise.
+def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int) -> np.ndarray:
+    """``n_iter`` of nlme's EM iterations from ``theta0`` on the criterion
+    ``lik`` (module docstring); ``theta0`` itself where the model has more
+    than one level or its class no EM step. The iterations stop early where a
+    step's estimates are singular or its ``Psi`` is not positive definite.
 
-    Each step sets the relative ``Psi`` to ``(1/G) sum_g (b_g b_g'/sigma^2 +
-    Var(b_g | y)/sigma^2)``, with ``Var(b_g | y)/sigma^2 = Lambda M_g^{-1}
-    Lambda'`` and, for REML, the fixed effects' uncertainty ``+ W_g
-    (X'V^{-1}X)^{-1} W_g'``, ``W_g = Lambda M_g^{-1} Lambda' Z_g'X_g``. The
-    start decides between local optima (measured: from nlme's start without
-    EM the fit ended at a correlation of +0.999 with logLik -116.3408; after
-    EM, as nlme, at -0.997 with -116.0470). The iterations stop early where a
-    step's estimates are singular or its ``Psi`` is not positive definite."""
-    pdc = lik.pd[0] if len(lik.pd) == 1 else None
-    if n_iter <= 0 or not isinstance(pdc, (pdLogChol, pdSymm, pdDiag, pdIdent)):
+    The start decides between local optima (measured: from nlme's start
+    without EM the fit ended at a correlation of +0.999 with logLik
+    -116.3408; after EM, as nlme, at -0.997 with -116.0470)."""
+    theta0 = np.asarray(theta0, dtype=float)
+    if n_iter <= 0 or len(lik.pd) != 1:
         return theta0
-    z = Z[0]
-    codes, G = grouping.codes[0], grouping.n_groups[0]
-    q, p = z.shape[1], X.shape[1]
-    cross = group_crossprod([z[:, j] for j in range(q)] + [X[:, j] for j in range(p)], codes, G)
-    ztz = np.moveaxis(cross[:q, :q], 2, 0)
-    ztx = np.moveaxis(cross[:q, q:], 2, 0)
+    pdc = lik.pd[0]
+    red = lik.red
+    q, p = lik.q[0], lik.p
+    if pdc.em_project(np.eye(q)) is None:
+        return theta0
+    G = red.n_groups[0]
+    rz = np.eye(q) if red.z_factors is None else np.asarray(red.z_factors[0], dtype=float)
+    rx = np.eye(p) if red.x_factor is None else np.asarray(red.x_factor, dtype=float)
+    cells = red.cells
+    szz = np.moveaxis(cells[:q, :q], 2, 0)  # Z~_g'Z~_g, groups first
+    ztx = rz.T @ np.moveaxis(cells[:q, q:q + p], 2, 0) @ rx if p else None  # Z_g'X_g
     theta = theta0
     for _ in range(n_iter):
         try:
@@ -42,7 +58,8 @@ def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int, X: np.nda
         except SingularFitError:
             break
         lam = lik.roots(theta)[0]
-        M = np.eye(q) + lam.T @ ztz @ lam
+        lam_t = rz @ lam
+        M = np.eye(q) + lam_t.T @ szz @ lam_t
         try:
             C = lam @ np.linalg.solve(M, np.broadcast_to(lam.T, M.shape))
         except np.linalg.LinAlgError:
@@ -51,11 +68,7 @@ def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int, X: np.nda
             W = C @ ztx
             C = C + W @ est.xtvx_inv @ np.swapaxes(W, 1, 2)
         b = est.b[0]
-        psi = (C.sum(axis=0) + b.T @ b / est.sigma ** 2) / G
-        if isinstance(pdc, pdDiag):
-            psi = np.diag(np.diag(psi))
-        elif isinstance(pdc, pdIdent):
-            psi = float(np.trace(psi)) / q * np.eye(q)
+        psi = pdc.em_project((C.sum(axis=0) + b.T @ b / est.sigma ** 2) / G)
         try:
             nxt = lik.theta_from_psi([0.5 * (psi + psi.T)])
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
@@ -64,4 +77,3 @@ def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int, X: np.nda
             break
         theta = nxt
     return theta
-

@@ -37,7 +37,9 @@ from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.qt import qt
-from hlm_py.lme.qr_loglik import QRLogLik, precision_factor
+from hlm_py.lme.criterion import ProfiledLikelihood
+from hlm_py.lme.pdmat import PdClass, pd_class_by_name
+from hlm_py.lme.reduce import reduce_data
 from hlm_py.lme.results import (
     AnovaLme,
     ApVar,
@@ -64,28 +66,20 @@ __all__ = [
     "constrained_names",
 ]
 
-#: nlme's ``summary.pdMat`` structure names
-_STRUCT_NAMES = {
-    "pdLogChol": "General positive-definite, Log-Cholesky parametrization",
-    "pdSymm": "General positive-definite",
-    "pdDiag": "Diagonal",
-    "pdIdent": "Multiple of an Identity",
-    "pdCompSymm": "Compound Symmetry",
-}
-#: classes that nlme treats as ``pdSymm`` (natural parametrisation in apVar, correlations)
-_GENERAL = ("pdLogChol", "pdSymm")
-#: classes whose summary has ``noCorrelation = TRUE``
-_NO_CORRELATION = ("pdDiag", "pdIdent")
-
-
 def struct_name(pd_name: str) -> str:
-    """nlme's ``attr(summary(pdMat), "structName")``."""
-    return _STRUCT_NAMES.get(pd_name, pd_name)
+    """nlme's ``attr(summary(pdMat), "structName")`` of the pd class named ``pd_name``."""
+    try:
+        return pd_class_by_name(pd_name).structure
+    except HlmError:
+        return pd_name
 
 
 def has_correlation(pd_name: str) -> bool:
-    """Whether nlme prints a correlation block for this pd class."""
-    return pd_name not in _NO_CORRELATION
+    """Whether nlme prints a correlation block for the pd class named ``pd_name``."""
+    try:
+        return pd_class_by_name(pd_name).correlation
+    except HlmError:
+        return True
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +211,7 @@ def _std_fixed(fit: Any, adjust_sigma: bool) -> np.ndarray:
     return sd
 
 
-def summary(fit: Any, adjustSigma: bool = True, verbose: bool = False) -> LmeSummary:  # noqa: N803
+def summary(fit: Any, adjustSigma: bool = True) -> LmeSummary:  # noqa: N803
     """nlme's ``summary.lme(object, adjustSigma = TRUE)``."""
     names = list(fit.coefficients.index)
     beta = fit.coefficients.to_numpy(dtype=float)
@@ -428,69 +422,24 @@ def anova(fit: Any, *others: Any, test: bool = True, type: str = "sequential",  
 # apVar and intervals
 
 
-def _natural_of_matrix(pd_obj: Any, D: np.ndarray) -> np.ndarray:
+def _natural_of_matrix(pd_obj: PdClass, D: np.ndarray) -> np.ndarray:
     """nlme's unconstrained parameters of ``D`` in apVar's "natural" form."""
-    name = pd_obj.name
-    if name in _GENERAL:
-        sd = np.sqrt(np.diag(D))
-        q = sd.size
-        if q == 1:
-            return np.log(sd)
-        C = D / np.outer(sd, sd)
-        r = np.array([C[i, j] for j in range(q) for i in range(q) if i > j])
-        # (a correlation of +-1, or one rounded past it, has no finite
-        # parameter, as in R; apvar refuses the non-finite Hessian)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.r_[np.log(sd), np.log((1 + r) / (1 - r))]
-    return np.asarray(pd_obj.params(D), dtype=float)
+    return pd_obj.natural_of_matrix(D)
 
 
-def _matrix_of_natural(pd_obj: Any, theta: np.ndarray, q: int) -> np.ndarray:
-    name = pd_obj.name
-    if name in _GENERAL:
-        sd = np.exp(theta[:q])
-        C = np.eye(q)
-        pos = q
-        for j in range(q):
-            for i in range(j + 1, q):
-                e = math.exp(theta[pos])
-                C[i, j] = C[j, i] = (e - 1) / (e + 1)
-                pos += 1
-        return C * np.outer(sd, sd)
-    return pd_obj.matrix(theta, q)
+def _matrix_of_natural(pd_obj: PdClass, theta: np.ndarray, q: int) -> np.ndarray:
+    """The matrix of apVar's natural parameters ``theta``."""
+    return pd_obj.matrix_of_natural(theta, q)
 
 
-def _constrained(pd_obj: Any, theta: np.ndarray, q: int) -> np.ndarray:
+def _constrained(pd_obj: PdClass, theta: np.ndarray, q: int) -> np.ndarray:
     """nlme's ``coef(pdMat, unconstrained = FALSE)`` of natural parameters."""
-    name = pd_obj.name
-    if name in _GENERAL:
-        out = np.exp(theta.copy())
-        e = out[q:]
-        out[q:] = (e - 1) / (e + 1)
-        return out
-    if name in ("pdDiag", "pdIdent"):
-        return np.exp(theta)
-    if name == "pdCompSymm":
-        e = math.exp(theta[1])
-        return np.array([math.exp(theta[0]), (e - 1 / (q - 1)) / (e + 1)])
-    raise HlmError(f"no constrained coefficients for {name}")
+    return pd_obj.constrained(theta, q)
 
 
 def constrained_names(level: Any, names: list[str]) -> list[str]:
     """nlme's names of ``coef(pdMat, unconstrained = FALSE)`` in ``intervals``."""
-    cls = level.pd.name
-    q = len(names)
-    if cls in _GENERAL:
-        out = [f"sd({n})" for n in names]
-        out += [f"cor({names[j]},{names[i]})" for j in range(q) for i in range(q) if i > j]
-        return out
-    if cls == "pdDiag":
-        return [f"sd({n})" for n in names]
-    if cls == "pdIdent":
-        return [f"sd({level_formula_text(level)[1:]})"]
-    if cls == "pdCompSymm":
-        return ["std. dev", "corr."]
-    raise HlmError(f"no constrained coefficients for {cls}")
+    return level.pd.constrained_names(list(names), level_formula_text(level)[1:])
 
 
 def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
@@ -510,7 +459,7 @@ def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
     for li in range(fit.Q - 1, -1, -1):
         lev = fit.levels[li]
         q = len(fit.random_names[li])
-        vals += list(_natural_of_matrix(lev.pd, s2 * np.asarray(psis[li], dtype=float)))
+        vals += list(lev.pd.natural_of_matrix(s2 * np.asarray(psis[li], dtype=float)))
         names += list(lev.pd.param_names(lev.name, q))
     vals.append(math.log(sigma))
     names.append("lSigma")
@@ -520,26 +469,36 @@ def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
 def natural_loglik(fit: Any):
     """The function nlme's ``lmeApVar`` differentiates: the (RE)ML log-likelihood
     with beta profiled, at natural parameters of ``D_l = sigma^2 Psi_l`` (innermost
-    level first) and log sigma."""
+    level first) and log sigma, up to nlme's constant ``-N'/2 log(2 pi)``.
+
+    Evaluated as nlme does, on the QR elimination of the groups' rows (the
+    criterion's :class:`~hlm_py.lme.criterion.QRElimination`, with sigma
+    given): the fit's cross-products lose digits that ``fdHess``'s small
+    steps would amplify. ``-inf`` where a ``Psi_l`` is not positive definite."""
     levels = fit.levels
     qs = [len(n) for n in fit.random_names]
     sizes = [lv.pd.n_params(q) for lv, q in zip(levels, qs)]
-    ll = QRLogLik(fit.X, fit.y, fit.Z, fit.grouping, fit.REML)
+    g = fit.grouping
+    red = reduce_data(np.asarray(fit.X, dtype=float), np.asarray(fit.y, dtype=float),
+                      [np.asarray(z, dtype=float) for z in fit.Z], g.codes, g.parents,
+                      g.n_groups, triangular=True)
+    lik = ProfiledLikelihood(red, [lv.pd for lv in levels], fit.REML, qr=True)
+    const = 0.5 * lik.n_eff * math.log(2 * math.pi)
 
     def f(pars: np.ndarray) -> float:
         sigma = math.exp(pars[-1])
         s2 = sigma * sigma
-        deltas: list[np.ndarray] = [np.empty(0)] * len(levels)
+        lams: list[np.ndarray] = [np.empty(0)] * len(levels)
         pos = 0
         for li in range(len(levels) - 1, -1, -1):
             k = sizes[li]
-            D = _matrix_of_natural(levels[li].pd, pars[pos:pos + k], qs[li])
+            D = levels[li].pd.matrix_of_natural(pars[pos:pos + k], qs[li])
             pos += k
             try:
-                deltas[li] = precision_factor(0.5 * (D + D.T) / s2)
+                lams[li] = np.linalg.cholesky(0.5 * (D + D.T) / s2)
             except (np.linalg.LinAlgError, ValueError):
                 return -math.inf
-        return ll(deltas, sigma)
+        return -0.5 * lik.deviance_at_roots(lams, sigma) + const
 
     return f
 
@@ -707,7 +666,7 @@ def intervals(fit: Any, level: float = 0.95, which: str = "all") -> IntervalsLme
             q = len(fit.random_names[li])
             k = lev.pd.n_params(q)
             sl = slice(pos, pos + k)
-            cols = [_constrained(lev.pd, v[sl], q) for v in (lo, pars, hi)]
+            cols = [lev.pd.constrained(v[sl], q) for v in (lo, pars, hi)]
             chunks[li] = pd.DataFrame({"lower": cols[0], "est.": cols[1], "upper": cols[2]},
                                       index=constrained_names(lev, fit.random_names[li]))
             pos += k

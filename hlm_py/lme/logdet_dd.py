@@ -2,7 +2,7 @@
 
 The (RE)ML log-likelihood needs ``log det V``, ``V = I + Z Psi Z'`` (relative
 to ``sigma^2``, ``Psi = Lambda Lambda'`` per level), and for REML ``log det
-X'V^{-1}X``. Both come out of one elimination (:mod:`hlm_py.lme.likelihood`):
+X'V^{-1}X``. Both come out of one elimination (:mod:`hlm_py.lme.criterion`):
 per group of a level, ``M_g = I + Lambda' S_g Lambda`` with ``S_g`` the
 cross-products of the group's columns ``[Z_l | outer Z | X]`` after the inner
 levels; ``log det V = sum_g log det M_g`` and the Schur complements left after

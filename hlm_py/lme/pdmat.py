@@ -22,10 +22,25 @@ optimises over ``Psi``'s parameters directly, through :meth:`PdClass.root`.)
 
 Users create these objects as R's constructors: ``pdDiag("~ x")``,
 ``pdDiag("~ x | g")``; they are re-exported as ``hlm.pdDiag`` etc.
+
+Each class answers for itself every question that depends on it, so that no
+other module decides by class (nlme's method dispatch on ``pdMat``):
+
+* the optimiser's parametrisation (:attr:`PdClass.general`: the general
+  classes are optimised on a precision factor, :class:`_GeneralPd`, the
+  structured ones on ``theta`` shifted by :meth:`PdClass.work_shift`), and
+  which parameters are log scales (:meth:`PdClass.theta_log_scales`,
+  :meth:`PdClass.work_log_scales`);
+* apVar's "natural" parameters (:meth:`PdClass.natural_of_matrix`,
+  :meth:`PdClass.matrix_of_natural`) and ``coef(pdMat, unconstrained =
+  FALSE)`` (:meth:`PdClass.constrained`, :meth:`PdClass.constrained_names`);
+* the printed structure (:attr:`PdClass.structure`, :attr:`PdClass.correlation`);
+* nlme's EM step (:meth:`PdClass.em_project`, None where nlme has none).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -33,7 +48,14 @@ import numpy as np
 from hlm_py.errors import HlmError
 
 __all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name",
-           "PD_CLASS_NAMES"]
+           "PD_CLASS_NAMES", "SINGULAR_FACTOR_FLOOR"]
+
+#: The precision parametrisation of a singular factor (a start at a point the
+#: covariance parametrisation reached on a boundary face) floors its singular
+#: values at this fraction of the largest (the square root of the double
+#: epsilon): the QR that forms the precision factor keeps the other directions
+#: to about this relative accuracy, where a smaller floor loses them
+SINGULAR_FACTOR_FLOOR = float(np.sqrt(np.finfo(float).eps))
 
 
 def _central_differences(fn: Callable[[np.ndarray, int], np.ndarray], theta: np.ndarray, q: int, rel_step: float) -> np.ndarray:
@@ -60,6 +82,13 @@ class PdClass:
     """
 
     name = "pdMat"
+    #: nlme's ``attr(summary(pdMat), "structName")``
+    structure = "pdMat"
+    #: whether nlme prints a correlation block (``noCorrelation`` is FALSE)
+    correlation = True
+    #: optimised on a precision factor in the orthonormal coordinates of the
+    #: level's columns (the general classes) rather than on ``theta``
+    general = False
 
     def __init__(self, formula: str | None = None):
         if formula is not None and not isinstance(formula, str):
@@ -115,49 +144,249 @@ class PdClass:
             return [f"reStruct.{level}"]
         return [f"reStruct.{level}{i + 1}" for i in range(k)]
 
+    # -- the optimiser's parametrisation ------------------------------------
+    def work_shift(self, log_scales: np.ndarray, q: int) -> np.ndarray:
+        """The shift of ``theta`` to the optimiser's parameters of a structured
+        class, from the log column scales of the level's ``Z`` (per group):
+        the first parameter (a log SD) by their mean."""
+        shift = np.zeros(self.n_params(q))
+        if shift.size:
+            shift[0] = float(np.mean(log_scales))
+        return shift
+
+    def theta_log_scales(self, q: int) -> list[int]:
+        """Indices (within the level) of ``theta`` that are log scales: a
+        variance, or a direction of the matrix, vanishes as the parameter goes
+        to -inf (here the first, a log SD)."""
+        return [0]
+
+    def work_log_scales(self, q: int) -> list[int]:
+        """Indices (within the level) of the optimiser's parameters that are
+        log scales."""
+        return self.theta_log_scales(q)
+
+    def params_of_factor(self, F: np.ndarray) -> np.ndarray:
+        """The parameters of ``F F'`` for a factor ``F`` that may be nearly
+        singular (its eigenvalues floored at 1e-300 of the largest)."""
+        w, V = np.linalg.eigh(F @ F.T)
+        w = np.maximum(w, 1e-300 * max(float(w.max()), 1e-300))
+        return self.params((V * w) @ V.T)
+
+    # -- apVar's natural parameters and the constrained coefficients --------
+    def natural_of_matrix(self, D: np.ndarray) -> np.ndarray:
+        """nlme's unconstrained parameters of ``D`` in apVar's "natural" form
+        (``pdNatural`` for the general classes, the class's own otherwise)."""
+        return np.asarray(self.params(D), dtype=float)
+
+    def matrix_of_natural(self, theta: np.ndarray, q: int) -> np.ndarray:
+        """The matrix of natural parameters ``theta`` (:meth:`natural_of_matrix`'s inverse)."""
+        return self.matrix(theta, q)
+
+    def constrained(self, theta: np.ndarray, q: int) -> np.ndarray:
+        """nlme's ``coef(pdMat, unconstrained = FALSE)`` of natural parameters
+        ``theta``, as ``intervals`` reports them."""
+        raise HlmError(f"no constrained coefficients for {self.name}")
+
+    def constrained_names(self, names: list[str], formula_text: str) -> list[str]:
+        """nlme's names of ``coef(pdMat, unconstrained = FALSE)`` for the
+        effects ``names`` (``formula_text``: the level's formula without ``~``)."""
+        raise HlmError(f"no constrained coefficients for {self.name}")
+
+    # -- nlme's EM step -------------------------------------------------------
+    def em_project(self, M: np.ndarray) -> np.ndarray | None:
+        """nlme's EM update of the class's matrix from a moment matrix ``M``
+        (the conditional second moment of the random effects): its projection
+        on the class. None where nlme has no EM step for the class."""
+        return None
+
+
+class _GeneralPd(PdClass):
+    """The general classes (pdLogChol, pdSymm): nlme's ``pdNatural`` in apVar,
+    correlations in ``intervals``, the precision factor for the optimiser.
+
+    The optimiser's parameters ``phi`` of a general level, in the coordinates
+    of the orthonormal ``Z~_l`` and per group (the caller scales by
+    ``sqrt(G_l)``): ``mode`` ``"precision"``, the factor ``D^{-1}`` with ``D``
+    upper triangular, ``D_ii = exp(-phi_i)`` and the off-diagonal entries of
+    ``D`` the other parameters (by column); ``"covariance"``, the log-Cholesky
+    factor of the covariance itself, which is smooth where the matrix becomes
+    singular."""
+
+    general = True
+
+    @staticmethod
+    def _precision_factor(phi: np.ndarray, q: int) -> np.ndarray:
+        D = np.zeros((q, q))
+        D[np.arange(q), np.arange(q)] = np.exp(-np.asarray(phi[:q], float))
+        pos = q
+        for j in range(1, q):
+            D[:j, j] = phi[pos:pos + j]
+            pos += j
+        return D
+
+    def work_root(self, phi: np.ndarray, q: int, mode: str = "precision",
+                  scale: float = 1.0) -> np.ndarray:
+        """``scale`` times the factor (per group, in the orthonormal
+        coordinates) at ``phi``."""
+        if mode == "covariance":
+            return scale * _logchol_root(phi, q)
+        return scale * np.linalg.inv(self._precision_factor(phi, q))
+
+    def work_root_jacobian(self, phi: np.ndarray, q: int, mode: str = "precision",
+                           scale: float = 1.0) -> np.ndarray:
+        """``d work_root / d phi_j`` as ``(k, q, q)``."""
+        if mode == "covariance":
+            return scale * _logchol_root_jacobian(phi, q)
+        D = self._precision_factor(phi, q)
+        Dinv = np.linalg.inv(D)
+        lam = scale * Dinv
+        out = np.empty((phi.size, q, q))
+        for i in range(q):  # dD = -D_ii E_ii
+            out[i] = lam[:, i:i + 1] * D[i, i] * Dinv[i:i + 1, :]
+        pos = q
+        for j in range(1, q):
+            for r in range(j):  # dD = E_rj
+                out[pos] = -lam[:, r:r + 1] * Dinv[j:j + 1, :]
+                pos += 1
+        return out
+
+    def work_params(self, F: np.ndarray, mode: str = "precision") -> np.ndarray:
+        """The optimiser's parameters of a factor ``F`` (per group, in the
+        orthonormal coordinates): :meth:`work_root`'s inverse."""
+        if mode == "covariance":
+            return _logchol_params(F)
+        q = F.shape[0]
+        try:
+            Finv = np.linalg.inv(F)
+        except np.linalg.LinAlgError:
+            Finv = np.full_like(F, np.nan)
+        if not np.all(np.isfinite(Finv)):
+            # a singular matrix (a variance or correlation at its boundary, as
+            # the covariance parametrisation reaches): its precision is
+            # infinite, and the start is the nearest point a double represents
+            u, sv, vt = np.linalg.svd(F)
+            sv = np.maximum(sv, SINGULAR_FACTOR_FLOOR * max(float(sv.max()), 1e-300))
+            Finv = (vt.T / sv) @ u.T
+        _, D = np.linalg.qr(Finv)  # F^{-T} F^{-1} = D'D
+        D = D * np.where(np.diag(D) < 0, -1.0, 1.0)[:, None]
+        # (a zero diagonal: an infinite variance, as large as a double allows)
+        d = np.maximum(np.diag(D), 1e-300)
+        return np.concatenate([-np.log(d)] + [D[:j, j] for j in range(1, q)])
+
+    def work_log_scales(self, q: int) -> list[int]:
+        return list(range(q))
+
+    def natural_of_matrix(self, D: np.ndarray) -> np.ndarray:
+        sd = np.sqrt(np.diag(D))
+        q = sd.size
+        if q == 1:
+            return np.log(sd)
+        C = D / np.outer(sd, sd)
+        r = np.array([C[i, j] for j in range(q) for i in range(q) if i > j])
+        # (a correlation of +-1, or one rounded past it, has no finite
+        # parameter, as in R; apvar refuses the non-finite Hessian)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.r_[np.log(sd), np.log((1 + r) / (1 - r))]
+
+    def matrix_of_natural(self, theta: np.ndarray, q: int) -> np.ndarray:
+        sd = np.exp(theta[:q])
+        C = np.eye(q)
+        pos = q
+        for j in range(q):
+            for i in range(j + 1, q):
+                e = math.exp(theta[pos])
+                C[i, j] = C[j, i] = (e - 1) / (e + 1)
+                pos += 1
+        return C * np.outer(sd, sd)
+
+    def constrained(self, theta: np.ndarray, q: int) -> np.ndarray:
+        out = np.exp(np.array(theta, dtype=float))
+        e = out[q:]
+        out[q:] = (e - 1) / (e + 1)
+        return out
+
+    def constrained_names(self, names: list[str], formula_text: str) -> list[str]:
+        q = len(names)
+        out = [f"sd({n})" for n in names]
+        out += [f"cor({names[j]},{names[i]})" for j in range(q) for i in range(q) if i > j]
+        return out
+
+    def em_project(self, M: np.ndarray) -> np.ndarray | None:
+        return M
+
+
+def _logchol_factor(theta: np.ndarray, q: int) -> np.ndarray:
+    """The upper-triangular ``L`` of log-Cholesky parameters ``theta``."""
+    theta = np.asarray(theta)
+    L = np.zeros((q, q), dtype=theta.dtype)
+    L[np.arange(q), np.arange(q)] = np.exp(theta[:q])
+    pos = q
+    for j in range(1, q):
+        L[:j, j] = theta[pos:pos + j]
+        pos += j
+    return L
+
+
+def _logchol_root(theta: np.ndarray, q: int) -> np.ndarray:
+    return _logchol_factor(theta, q).T
+
+
+def _logchol_root_jacobian(theta: np.ndarray, q: int) -> np.ndarray:
+    theta = np.asarray(theta, dtype=float)
+    L = _logchol_factor(theta, q)
+    out = np.zeros((theta.size, q, q))
+    for j in range(q):
+        out[j, j, j] = L[j, j]
+    pos = q
+    for c in range(1, q):
+        for r in range(c):
+            out[pos, c, r] = 1.0  # transpose of dL[r, c]
+            pos += 1
+    return out
+
+
+def _logchol_params(F: np.ndarray) -> np.ndarray:
+    """Log-Cholesky parameters of ``F F'`` (through a QR of ``F'``: no Cholesky
+    of a nearly singular matrix)."""
+    q = F.shape[0]
+    _, L = np.linalg.qr(F.T)
+    L = L * np.where(np.diag(L) < 0, -1.0, 1.0)[:, None]
+    d = np.maximum(np.abs(np.diag(L)), 1e-300)
+    return np.concatenate([np.log(d)] + [L[:j, j] for j in range(1, q)])
+
 
 def _chol_upper(m: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(m).T
 
 
-class pdLogChol(PdClass):  # noqa: N801 - R's class name
+class pdLogChol(_GeneralPd):  # noqa: N801 - R's class name
     """nlme's ``pdLogChol``: general positive-definite matrix, log-Cholesky."""
 
     name = "pdLogChol"
+    structure = "General positive-definite, Log-Cholesky parametrization"
 
     def n_params(self, q: int) -> int:
         return q * (q + 1) // 2
 
     def factor(self, theta: np.ndarray, q: int) -> np.ndarray:
         """The upper-triangular ``L`` with ``matrix = L'L`` (R's ``pdFactor``)."""
-        theta = np.asarray(theta)
-        L = np.zeros((q, q), dtype=theta.dtype)
-        L[np.arange(q), np.arange(q)] = np.exp(theta[:q])
-        pos = q
-        for j in range(1, q):
-            L[:j, j] = theta[pos:pos + j]
-            pos += j
-        return L
+        return _logchol_factor(theta, q)
 
     def matrix(self, theta: np.ndarray, q: int) -> np.ndarray:
         L = self.factor(theta, q)
         return L.T @ L
 
     def root(self, theta: np.ndarray, q: int) -> np.ndarray:
-        return self.factor(theta, q).T
+        return _logchol_root(theta, q)
 
     def root_jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
-        theta = np.asarray(theta, dtype=float)
-        L = self.factor(theta, q)
-        out = np.zeros((theta.size, q, q))
-        for j in range(q):
-            out[j, j, j] = L[j, j]
-        pos = q
-        for c in range(1, q):
-            for r in range(c):
-                out[pos, c, r] = 1.0  # transpose of dL[r, c]
-                pos += 1
-        return out
+        return _logchol_root_jacobian(theta, q)
+
+    def theta_log_scales(self, q: int) -> list[int]:
+        return list(range(q))
+
+    def params_of_factor(self, F: np.ndarray) -> np.ndarray:
+        return _logchol_params(F)
 
     def params(self, m: np.ndarray) -> np.ndarray:
         q = m.shape[0]
@@ -184,10 +413,11 @@ class pdLogChol(PdClass):  # noqa: N801 - R's class name
         return out
 
 
-class pdSymm(PdClass):  # noqa: N801
+class pdSymm(_GeneralPd):  # noqa: N801
     """nlme's ``pdSymm``: general positive-definite matrix, matrix logarithm."""
 
     name = "pdSymm"
+    structure = "General positive-definite"
 
     def n_params(self, q: int) -> int:
         return q * (q + 1) // 2
@@ -217,11 +447,16 @@ class pdSymm(PdClass):  # noqa: N801
         q = S.shape[0]
         return np.concatenate([S[: j + 1, j] for j in range(q)])
 
+    def theta_log_scales(self, q: int) -> list[int]:
+        return []  # the matrix logarithm has none
+
 
 class pdDiag(PdClass):  # noqa: N801
     """nlme's ``pdDiag``: diagonal, ``theta = log sd``."""
 
     name = "pdDiag"
+    structure = "Diagonal"
+    correlation = False
 
     def n_params(self, q: int) -> int:
         return q
@@ -247,11 +482,28 @@ class pdDiag(PdClass):  # noqa: N801
         out[np.arange(q), np.arange(q), np.arange(q)] = 2 * np.exp(2 * theta)
         return out
 
+    def work_shift(self, log_scales: np.ndarray, q: int) -> np.ndarray:
+        return np.array(log_scales, dtype=float)
+
+    def theta_log_scales(self, q: int) -> list[int]:
+        return list(range(q))
+
+    def constrained(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return np.exp(theta)
+
+    def constrained_names(self, names: list[str], formula_text: str) -> list[str]:
+        return [f"sd({n})" for n in names]
+
+    def em_project(self, M: np.ndarray) -> np.ndarray | None:
+        return np.diag(np.diag(M))
+
 
 class pdIdent(PdClass):  # noqa: N801
     """nlme's ``pdIdent``: a multiple of the identity, ``theta = log sd``."""
 
     name = "pdIdent"
+    structure = "Multiple of an Identity"
+    correlation = False
 
     def n_params(self, q: int) -> int:
         return 1
@@ -271,11 +523,22 @@ class pdIdent(PdClass):  # noqa: N801
     def jacobian(self, theta: np.ndarray, q: int) -> np.ndarray:
         return (2 * np.exp(2 * float(np.asarray(theta).ravel()[0])) * np.eye(q))[None]
 
+    def constrained(self, theta: np.ndarray, q: int) -> np.ndarray:
+        return np.exp(theta)
+
+    def constrained_names(self, names: list[str], formula_text: str) -> list[str]:
+        return [f"sd({formula_text})"]
+
+    def em_project(self, M: np.ndarray) -> np.ndarray | None:
+        q = M.shape[0]
+        return float(np.trace(M)) / q * np.eye(q)
+
 
 class pdCompSymm(PdClass):  # noqa: N801
     """nlme's ``pdCompSymm``: compound symmetry (common variance and correlation)."""
 
     name = "pdCompSymm"
+    structure = "Compound Symmetry"
 
     def n_params(self, q: int) -> int:
         return 2
@@ -310,6 +573,13 @@ class pdCompSymm(PdClass):  # noqa: N801
         rho = float(np.mean(c[~np.eye(q, dtype=bool)]))
         rho = min(max(rho, -1.0 / (q - 1) + 1e-12), 1 - 1e-12)
         return np.array([0.5 * np.log(var), np.log((rho + 1.0 / (q - 1)) / (1 - rho))])
+
+    def constrained(self, theta: np.ndarray, q: int) -> np.ndarray:
+        e = math.exp(theta[1])
+        return np.array([math.exp(theta[0]), (e - 1 / (q - 1)) / (e + 1)])
+
+    def constrained_names(self, names: list[str], formula_text: str) -> list[str]:
+        return ["std. dev", "corr."]
 
 
 _BY_NAME: dict[str, type[PdClass]] = {

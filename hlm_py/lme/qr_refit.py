@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 
 from hlm_py.errors import ConvergenceError, NonFiniteError
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.design import LmeDesign
-from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, polish_simplex
 from hlm_py.lme.refine import Refinement
 from hlm_py.lme.runs import deviance_noise, newton_in_theta, optimise_runs

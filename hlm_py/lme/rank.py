@@ -15,7 +15,7 @@ import numpy as np
 
 from hlm_py.errors import HlmError, SingularFitError
 from hlm_py.linalg.dqrdc2 import dqrdc2
-from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.reduce import Reduced
 
 __all__ = ["NLME_QR_TOL", "PREFIT_QR_TOL", "check_squares", "check_fixed_rank",

@@ -24,16 +24,23 @@ such step; its values are those of the first elimination.
 
 The other parts of the logLik that such fits put at the elimination's
 rounding, ``log det V`` and (REML) ``log det X'V^{-1}X``, are evaluated again
-in double-double precision (:mod:`hlm_py.lme.logdet_dd`).
+in double-double precision (:mod:`hlm_py.lme.logdet_dd`). The refined parts
+make the deviance through the criterion's one formula
+(:func:`hlm_py.lme.criterion.profiled_deviance`).
+
+The optimiser asks for the same point's deviance and estimates repeatedly;
+:class:`Refinement` keeps its last few evaluations by ``theta``.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import numpy as np
 
 from hlm_py.errors import SingularFitError
 from hlm_py.linalg.compensated import compensated_residual
-from hlm_py.lme.likelihood import Estimates, ProfiledLikelihood
+from hlm_py.lme.criterion import Estimates, ProfiledLikelihood, profiled_deviance
 from hlm_py.lme.logdet_dd import LogDeterminants
 from hlm_py.lme.reduce import reduce_data
 
@@ -52,11 +59,17 @@ def fitted_products(X: np.ndarray, beta: np.ndarray, Z: list[np.ndarray],
     return out
 
 
+#: how many thetas' refined evaluations a :class:`Refinement` keeps
+CACHE_SIZE = 4
+
+
 class Refinement:
     """The refined evaluation (module docstring) of the profiled likelihood
     ``lik`` of the data ``X``, ``y``, ``Z`` (per level, outer to inner) with
     ``codes``, ``parents`` and ``n_groups`` as for
-    :func:`hlm_py.lme.reduce.reduce_data`."""
+    :func:`hlm_py.lme.reduce.reduce_data`. The last :data:`CACHE_SIZE`
+    evaluations are kept by ``theta`` (the same :class:`Estimates` object is
+    returned for the same ``theta``: do not modify it)."""
 
     def __init__(self, lik: ProfiledLikelihood, X: np.ndarray, y: np.ndarray,
                  Z: list[np.ndarray], codes: list[np.ndarray], parents: list[np.ndarray],
@@ -66,6 +79,7 @@ class Refinement:
         self.codes, self.parents, self.n_groups = codes, parents, n_groups
         self.logdets = LogDeterminants(Z, codes, parents, n_groups,
                                        X if lik.reml else None)
+        self._cache: OrderedDict[bytes, Estimates | SingularFitError] = OrderedDict()
 
     def estimates(self, theta: np.ndarray) -> Estimates:
         """:meth:`ProfiledLikelihood.estimates` at ``theta`` after one step of
@@ -77,6 +91,24 @@ class Refinement:
         is singular, and the elimination's log-determinants where
         double-double precision does not suffice for them. Raises
         ``SingularFitError`` where the first elimination is singular."""
+        theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        hit = self._cache.get(key)
+        if hit is None:
+            try:
+                hit = self._estimates(theta)
+            except SingularFitError as exc:
+                hit = exc
+            self._cache[key] = hit
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        if isinstance(hit, SingularFitError):
+            raise hit
+        return hit
+
+    def _estimates(self, theta: np.ndarray) -> Estimates:
         lik = self.lik
         est = lik.estimates(theta)
         r = compensated_residual(self.y, fitted_products(self.X, est.beta, self.Z, self.codes,
@@ -93,15 +125,12 @@ class Refinement:
             return est
         if not (np.isfinite(d.rss) and d.rss > 0):
             return est
-        loglik = est.loglik - 0.5 * lik.n_eff * (np.log(d.rss) - np.log(est.rss))
         logdets = self.logdets(lik.roots(theta))
         if logdets is not None and np.all(np.isfinite(logdets)):
             logdet_v, logdet_xvx = logdets
         else:
             logdet_v, logdet_xvx = est.logdet_v, est.logdet_xvx
-        loglik -= 0.5 * (logdet_v - est.logdet_v)
-        if lik.reml:
-            loglik -= 0.5 * (logdet_xvx - est.logdet_xvx)
+        loglik = -0.5 * profiled_deviance(lik.n_eff, lik.reml, logdet_v, d.rss, logdet_xvx)
         return Estimates(beta=est.beta + d.beta, b=[b + db for b, db in zip(est.b, d.b)],
                          u=[u + du for u, du in zip(est.u, d.u)], rss=d.rss,
                          sigma=float(np.sqrt(d.rss / lik.n_eff)), xtvx_inv=est.xtvx_inv,

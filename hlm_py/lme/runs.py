@@ -19,7 +19,7 @@ from functools import partial
 import numpy as np
 
 from hlm_py.errors import NonFiniteError
-from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult, maximize_profiled, newton_polish
 
 __all__ = ["deviance_noise", "noise_bound", "optimise", "optimise_runs", "at_a_boundary"]

@@ -29,9 +29,9 @@ import numpy as np
 
 from hlm_py.errors import ConvergenceError, NonFiniteError
 from hlm_py.lme.control import LmeControl
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.design import LmeDesign
 from hlm_py.lme.em import em_start
-from hlm_py.lme.likelihood import ProfiledLikelihood
 from hlm_py.lme.optimize import OptimResult
 from hlm_py.lme.qr_refit import QR_MAX_NEWTON, degenerate, refit_qr, unbounded
 from hlm_py.lme.random import RandomLevel
@@ -198,7 +198,7 @@ def optimise(design: LmeDesign, control: LmeControl) -> Optimum:
         evaluator = "none"
     else:
         with np.errstate(all="ignore"):
-            theta0 = em_start(lik, start, control.niterEM, design.X, design.Z, design.grouping)
+            theta0 = em_start(lik, start, control.niterEM)
         if not design.reml and design.span.ml_unbounded:
             raise unbounded(design, theta0)
         first, redo = _on_cross_products(lik, theta0, control.max_iter, control.max_newton,

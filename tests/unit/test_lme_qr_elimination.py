@@ -6,7 +6,7 @@ lme fits on nlme's elimination: per-group QR decompositions of the rows,
 augmented by the level's factor. No R numbers: the elimination is checked
 against the cross-product one where both are accurate, and on the hard data
 against properties of an optimum (row order, no local gain left) and against
-the separate QR evaluator of apVar (``qr_loglik.py``).
+the criterion's QR evaluator (apVar's) on a fresh reduction of the data.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from hlm_py.errors import ConvergenceError, HlmError
 from hlm_py.generics import intervals
 from hlm_py.lm import lm
 from hlm_py.lme import lme
-from hlm_py.lme.likelihood import ProfiledLikelihood
+from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.optimize import polish_simplex
 from hlm_py.lme.pdmat import pdDiag, pdLogChol
-from hlm_py.lme.qr_loglik import QRLogLik
 from hlm_py.lme.reduce import group_crossprod, group_triangular, reduce_data
 from hlm_py.lme.refine import Refinement
 from hlm_py.lme.runs import deviance_noise, noise_bound
@@ -122,9 +121,12 @@ def test_wide_random_slopes_are_fitted_on_the_qr_elimination(seed: int, method: 
     lik = fit.likelihood
     # the elimination is accurate there, where the cross-products were not ...
     assert deviance_noise(lik, fit.theta_opt) <= noise_bound(fit.optim.deviance)
-    # ... and agrees with apVar's separate QR evaluation
-    qr = QRLogLik(fit.X, fit.y, fit.Z, fit.grouping, fit.REML)
-    assert float(fit.logLik()) == pytest.approx(qr.profiled(fit.psi), abs=1e-9)
+    # ... and agrees with apVar's QR evaluation on a fresh reduction of the data
+    g = fit.grouping
+    qr = ProfiledLikelihood(reduce_data(fit.X, fit.y, fit.Z, g.codes, g.parents, g.n_groups,
+                                        triangular=True), lik.pd, lik.reml, qr=True)
+    assert float(fit.logLik()) == pytest.approx(-0.5 * qr.deviance(qr.theta_from_psi(fit.psi)),
+                                                abs=1e-9)
     # an optimum: a fresh local search from it gains nothing that matters ...
     _, dev, _, _ = polish_simplex(lik.deviance, fit.theta_opt)
     assert -0.5 * dev <= float(fit.logLik()) + 1e-8

@@ -1,0 +1,787 @@
+"""The profiled (RE)ML criterion of a linear mixed-effects model, and its gradient.
+
+The model is nlme's: ``y = X beta + sum_l Z_l b_l + e``, ``e ~ N(0, sigma^2 I)``,
+``b_{l,g} ~ N(0, sigma^2 Psi_l)``, with ``beta`` and ``sigma`` profiled out.
+The value is nlme's, constants included (``MEestimate`` and
+``internal_loglik`` in nlme):
+
+``logLik = -N'/2 (log(2 pi) + 1 + log(RSS / N')) - 1/2 log|V| - REML/2 log|X'V^{-1}X|``
+
+with ``N' = N - REML * p``, ``V = I + Z Psi Z'`` and ``RSS`` the penalised
+residual sum of squares.
+
+Parameters: each level's pd class parametrises ``Psi_l`` itself, so the
+optimiser's parameters are nlme's reported ``coef(fit$modelStruct)`` (nlme
+optimises over the precision factor and inverts at the end; the optimum is
+the same).  The computation goes through a factor ``Lambda_l`` with
+``Psi_l = Lambda_l Lambda_l'`` (spherical random effects ``u = Lambda^{-1} b``),
+which stays well conditioned up to the boundary, singular ``Psi`` included.
+
+Where nlme rotates per-group QR decompositions, this module eliminates the
+random effects level by level (innermost first) from the per-group
+cross-products of :mod:`reduce`: within group ``g``, with ``S`` the
+cross-products of ``[Z_l | rest]``, ``M_g = Lambda'S_zz Lambda + I`` and the
+cross-products passed to the enclosing group are
+``S_rr - S_rz Lambda M_g^{-1} Lambda'S_zr``; ``log|V| = sum log|M_g|``.  Groups
+sit on the last axis of every array, so each step is a few vector operations
+over all groups at once; nothing depends on ``n``.  The gradient is the exact
+reverse-mode derivative of that elimination.
+
+Where the cross-products have lost digits (a group whose random-effects
+columns span many orders of magnitude: forming ``W_g'W_g`` squares the
+group's condition number), ``qr=True`` does the same elimination as nlme:
+on the groups' triangular factors (``Reduced.factors``), each augmented by the
+level's factor and QR-decomposed, the rotated rows stacked per parent group.
+The quantities the gradient and the estimates read (``M_g^{-1}``, ``K_g``)
+then come from triangular factors rather than from inverting ``M_g``, and the
+gradient's term in ``Lambda`` from the orthogonal factor (its cross-product
+form cancels there).  It costs a stacked LAPACK QR per level and evaluation,
+several times the cross-product evaluation.
+
+One criterion, several evaluators: :func:`profiled_deviance` forms the
+deviance from its parts (``log|V|``, the RSS, ``log|X'V^{-1}X|``, and
+``sigma`` where it is given rather than profiled) for every evaluation,
+apVar's and the refined one (:mod:`hlm_py.lme.refine`) included. An
+:class:`Evaluator` turns the levels' factors into those parts and into the
+pieces the gradient and the estimates read: :class:`CrossProducts` (the
+default) and :class:`QRElimination` (``qr=True``); the refined evaluation
+(:mod:`hlm_py.lme.refine`, on two QR eliminations and double-double
+log-determinants) presents the same :class:`Criterion` at ``theta`` as
+:class:`ProfiledLikelihood`. The random-effects
+structure is an :class:`~hlm_py.lme.component.ReStruct`; each level's pd
+class answers the questions of the optimiser's parametrisation itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from hlm_py.errors import SingularFitError
+from hlm_py.lme.component import ReStruct
+from hlm_py.lme.pdmat import PdClass
+from hlm_py.lme.reduce import Reduced
+
+__all__ = ["ProfiledLikelihood", "Estimates", "Evaluation", "Evaluator", "CrossProducts",
+           "QRElimination", "Criterion", "profiled_deviance"]
+
+_LOG2PI = float(np.log(2 * np.pi))
+
+
+def profiled_deviance(n_eff: int, reml: bool, logdet_v: float, rss: float, logdet_xvx: float,
+                      sigma: float | None = None) -> float:
+    """``-2 logLik`` of nlme's lme from its parts, constants included.
+
+    ``N' (log(2 pi) + 1 + log(RSS / N')) + log|V| [+ log|X'V^{-1}X|]`` with
+    sigma profiled (``sigma^2 = RSS / N'``, nlme's ``MEestimate``), and with
+    ``sigma`` given ``N' log(2 pi sigma^2) + RSS / sigma^2 + log|V| [+ ...]``
+    (what nlme's ``lmeApVar`` differentiates); ``N' = n_eff``, the REML term
+    where ``reml``. ``V`` and ``RSS`` are relative to ``sigma^2``.
+    """
+    if sigma is None:
+        dev = n_eff * (_LOG2PI + 1.0 + np.log(rss / n_eff)) + logdet_v
+    else:
+        s2 = sigma * sigma
+        dev = n_eff * (_LOG2PI + np.log(s2)) + rss / s2 + logdet_v
+    if reml:
+        dev += logdet_xvx
+    return float(dev)
+
+
+@dataclass
+class Estimates:
+    """Conditional estimates at given variance parameters.
+
+    beta      fixed effects (p,)
+    b         per level, outer to inner, the BLUPs ``(G_l, q_l)``
+    u         per level, the spherical effects ``Lambda^{-1} b`` ``(G_l, q_l)``
+    rss       penalised residual sum of squares (from cross-products)
+    sigma     nlme's sigma: ``sqrt(RSS / N')``
+    xtvx_inv  ``(X'V^{-1}X)^{-1}`` (relative): ``varFix = sigma^2 xtvx_inv``
+    loglik    the (RE)ML log-likelihood at these parameters
+    logdet_v  ``log det V`` ...
+    logdet_xvx  ... and ``log det X'V^{-1}X`` that it is made of
+    """
+
+    beta: np.ndarray
+    b: list[np.ndarray]
+    u: list[np.ndarray]
+    rss: float
+    sigma: float
+    xtvx_inv: np.ndarray
+    loglik: float
+    logdet_v: float
+    logdet_xvx: float
+
+
+@dataclass
+class Evaluation:
+    """What an :class:`Evaluator` gives for the levels' factors.
+
+    logdet_v    ``log det V`` (``V = I + Z Psi Z'``)
+    rss         the penalised residual sum of squares
+    logdet_xvx  ``log det X'V^{-1}X`` (of the original ``X``)
+    beta        the fixed effects in the cells' coordinates (``X~``)
+    xtvx_inv    ``(X~'V^{-1}X~)^{-1}`` ...
+    w           ... and a factor ``W`` of it, ``W W' = xtvx_inv``
+    top         the reduced ``[X~ y~]`` block after every level (its
+                cross-products, or their triangular factor)
+    levels      per level (outer to inner) ``(M^{-1}, K, Lambda'S_zz, S_zr,
+                rows)`` by group, groups last, for the gradient and the
+                estimates (empty for a value alone)
+    """
+
+    logdet_v: float
+    rss: float
+    logdet_xvx: float
+    beta: np.ndarray
+    xtvx_inv: np.ndarray
+    w: np.ndarray
+    top: np.ndarray
+    levels: list[tuple] = field(default_factory=list)
+
+
+class Evaluator(Protocol):
+    """An evaluation of the criterion: the elimination of the random effects
+    at the levels' factors (in the cells' coordinates, ``R_l Lambda_l``),
+    then the fixed effects' block it leaves."""
+
+    qr: bool
+
+    def eliminate(self, lams: list[np.ndarray], values_only: bool = False) -> tuple | None:
+        """``(levels, log|V|, top)`` (as :class:`Evaluation`'s) at ``lams``;
+        None where some group's system is singular. ``values_only``:
+        ``levels`` may be left empty."""
+        ...
+
+    def solve(self, top: np.ndarray) -> tuple | None:
+        """``(beta, rss, xtvx_inv, log|X'V^{-1}X|, W)`` (as :class:`Evaluation`'s)
+        from ``top``; None where singular."""
+        ...
+
+    def evaluate(self, lams: list[np.ndarray], values_only: bool = False
+                 ) -> Evaluation | None:
+        """Both steps: the parts of the criterion at ``lams``; None where singular."""
+        ...
+
+    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
+        """``T~`` (upper triangular) with ``T~'T~ = X~'V^{-1}X~`` from
+        ``top``; None where singular."""
+        ...
+
+
+class Criterion(Protocol):
+    """The criterion at nlme's parameters ``theta``: what the optimiser and
+    the fit ask of :class:`ProfiledLikelihood` and of the refined evaluation
+    (:class:`hlm_py.lme.refine.Refinement`) alike."""
+
+    def deviance(self, theta: np.ndarray) -> float:
+        """``-2 logLik`` at ``theta`` (``inf`` where undefined)."""
+        ...
+
+    def estimates(self, theta: np.ndarray) -> Estimates:
+        """The estimates at ``theta`` (``SingularFitError`` where singular)."""
+        ...
+
+
+class _Elimination:
+    """What the evaluators share: :meth:`evaluate` from their two steps."""
+
+    def eliminate(self, lams: list[np.ndarray], values_only: bool = False) -> tuple | None:
+        raise NotImplementedError
+
+    def solve(self, top: np.ndarray) -> tuple | None:
+        raise NotImplementedError
+
+    def evaluate(self, lams: list[np.ndarray], values_only: bool = False
+                 ) -> Evaluation | None:
+        fw = self.eliminate(lams, values_only)
+        if fw is None:
+            return None
+        levels, logdet, top = fw
+        root = self.solve(top)
+        if root is None:
+            return None
+        beta, rss, xtvx_inv, ld_xx, w = root
+        return Evaluation(logdet_v=float(logdet), rss=rss, logdet_xvx=float(ld_xx), beta=beta,
+                          xtvx_inv=xtvx_inv, w=w, top=top, levels=levels)
+
+
+def _inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Inverses and summed log-determinant of a ``(q, q, G)`` stack of pd matrices.
+
+    Groups sit on the last axis, so every operation runs over contiguous
+    length-``G`` vectors; ``None`` if some matrix is not positive definite.
+    """
+    q = M.shape[0]
+    if q == 1:
+        m = M[0, 0]
+        if not np.all(m > 0):
+            return None
+        return (1.0 / m)[None, None], float(np.log(m).sum())
+    if q == 2:
+        a, b, c = M[0, 0], M[0, 1], M[1, 1]
+        det = a * c - b * b
+        if not (np.all(a > 0) and np.all(det > 0)):
+            return None
+        inv = np.empty_like(M)
+        inv[0, 0] = c / det
+        inv[1, 1] = a / det
+        inv[0, 1] = -b / det
+        inv[1, 0] = inv[0, 1]
+        return inv, float(np.log(det).sum())
+    try:
+        L = np.linalg.cholesky(np.moveaxis(M, 2, 0))
+    except np.linalg.LinAlgError:
+        return None
+    Linv = np.linalg.inv(L)
+    inv = np.swapaxes(Linv, 1, 2) @ Linv
+    logdet = float(2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+    return np.ascontiguousarray(np.moveaxis(inv, 0, 2)), logdet
+
+
+def _mul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g B_g`` for stacks ``(a, j, G)`` and ``(j, b, G)``: a loop over ``j`` only."""
+    out = A[:, 0:1, :] * B[0:1, :, :]
+    for j in range(1, A.shape[1]):
+        out += A[:, j:j + 1, :] * B[j:j + 1, :, :]
+    return out
+
+
+def _tmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g' B_g`` for stacks ``(j, a, G)`` and ``(j, b, G)``."""
+    out = A[0][:, None, :] * B[0][None, :, :]
+    for j in range(1, A.shape[0]):
+        out += A[j][:, None, :] * B[j][None, :, :]
+    return out
+
+
+def _mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A_g B_g'`` for stacks ``(a, j, G)`` and ``(b, j, G)``."""
+    out = A[:, 0][:, None, :] * B[:, 0][None, :, :]
+    for j in range(1, A.shape[1]):
+        out += A[:, j][:, None, :] * B[:, j][None, :, :]
+    return out
+
+
+def _lmul(L: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """``L S_g`` for a constant ``(m, a)`` matrix and a stack ``(a, b, G)``."""
+    m, a = L.shape
+    if m * a > 9:
+        return np.tensordot(L, S, axes=([1], [0]))
+    out = np.empty((m,) + S.shape[1:])
+    for i in range(m):
+        acc = L[i, 0] * S[0]
+        for j in range(1, a):
+            if L[i, j] != 0.0:
+                acc += L[i, j] * S[j]
+        out[i] = acc
+    return out
+
+
+def _child_batches(starts: np.ndarray, n_children: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For parents whose children are the contiguous runs beginning at
+    ``starts``: (parent ids, ``(G_m, m)`` child indices) per number ``m`` of
+    children."""
+    counts = np.diff(np.r_[starts, n_children])
+    return [(ids, starts[ids][:, None] + np.arange(m)[None, :])
+            for m in np.unique(counts) for ids in [np.flatnonzero(counts == m)]]
+
+
+def _stacked_r(A: np.ndarray, k: int) -> np.ndarray:
+    """``(G, k, k)`` R factors of a stack ``(G, m, k)`` (zero rows below when ``m < k``)."""
+    R = np.linalg.qr(A, mode="r")
+    if R.shape[1] < k:
+        R = np.concatenate([R, np.zeros((R.shape[0], k - R.shape[1], k))], axis=1)
+    return R
+
+
+def _groups_last(A: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(A, 0, 2))
+
+
+def _segment_starts(parent: np.ndarray) -> np.ndarray:
+    if parent.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
+
+
+class CrossProducts(_Elimination):
+    """The elimination on the groups' cross-products (module docstring)."""
+
+    qr = False
+
+    def __init__(self, reduced: Reduced, q: list[int], starts: list[np.ndarray], ld_rx: float):
+        self.p = reduced.p
+        self.q = q
+        self._starts = starts
+        # the innermost level works on the constant cross-products: slice them once
+        qi = q[-1]
+        cells = reduced.cells
+        self._c_zz = np.ascontiguousarray(cells[:qi, :qi])
+        self._c_zr = np.ascontiguousarray(cells[:qi, qi:])
+        self._c_rr = np.ascontiguousarray(cells[qi:, qi:])
+        self._c_rr_sum = self._c_rr.sum(axis=2)
+        self._ld_rx = ld_rx
+
+    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
+        try:
+            L = np.linalg.cholesky(top[:self.p, :self.p])
+        except np.linalg.LinAlgError:
+            return None
+        return L.T
+
+    def eliminate(self, lams: list[np.ndarray], values_only: bool = False):
+        """``(levels, log|V|, top)``: per level (outer to inner) ``(M^{-1}, K,
+        Lambda'S_zz, S_zr, None)`` by group (groups last); ``top`` the
+        cross-products of ``[X y]`` after every level. None where some
+        ``M_g`` is singular."""
+        levels = []
+        logdet = 0.0
+        A = None
+        Q = len(self.q)
+        S = None
+        for lvl in range(Q - 1, -1, -1):
+            qz = self.q[lvl]
+            lam = lams[lvl]
+            if lvl == Q - 1:
+                Szz, Szr = self._c_zz, self._c_zr
+            else:
+                Szz, Szr = S[:qz, :qz], S[:qz, qz:]
+            LtS = _lmul(lam.T, Szz)  # Lambda' S_zz
+            M = _lmul(lam.T, LtS.transpose(1, 0, 2))  # Lambda' S_zz Lambda
+            M[np.arange(qz), np.arange(qz)] += 1.0
+            inv = _inverse(M)
+            if inv is None or not np.isfinite(inv[1]):
+                return None
+            Minv, ld_m = inv
+            Sur = _lmul(lam.T, Szr)
+            K = _mul(Minv, Sur)
+            logdet += ld_m
+            levels.append((Minv, K, LtS, Szr, None))
+            if lvl == 0:
+                # the outermost level: only the sum over its groups is needed
+                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
+                A = Srr_sum - np.tensordot(Sur, K, axes=([0, 2], [0, 2]))
+                A = 0.5 * (A + A.T)
+            else:
+                Srr = self._c_rr if lvl == Q - 1 else S[qz:, qz:]
+                Snew = Srr - _tmul(Sur, K)
+                S = np.add.reduceat(Snew, self._starts[lvl], axis=2)
+        levels.reverse()  # outer to inner
+        return levels, logdet, A
+
+    def solve(self, A: np.ndarray):
+        """``(beta, rss, (X'V^{-1}X)^{-1}, log|X'V^{-1}X|, W)`` in the cells'
+        coordinates from :meth:`eliminate`'s ``top``, ``W`` a factor with
+        ``(X'V^{-1}X)^{-1} = W W'``; None where singular."""
+        p = self.p
+        Axx = A[:p, :p]
+        Axy = A[:p, p]
+        if p:
+            try:
+                R = np.linalg.cholesky(Axx)
+            except np.linalg.LinAlgError:
+                return None
+            Rinv = np.linalg.inv(R)
+            W = Rinv.T
+            Axx_inv = W @ Rinv
+            beta = Axx_inv @ Axy
+            ld_xx = 2.0 * np.log(np.diag(R)).sum()
+        else:
+            Axx_inv = W = np.zeros((0, 0))
+            beta = np.zeros(0)
+            ld_xx = 0.0
+        rss = float(A[p, p] - Axy @ beta)
+        if not rss > 0:
+            return None
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx, W
+
+
+class QRElimination(_Elimination):
+    """nlme's elimination on the groups' triangular factors (module docstring).
+
+    ``pseudo_response``: the response of the penalty's pseudo-rows ``[I, 0]``,
+    per level (outer to inner) ``(G_l, q_l)``, zero by default: with ``-u~``
+    and the residual at ``(beta~, u~)`` as the data's response, the
+    elimination solves for the correction of ``(beta~, u~)``
+    (:mod:`hlm_py.lme.refine`)."""
+
+    qr = True
+
+    def __init__(self, reduced: Reduced, q: list[int], starts: list[np.ndarray], ld_rx: float,
+                 pseudo_response: list[np.ndarray] | None = None):
+        if reduced.factors is None:
+            raise ValueError("qr=True needs the groups' factors (reduce_data(..., triangular=True))")
+        self.p = reduced.p
+        self.q = q
+        self.n_groups = list(reduced.n_groups)
+        self._pseudo = pseudo_response
+        self._factors = np.ascontiguousarray(reduced.factors)
+        # per level l >= 1: its groups by parent, batched by number of children
+        self._merge = [None] + [_child_batches(st, reduced.n_groups[lvl])
+                                for lvl, st in enumerate(starts) if lvl > 0]
+        self._ld_rx = ld_rx
+
+    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
+        p = self.p
+        Rxx = top[:p, :p]
+        if not np.all(np.abs(np.diag(Rxx)) > 0):
+            return None
+        return Rxx * np.where(np.diag(Rxx) < 0, -1.0, 1.0)[:, None]
+
+    def eliminate(self, lams: list[np.ndarray], values_only: bool = False):
+        """nlme's elimination: per group the QR of ``[T_z Lambda, T_r; I, 0]``
+        gives ``R11`` (``R11'R11 = M_g``), ``R12`` (``K_g = R11^{-1} R12``) and
+        ``R22``, the factor passed to the parent group."""
+        levels = []
+        logdet = 0.0
+        Q = len(self.q)
+        T = self._factors  # (G, k, k), groups first
+        for lvl in range(Q - 1, -1, -1):
+            qz, lam = self.q[lvl], lams[lvl]
+            G, k, _ = T.shape
+            Tz = T[:, :, :qz]
+            A = np.zeros((G, k + qz, k))
+            A[:, :k, :qz] = Tz @ lam
+            A[:, :k, qz:] = T[:, :, qz:]
+            A[:, k + np.arange(qz), np.arange(qz)] = 1.0
+            if self._pseudo is not None:
+                A[:, k + np.arange(qz), k - 1] = self._pseudo[lvl]
+            if values_only:
+                R = np.linalg.qr(A, mode="r")
+            else:
+                Qf, R = np.linalg.qr(A)
+            d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
+            if not (np.all(d > 0) and np.all(np.isfinite(R))):
+                return None
+            logdet += float(2.0 * np.log(d).sum())
+            R22 = R[:, qz:, qz:]
+            if not values_only:
+                R11inv = np.linalg.inv(R[:, :qz, :qz])
+                # for the gradient, without the cancellation of its
+                # cross-product form: U M^{-1} = Q11 R11^{-T} and
+                # U K - T_r = -Q12 R22 (U = T_z Lambda)
+                rows = (_groups_last(Tz), _groups_last(Qf[:, :k, :qz] @ np.swapaxes(R11inv, 1, 2)),
+                        _groups_last(Qf[:, :k, qz:] @ R22))
+                levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)),
+                               _groups_last(R11inv @ R[:, :qz, qz:]), None, None, rows))
+            r = k - qz
+            if lvl == 0:
+                top = _stacked_r(R22.reshape(1, -1, r), r)[0]
+            else:
+                T = np.empty((self.n_groups[lvl - 1], r, r))
+                for ids, idx in self._merge[lvl]:
+                    T[ids] = _stacked_r(R22[idx].reshape(ids.size, -1, r), r)
+        levels.reverse()  # outer to inner
+        return levels, logdet, top
+
+    def solve(self, R: np.ndarray):
+        p = self.p
+        d = np.abs(np.diag(R))
+        if not (np.all(d[:p] > 0) and d[p] > 0 and np.all(np.isfinite(R))):
+            return None
+        if p:
+            Rinv = np.linalg.inv(R[:p, :p])
+            beta = Rinv @ R[:p, p]
+            Axx_inv = Rinv @ Rinv.T
+            ld_xx = float(2.0 * np.log(d[:p]).sum())
+        else:
+            beta, Rinv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
+            Axx_inv = Rinv
+        rss = float(R[p, p] ** 2)
+        if not rss > 0:  # underflowed: a relative variance of 1e200 and more
+            return None
+        return beta, rss, Axx_inv, ld_xx + self._ld_rx, Rinv
+
+
+class ProfiledLikelihood:
+    """The profiled (RE)ML criterion over the variance parameters.
+
+    ``pds`` is an :class:`~hlm_py.lme.component.ReStruct`, or the list of the
+    levels' pd classes (outer to inner; the ``q`` are the reduced data's);
+    ``theta`` is the concatenation of their parameters in that order, each
+    parametrising the level's ``Psi_l`` (relative to ``sigma^2``), nlme's
+    parametrisation. ``qr``: evaluate on nlme's QR elimination
+    (:class:`QRElimination`, needs ``reduce_data(..., triangular=True)``)
+    rather than on the cross-products (:class:`CrossProducts`);
+    ``pseudo_response`` is :class:`QRElimination`'s.
+    """
+
+    def __init__(self, reduced: Reduced, pds: ReStruct | Sequence[PdClass], reml: bool,
+                 qr: bool = False, pseudo_response: list[np.ndarray] | None = None):
+        if qr and reduced.factors is None:
+            raise ValueError("qr=True needs the groups' factors (reduce_data(..., triangular=True))")
+        if pseudo_response is not None and not qr:
+            raise ValueError("a pseudo-response needs the QR elimination (qr=True)")
+        self.qr = bool(qr)
+        self.red = reduced
+        self.restruct = pds if isinstance(pds, ReStruct) else ReStruct(list(pds), reduced.q)
+        if self.restruct.q != list(reduced.q):
+            raise ValueError(f"the ReStruct's q {self.restruct.q} are not the data's {reduced.q}")
+        self.pd = self.restruct.pd
+        self.reml = bool(reml)
+        self.q = list(reduced.q)
+        self.sizes = list(self.restruct.sizes)
+        self.offsets = self.restruct.offsets
+        self.n_params = self.restruct.n_params
+        self.p = reduced.p
+        self.n = reduced.n
+        self.n_eff = self.n - (self.p if self.reml else 0)
+        starts = [_segment_starts(par) for par in reduced.parents]
+        self._parents = [np.asarray(par) for par in reduced.parents]
+        self._parents[0] = np.zeros(reduced.n_groups[0], dtype=np.int64)
+        starts[0] = np.zeros(1, dtype=np.int64) if reduced.n_groups[0] else starts[0]
+        if self.n_eff <= 0:
+            raise SingularFitError("no residual degrees of freedom left after the fixed effects")
+        p = self.p
+        self._rz = [np.eye(q) for q in self.q] if reduced.z_factors is None \
+            else [np.asarray(r, dtype=float) for r in reduced.z_factors]
+        self._rx = np.eye(p) if reduced.x_factor is None else np.asarray(reduced.x_factor, float)
+        self._beta0 = np.zeros(p) if reduced.beta_offset is None \
+            else np.asarray(reduced.beta_offset, float)
+        ld_rx = float(2.0 * np.log(np.abs(np.diag(self._rx))).sum()) if p else 0.0
+        self._rx_inv = np.linalg.inv(self._rx) if p else np.zeros((0, 0))
+        self.evaluator: Evaluator = (
+            QRElimination(reduced, self.q, starts, ld_rx, pseudo_response) if self.qr
+            else CrossProducts(reduced, self.q, starts, ld_rx))
+        # the optimiser's parametrisation (see work_from_theta)
+        self._wscale = [float(np.sqrt(max(G, 1))) for G in reduced.n_groups]
+        self._wshift = []
+        for c, r, s, q in zip(self.pd, self._rz, self._wscale, self.q):
+            cs = np.log(np.maximum(np.sqrt(np.einsum("ij,ij->j", r, r)) / s, 1e-300))
+            self._wshift.append(c.work_shift(cs, q))
+
+    # -- parameters ---------------------------------------------------------
+    def split(self, theta: np.ndarray) -> list[np.ndarray]:
+        return self.restruct.split(theta)
+
+    def psis(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The relative covariance matrices ``Psi_l`` (outer to inner)."""
+        return self.restruct.matrices(theta)
+
+    def roots(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Factors ``Lambda_l`` with ``Lambda_l Lambda_l' = Psi_l``."""
+        return self.restruct.roots(theta)
+
+    def theta_from_psi(self, psis: list[np.ndarray]) -> np.ndarray:
+        """Parameters of given ``Psi_l`` matrices (outer to inner)."""
+        return self.restruct.params(psis)
+
+    # -- the optimiser's parametrisation -------------------------------------
+    # ``theta`` parametrises Psi in the units of the data; a random slope on a
+    # column of scale 1e4 makes it badly scaled and strongly correlated.  The
+    # optimiser works instead on ``phi``.  For the general classes (the pd
+    # class's ``general``), as nlme, on the precision factor, but in the
+    # coordinates of the orthonormal ``Z~_l`` and per group: ``Lambda~_l =
+    # sqrt(G_l) D^{-1}`` (:class:`hlm_py.lme.pdmat._GeneralPd`).  Large
+    # variances are then small entries of ``D``, where the criterion is
+    # smooth, unlike the large, flat off-diagonal entries of a covariance
+    # factor.  For the structured classes ``phi`` is ``theta`` shifted by the
+    # class's ``work_shift`` of the log column scales of ``Z_l``.
+    def _work_factor(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
+        """``Lambda~_l = R_l Lambda_l`` at the level's work parameters."""
+        c, q = self.pd[lvl], self.q[lvl]
+        if c.general:
+            return c.work_root(phi, q, mode, self._wscale[lvl])
+        return self._rz[lvl] @ c.root(phi - self._wshift[lvl], q)
+
+    def _work_jacobian(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
+        c, q = self.pd[lvl], self.q[lvl]
+        if c.general:
+            return c.work_root_jacobian(phi, q, mode, self._wscale[lvl])
+        return np.einsum("ab,kbc->kac", self._rz[lvl], c.root_jacobian(phi - self._wshift[lvl], q))
+
+    def work_from_theta(self, theta: np.ndarray, mode: str = "precision") -> np.ndarray:
+        """The optimiser's parameters ``phi`` of ``theta``.
+
+        ``mode`` ``"precision"`` (above) or ``"covariance"``: for the general
+        classes the log-Cholesky factor of the covariance itself (in the same
+        coordinates), which is smooth where ``Psi`` becomes singular (a
+        correlation of +-1), where the precision factor diverges."""
+        out = []
+        for lvl, t in enumerate(self.split(theta)):
+            c, q = self.pd[lvl], self.q[lvl]
+            if not c.general:
+                out.append(np.asarray(t, float) + self._wshift[lvl])
+                continue
+            F = self._rz[lvl] @ c.root(t, q) / self._wscale[lvl]
+            out.append(c.work_params(F, mode))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def theta_from_work(self, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
+        """``theta`` (nlme's parameters of ``Psi_l``) of the optimiser's ``phi``."""
+        out = []
+        for lvl, f in enumerate(self.split(phi)):
+            c = self.pd[lvl]
+            if not c.general:
+                out.append(np.asarray(f, float) - self._wshift[lvl])
+                continue
+            F = np.linalg.solve(self._rz[lvl], self._work_factor(lvl, f, mode))
+            out.append(c.params_of_factor(F))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def work_deviance_and_gradient(self, phi: np.ndarray, mode: str = "precision"
+                                   ) -> tuple[float, np.ndarray]:
+        """``-2 logLik`` and its exact gradient in the optimiser's parameters."""
+        parts = self.split(phi)
+        lams = [self._work_factor(i, f, mode) for i, f in enumerate(parts)]
+        jacs = [self._work_jacobian(i, f, mode) for i, f in enumerate(parts)]
+        return self._deviance_and_gradient(lams, jacs)
+
+    def theta_log_scales(self) -> list[int]:
+        """Indices of ``theta`` that are log scales (a variance, or a direction
+        of ``Psi``, vanishes as the parameter goes to -inf): each pd class's
+        ``theta_log_scales``."""
+        return self.restruct.log_scales()
+
+    def work_boundary(self) -> list[int]:
+        """Indices of ``phi`` that are log scales: where a variance component
+        (or a direction of ``Psi``) goes to zero as the parameter goes to -inf."""
+        out: list[int] = []
+        for lvl, c in enumerate(self.pd):
+            off = int(self.offsets[lvl])
+            out += [off + j for j in c.work_log_scales(self.q[lvl])]
+        return out
+
+    # -- the criterion --------------------------------------------------------
+    def _tilde(self, lams: list[np.ndarray]) -> list[np.ndarray]:
+        """Factors of the cells' coordinates: ``R_l Lambda_l``."""
+        return [r @ lam for r, lam in zip(self._rz, lams)]
+
+    def _criterion(self, ev: Evaluation, sigma: float | None = None) -> float:
+        return profiled_deviance(self.n_eff, self.reml, ev.logdet_v, ev.rss, ev.logdet_xvx, sigma)
+
+    def deviance_at_roots(self, lams: list[np.ndarray], sigma: float | None = None) -> float:
+        """``-2 logLik`` at factors ``Lambda_l`` (``Psi_l = Lambda_l Lambda_l'``,
+        outer to inner), ``sigma`` profiled or given (:func:`profiled_deviance`);
+        ``inf`` where undefined."""
+        ev = self.evaluator.evaluate(self._tilde(lams), values_only=True)
+        if ev is None:
+            return np.inf
+        return self._criterion(ev, sigma)
+
+    def deviance(self, theta: np.ndarray) -> float:
+        """``-2 logLik`` at ``theta`` (``inf`` where undefined)."""
+        return self.deviance_at_roots(self.roots(theta))
+
+    def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """``-2 logLik`` and its exact gradient in ``theta``."""
+        theta = np.asarray(theta, dtype=float)
+        lams = self._tilde(self.roots(theta))
+        jacs = [np.einsum("ab,kbc->kac", r, J)
+                for r, J in zip(self._rz, self.restruct.root_jacobians(theta))]
+        return self._deviance_and_gradient(lams, jacs)
+
+    def _deviance_and_gradient(self, lams: list[np.ndarray], jacs: list[np.ndarray]
+                               ) -> tuple[float, np.ndarray]:
+        ev = self.evaluator.evaluate(lams)
+        if ev is None:
+            return np.inf, np.full(self.n_params, np.nan)
+        levels, beta, rss, Axx_inv = ev.levels, ev.beta, ev.rss, ev.xtvx_inv
+        dev = self._criterion(ev)
+        p = self.p
+        u = np.r_[-beta, 1.0]
+        abar = (self.n_eff / rss) * np.outer(u, u)
+        if self.reml and p:
+            abar[:p, :p] += Axx_inv
+        grad = np.empty(self.n_params)
+        a_g = None  # adjoint of each group's reduced block, (r, r, G)
+        for lvl, (Minv, K, LtS, Szr, rows) in enumerate(levels):
+            lam = lams[lvl]
+            qz = self.q[lvl]
+            G = Minv.shape[2]
+            if lvl == 0:
+                KA = np.matmul(abar.T[None], K)  # (q, r, G): K_g abar
+            else:
+                a_g = a_g[:, :, self._parents[lvl]]
+                KA = _mul(K, a_g)
+            Mbar = Minv + _mul_t(KA, K)  # adjoint of M_g (symmetric)
+            # d/dLambda of log|M| and of the reduced block: 2 S_zz Lambda Mbar - 2 S_zr abar K'
+            if rows is None:
+                lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
+                lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
+            else:  # the same, as 2 T_z'(U M^{-1} + (U K - T_r) abar K')
+                Tz, UMinv, P = rows
+                PA = np.matmul(abar.T[None], P) if lvl == 0 else _mul(P, a_g)
+                lam_bar = 2.0 * np.tensordot(Tz, UMinv - _mul_t(PA, K), axes=([0, 2], [0, 2]))
+            J = jacs[lvl]
+            grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
+            if lvl + 1 < len(levels):
+                if lvl == 0:
+                    a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
+                r = a_g.shape[0]
+                LM = _lmul(lam, Mbar)
+                nxt = np.empty((qz + r, qz + r, G))
+                nxt[:qz, :qz] = _lmul(lam, LM.transpose(1, 0, 2))  # Lambda Mbar Lambda'
+                LKA = _lmul(lam, KA)
+                nxt[:qz, qz:] = -LKA
+                nxt[qz:, :qz] = -LKA.transpose(1, 0, 2)
+                nxt[qz:, qz:] = a_g
+                a_g = nxt
+        return dev, grad
+
+    # -- estimates ----------------------------------------------------------
+    def fixed_factor(self, theta: np.ndarray) -> np.ndarray | None:
+        """``T`` (``p x p``, upper triangular) with ``T'T = X'V^{-1}X`` (relative) at ``theta``.
+
+        In exact arithmetic this is the R factor of nlme's level-0 matrix: the
+        fixed-effects columns after the rotations of every random-effects
+        level, which nlme QR-decomposes with ``dqrdc2`` to decide the rank of
+        the fixed effects. It is formed as ``chol(X~'V^{-1}X~)' R_x`` (or the
+        QR elimination's factor times ``R_x``) from the orthonormal ``X~`` of
+        the cells, so its accuracy does not depend on the conditioning of
+        ``X``. None where the random-effects system or ``X~'V^{-1}X~`` is
+        singular.
+        """
+        fw = self.evaluator.eliminate(self._tilde(self.roots(theta)), values_only=True)
+        if fw is None:
+            return None
+        T = self.evaluator.fixed_factor(fw[2])
+        return None if T is None else T @ self._rx
+
+    def estimates(self, theta: np.ndarray) -> Estimates:
+        """beta, BLUPs, sigma and ``(X'V^{-1}X)^{-1}`` at ``theta``."""
+        lams = self.roots(theta)
+        lams_t = self._tilde(lams)
+        fw = self.evaluator.eliminate(lams_t)
+        if fw is None:
+            raise SingularFitError("the random-effects system is singular at the estimates")
+        root = self.evaluator.solve(fw[2])
+        if root is None:
+            raise SingularFitError("Singularity in backsolve at level 0, block 1")
+        levels, logdet, _ = fw
+        beta, rss, _, ld_xx, W = root
+        w = np.r_[beta, -1.0][:, None]  # (r, 1): one column per group of the level above
+        bs = []
+        us = []
+        for lvl, (_, K, _, _, _) in enumerate(levels):
+            wg = w[:, self._parents[lvl]]
+            uu = -np.einsum("qrg,rg->qg", K, wg)
+            b = lams[lvl] @ uu
+            us.append(np.ascontiguousarray(uu.T))
+            bs.append(np.ascontiguousarray(b.T))
+            w = np.concatenate([lams_t[lvl] @ uu, wg], axis=0)
+        dev = profiled_deviance(self.n_eff, self.reml, logdet, rss, ld_xx)
+        sigma = float(np.sqrt(rss / self.n_eff))
+        # back from the cells' coordinates of X and y
+        beta_orig = self._beta0 + self._rx_inv @ beta
+        # (as a product of a factor with itself: its diagonal is never
+        # negative, where the three-term product's rounding made it so at a
+        # condition of 1e16 and more)
+        M = self._rx_inv @ W
+        xtvx_inv = M @ M.T
+        return Estimates(beta=beta_orig, b=bs, u=us, rss=rss, sigma=sigma, xtvx_inv=xtvx_inv,
+                         loglik=-0.5 * dev, logdet_v=float(logdet), logdet_xvx=float(ld_xx))
+
+    def loglik_fixed_sigma(self, theta: np.ndarray, sigma: float) -> float:
+        """The (RE)ML log-likelihood with ``beta`` profiled and ``sigma`` given.
+
+        What nlme's ``lmeApVar`` differentiates (there on the natural scale of
+        ``Psi`` and ``log(sigma)``); ``sigma`` equal to its estimate gives
+        :meth:`deviance`'s value.
+        """
+        return -0.5 * self.deviance_at_roots(self.roots(theta), sigma)
