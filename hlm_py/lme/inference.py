@@ -74,6 +74,15 @@ def struct_name(pd_name: str) -> str:
         return pd_name
 
 
+def correlation_has_names(pd_name: str) -> bool:
+    """Whether that block has a row of abbreviated names (not for pdCompSymm,
+    whose ``corMatrix`` has no dimnames)."""
+    try:
+        return pd_class_by_name(pd_name).correlation_names
+    except HlmError:
+        return True
+
+
 def has_correlation(pd_name: str) -> bool:
     """Whether nlme prints a correlation block for the pd class named ``pd_name``."""
     try:

@@ -86,6 +86,9 @@ class PdClass:
     structure = "pdMat"
     #: whether nlme prints a correlation block (``noCorrelation`` is FALSE)
     correlation = True
+    #: whether that block has a row of abbreviated names (the ``corMatrix``
+    #: has dimnames)
+    correlation_names = True
     #: optimised on a precision factor in the orthonormal coordinates of the
     #: level's columns (the general classes) rather than on ``theta``
     general = False
@@ -539,6 +542,7 @@ class pdCompSymm(PdClass):  # noqa: N801
 
     name = "pdCompSymm"
     structure = "Compound Symmetry"
+    correlation_names = False
 
     def n_params(self, q: int) -> int:
         return 2

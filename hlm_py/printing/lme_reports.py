@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.lme.inference import (
+    correlation_has_names,
     has_correlation,
     level_formula_text,
     struct_name,
@@ -73,12 +74,6 @@ def _nested_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _corr_has_names(pd_class: str) -> bool:
-    """nlme's ``corMatrix`` of a ``pdCompSymm`` has no dimnames, so its printed
-    correlation block has no row of abbreviated names."""
-    return pd_class != "pdCompSymm"
-
-
 # ---------------------------------------------------------------------------
 # the random-effects block (print.reStruct / print.summary.pdMat)
 
@@ -109,7 +104,7 @@ def _level_block(formula: str, label: str, pd_class: str, effects: list[str], sd
     for (i, j), s in zip(low, fc):
         if j < p - 1:
             cells[i][j + 1] = s
-    if _corr_has_names(pd_class):
+    if correlation_has_names(pd_class):
         ab = abbreviate(effects[:-1], minlength=rdig + 3)
         for j, a in enumerate(ab):
             cells[0][j + 1] = a
@@ -251,7 +246,7 @@ def varcorr_strings(vc: VarCorrLme) -> pd.DataFrame:
             cells = [["" for _ in range(p)] for _ in range(p)]
             for (i, j), s in zip(low, fc):
                 cells[i][j] = s
-            if _corr_has_names(lv.pd_class):
+            if correlation_has_names(lv.pd_class):
                 cells[0] = abbreviate(lv.effects, minlength=rdig + 3)
             block = [row[: p - 1] for row in cells]
         per.append(block)
