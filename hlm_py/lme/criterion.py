@@ -17,27 +17,6 @@ the same).  The computation goes through a factor ``Lambda_l`` with
 ``Psi_l = Lambda_l Lambda_l'`` (spherical random effects ``u = Lambda^{-1} b``),
 which stays well conditioned up to the boundary, singular ``Psi`` included.
 
-Where nlme rotates per-group QR decompositions, this module eliminates the
-random effects level by level (innermost first) from the per-group
-cross-products of :mod:`reduce`: within group ``g``, with ``S`` the
-cross-products of ``[Z_l | rest]``, ``M_g = Lambda'S_zz Lambda + I`` and the
-cross-products passed to the enclosing group are
-``S_rr - S_rz Lambda M_g^{-1} Lambda'S_zr``; ``log|V| = sum log|M_g|``.  Groups
-sit on the last axis of every array, so each step is a few vector operations
-over all groups at once; nothing depends on ``n``.  The gradient is the exact
-reverse-mode derivative of that elimination.
-
-Where the cross-products have lost digits (a group whose random-effects
-columns span many orders of magnitude: forming ``W_g'W_g`` squares the
-group's condition number), ``qr=True`` does the same elimination as nlme:
-on the groups' triangular factors (``Reduced.factors``), each augmented by the
-level's factor and QR-decomposed, the rotated rows stacked per parent group.
-The quantities the gradient and the estimates read (``M_g^{-1}``, ``K_g``)
-then come from triangular factors rather than from inverting ``M_g``, and the
-gradient's term in ``Lambda`` from the orthogonal factor (its cross-product
-form cancels there).  It costs a stacked LAPACK QR per level and evaluation,
-several times the cross-product evaluation.
-
 One criterion, several evaluators: :func:`profiled_deviance` forms the
 deviance from its parts (``log|V|``, the RSS, ``log|X'V^{-1}X|``, and
 ``sigma`` where it is given rather than profiled) for every evaluation,
@@ -55,18 +34,19 @@ class answers the questions of the optimiser's parametrisation itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from hlm_py.errors import SingularFitError
 from hlm_py.lme.component import ReStruct
+from hlm_py.lme.eliminate import CrossProducts, Evaluation, Evaluator, QRElimination
 from hlm_py.lme.pdmat import PdClass
 from hlm_py.lme.reduce import Reduced
+from hlm_py.lme.stacked import lmul, mul, mul_t, segment_starts
 
-__all__ = ["ProfiledLikelihood", "Estimates", "Evaluation", "Evaluator", "CrossProducts",
-           "QRElimination", "Criterion", "profiled_deviance"]
+__all__ = ["ProfiledLikelihood", "Estimates", "Criterion", "profiled_deviance"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -115,64 +95,6 @@ class Estimates:
     loglik: float
     logdet_v: float
     logdet_xvx: float
-
-
-@dataclass
-class Evaluation:
-    """What an :class:`Evaluator` gives for the levels' factors.
-
-    logdet_v    ``log det V`` (``V = I + Z Psi Z'``)
-    rss         the penalised residual sum of squares
-    logdet_xvx  ``log det X'V^{-1}X`` (of the original ``X``)
-    beta        the fixed effects in the cells' coordinates (``X~``)
-    xtvx_inv    ``(X~'V^{-1}X~)^{-1}`` ...
-    w           ... and a factor ``W`` of it, ``W W' = xtvx_inv``
-    top         the reduced ``[X~ y~]`` block after every level (its
-                cross-products, or their triangular factor)
-    levels      per level (outer to inner) ``(M^{-1}, K, Lambda'S_zz, S_zr,
-                rows)`` by group, groups last, for the gradient and the
-                estimates (empty for a value alone)
-    """
-
-    logdet_v: float
-    rss: float
-    logdet_xvx: float
-    beta: np.ndarray
-    xtvx_inv: np.ndarray
-    w: np.ndarray
-    top: np.ndarray
-    levels: list[tuple] = field(default_factory=list)
-
-
-class Evaluator(Protocol):
-    """An evaluation of the criterion: the elimination of the random effects
-    at the levels' factors (in the cells' coordinates, ``R_l Lambda_l``),
-    then the fixed effects' block it leaves."""
-
-    qr: bool
-
-    def eliminate(self, lams: list[np.ndarray], values_only: bool = False) -> tuple | None:
-        """``(levels, log|V|, top)`` (as :class:`Evaluation`'s) at ``lams``;
-        None where some group's system is singular. ``values_only``:
-        ``levels`` may be left empty."""
-        ...
-
-    def solve(self, top: np.ndarray) -> tuple | None:
-        """``(beta, rss, xtvx_inv, log|X'V^{-1}X|, W)`` (as :class:`Evaluation`'s)
-        from ``top``; None where singular."""
-        ...
-
-    def evaluate(self, lams: list[np.ndarray], values_only: bool = False
-                 ) -> Evaluation | None:
-        """Both steps: the parts of the criterion at ``lams``; None where singular."""
-        ...
-
-    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
-        """``T~`` (upper triangular) with ``T~'T~ = X~'V^{-1}X~`` from
-        ``top``; None where singular."""
-        ...
-
-
 class Criterion(Protocol):
     """The criterion at nlme's parameters ``theta``: what the optimiser and
     the fit ask of :class:`ProfiledLikelihood` and of the refined evaluation
@@ -185,317 +107,6 @@ class Criterion(Protocol):
     def estimates(self, theta: np.ndarray) -> Estimates:
         """The estimates at ``theta`` (``SingularFitError`` where singular)."""
         ...
-
-
-class _Elimination:
-    """What the evaluators share: :meth:`evaluate` from their two steps."""
-
-    def eliminate(self, lams: list[np.ndarray], values_only: bool = False) -> tuple | None:
-        raise NotImplementedError
-
-    def solve(self, top: np.ndarray) -> tuple | None:
-        raise NotImplementedError
-
-    def evaluate(self, lams: list[np.ndarray], values_only: bool = False
-                 ) -> Evaluation | None:
-        fw = self.eliminate(lams, values_only)
-        if fw is None:
-            return None
-        levels, logdet, top = fw
-        root = self.solve(top)
-        if root is None:
-            return None
-        beta, rss, xtvx_inv, ld_xx, w = root
-        return Evaluation(logdet_v=float(logdet), rss=rss, logdet_xvx=float(ld_xx), beta=beta,
-                          xtvx_inv=xtvx_inv, w=w, top=top, levels=levels)
-
-
-def _inverse(M: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Inverses and summed log-determinant of a ``(q, q, G)`` stack of pd matrices.
-
-    Groups sit on the last axis, so every operation runs over contiguous
-    length-``G`` vectors; ``None`` if some matrix is not positive definite.
-    """
-    q = M.shape[0]
-    if q == 1:
-        m = M[0, 0]
-        if not np.all(m > 0):
-            return None
-        return (1.0 / m)[None, None], float(np.log(m).sum())
-    if q == 2:
-        a, b, c = M[0, 0], M[0, 1], M[1, 1]
-        det = a * c - b * b
-        if not (np.all(a > 0) and np.all(det > 0)):
-            return None
-        inv = np.empty_like(M)
-        inv[0, 0] = c / det
-        inv[1, 1] = a / det
-        inv[0, 1] = -b / det
-        inv[1, 0] = inv[0, 1]
-        return inv, float(np.log(det).sum())
-    try:
-        L = np.linalg.cholesky(np.moveaxis(M, 2, 0))
-    except np.linalg.LinAlgError:
-        return None
-    Linv = np.linalg.inv(L)
-    inv = np.swapaxes(Linv, 1, 2) @ Linv
-    logdet = float(2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
-    return np.ascontiguousarray(np.moveaxis(inv, 0, 2)), logdet
-
-
-def _mul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A_g B_g`` for stacks ``(a, j, G)`` and ``(j, b, G)``: a loop over ``j`` only."""
-    out = A[:, 0:1, :] * B[0:1, :, :]
-    for j in range(1, A.shape[1]):
-        out += A[:, j:j + 1, :] * B[j:j + 1, :, :]
-    return out
-
-
-def _tmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A_g' B_g`` for stacks ``(j, a, G)`` and ``(j, b, G)``."""
-    out = A[0][:, None, :] * B[0][None, :, :]
-    for j in range(1, A.shape[0]):
-        out += A[j][:, None, :] * B[j][None, :, :]
-    return out
-
-
-def _mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A_g B_g'`` for stacks ``(a, j, G)`` and ``(b, j, G)``."""
-    out = A[:, 0][:, None, :] * B[:, 0][None, :, :]
-    for j in range(1, A.shape[1]):
-        out += A[:, j][:, None, :] * B[:, j][None, :, :]
-    return out
-
-
-def _lmul(L: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """``L S_g`` for a constant ``(m, a)`` matrix and a stack ``(a, b, G)``."""
-    m, a = L.shape
-    if m * a > 9:
-        return np.tensordot(L, S, axes=([1], [0]))
-    out = np.empty((m,) + S.shape[1:])
-    for i in range(m):
-        acc = L[i, 0] * S[0]
-        for j in range(1, a):
-            if L[i, j] != 0.0:
-                acc += L[i, j] * S[j]
-        out[i] = acc
-    return out
-
-
-def _child_batches(starts: np.ndarray, n_children: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For parents whose children are the contiguous runs beginning at
-    ``starts``: (parent ids, ``(G_m, m)`` child indices) per number ``m`` of
-    children."""
-    counts = np.diff(np.r_[starts, n_children])
-    return [(ids, starts[ids][:, None] + np.arange(m)[None, :])
-            for m in np.unique(counts) for ids in [np.flatnonzero(counts == m)]]
-
-
-def _stacked_r(A: np.ndarray, k: int) -> np.ndarray:
-    """``(G, k, k)`` R factors of a stack ``(G, m, k)`` (zero rows below when ``m < k``)."""
-    R = np.linalg.qr(A, mode="r")
-    if R.shape[1] < k:
-        R = np.concatenate([R, np.zeros((R.shape[0], k - R.shape[1], k))], axis=1)
-    return R
-
-
-def _groups_last(A: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.moveaxis(A, 0, 2))
-
-
-def _segment_starts(parent: np.ndarray) -> np.ndarray:
-    if parent.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
-
-
-class CrossProducts(_Elimination):
-    """The elimination on the groups' cross-products (module docstring)."""
-
-    qr = False
-
-    def __init__(self, reduced: Reduced, q: list[int], starts: list[np.ndarray], ld_rx: float):
-        self.p = reduced.p
-        self.q = q
-        self._starts = starts
-        # the innermost level works on the constant cross-products: slice them once
-        qi = q[-1]
-        cells = reduced.cells
-        self._c_zz = np.ascontiguousarray(cells[:qi, :qi])
-        self._c_zr = np.ascontiguousarray(cells[:qi, qi:])
-        self._c_rr = np.ascontiguousarray(cells[qi:, qi:])
-        self._c_rr_sum = self._c_rr.sum(axis=2)
-        self._ld_rx = ld_rx
-
-    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
-        try:
-            L = np.linalg.cholesky(top[:self.p, :self.p])
-        except np.linalg.LinAlgError:
-            return None
-        return L.T
-
-    def eliminate(self, lams: list[np.ndarray], values_only: bool = False):
-        """``(levels, log|V|, top)``: per level (outer to inner) ``(M^{-1}, K,
-        Lambda'S_zz, S_zr, None)`` by group (groups last); ``top`` the
-        cross-products of ``[X y]`` after every level. None where some
-        ``M_g`` is singular."""
-        levels = []
-        logdet = 0.0
-        A = None
-        Q = len(self.q)
-        S = None
-        for lvl in range(Q - 1, -1, -1):
-            qz = self.q[lvl]
-            lam = lams[lvl]
-            if lvl == Q - 1:
-                Szz, Szr = self._c_zz, self._c_zr
-            else:
-                Szz, Szr = S[:qz, :qz], S[:qz, qz:]
-            LtS = _lmul(lam.T, Szz)  # Lambda' S_zz
-            M = _lmul(lam.T, LtS.transpose(1, 0, 2))  # Lambda' S_zz Lambda
-            M[np.arange(qz), np.arange(qz)] += 1.0
-            inv = _inverse(M)
-            if inv is None or not np.isfinite(inv[1]):
-                return None
-            Minv, ld_m = inv
-            Sur = _lmul(lam.T, Szr)
-            K = _mul(Minv, Sur)
-            logdet += ld_m
-            levels.append((Minv, K, LtS, Szr, None))
-            if lvl == 0:
-                # the outermost level: only the sum over its groups is needed
-                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
-                A = Srr_sum - np.tensordot(Sur, K, axes=([0, 2], [0, 2]))
-                A = 0.5 * (A + A.T)
-            else:
-                Srr = self._c_rr if lvl == Q - 1 else S[qz:, qz:]
-                Snew = Srr - _tmul(Sur, K)
-                S = np.add.reduceat(Snew, self._starts[lvl], axis=2)
-        levels.reverse()  # outer to inner
-        return levels, logdet, A
-
-    def solve(self, A: np.ndarray):
-        """``(beta, rss, (X'V^{-1}X)^{-1}, log|X'V^{-1}X|, W)`` in the cells'
-        coordinates from :meth:`eliminate`'s ``top``, ``W`` a factor with
-        ``(X'V^{-1}X)^{-1} = W W'``; None where singular."""
-        p = self.p
-        Axx = A[:p, :p]
-        Axy = A[:p, p]
-        if p:
-            try:
-                R = np.linalg.cholesky(Axx)
-            except np.linalg.LinAlgError:
-                return None
-            Rinv = np.linalg.inv(R)
-            W = Rinv.T
-            Axx_inv = W @ Rinv
-            beta = Axx_inv @ Axy
-            ld_xx = 2.0 * np.log(np.diag(R)).sum()
-        else:
-            Axx_inv = W = np.zeros((0, 0))
-            beta = np.zeros(0)
-            ld_xx = 0.0
-        rss = float(A[p, p] - Axy @ beta)
-        if not rss > 0:
-            return None
-        return beta, rss, Axx_inv, ld_xx + self._ld_rx, W
-
-
-class QRElimination(_Elimination):
-    """nlme's elimination on the groups' triangular factors (module docstring).
-
-    ``pseudo_response``: the response of the penalty's pseudo-rows ``[I, 0]``,
-    per level (outer to inner) ``(G_l, q_l)``, zero by default: with ``-u~``
-    and the residual at ``(beta~, u~)`` as the data's response, the
-    elimination solves for the correction of ``(beta~, u~)``
-    (:mod:`hlm_py.lme.refine`)."""
-
-    qr = True
-
-    def __init__(self, reduced: Reduced, q: list[int], starts: list[np.ndarray], ld_rx: float,
-                 pseudo_response: list[np.ndarray] | None = None):
-        if reduced.factors is None:
-            raise ValueError("qr=True needs the groups' factors (reduce_data(..., triangular=True))")
-        self.p = reduced.p
-        self.q = q
-        self.n_groups = list(reduced.n_groups)
-        self._pseudo = pseudo_response
-        self._factors = np.ascontiguousarray(reduced.factors)
-        # per level l >= 1: its groups by parent, batched by number of children
-        self._merge = [None] + [_child_batches(st, reduced.n_groups[lvl])
-                                for lvl, st in enumerate(starts) if lvl > 0]
-        self._ld_rx = ld_rx
-
-    def fixed_factor(self, top: np.ndarray) -> np.ndarray | None:
-        p = self.p
-        Rxx = top[:p, :p]
-        if not np.all(np.abs(np.diag(Rxx)) > 0):
-            return None
-        return Rxx * np.where(np.diag(Rxx) < 0, -1.0, 1.0)[:, None]
-
-    def eliminate(self, lams: list[np.ndarray], values_only: bool = False):
-        """nlme's elimination: per group the QR of ``[T_z Lambda, T_r; I, 0]``
-        gives ``R11`` (``R11'R11 = M_g``), ``R12`` (``K_g = R11^{-1} R12``) and
-        ``R22``, the factor passed to the parent group."""
-        levels = []
-        logdet = 0.0
-        Q = len(self.q)
-        T = self._factors  # (G, k, k), groups first
-        for lvl in range(Q - 1, -1, -1):
-            qz, lam = self.q[lvl], lams[lvl]
-            G, k, _ = T.shape
-            Tz = T[:, :, :qz]
-            A = np.zeros((G, k + qz, k))
-            A[:, :k, :qz] = Tz @ lam
-            A[:, :k, qz:] = T[:, :, qz:]
-            A[:, k + np.arange(qz), np.arange(qz)] = 1.0
-            if self._pseudo is not None:
-                A[:, k + np.arange(qz), k - 1] = self._pseudo[lvl]
-            if values_only:
-                R = np.linalg.qr(A, mode="r")
-            else:
-                Qf, R = np.linalg.qr(A)
-            d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
-            if not (np.all(d > 0) and np.all(np.isfinite(R))):
-                return None
-            logdet += float(2.0 * np.log(d).sum())
-            R22 = R[:, qz:, qz:]
-            if not values_only:
-                R11inv = np.linalg.inv(R[:, :qz, :qz])
-                # for the gradient, without the cancellation of its
-                # cross-product form: U M^{-1} = Q11 R11^{-T} and
-                # U K - T_r = -Q12 R22 (U = T_z Lambda)
-                rows = (_groups_last(Tz), _groups_last(Qf[:, :k, :qz] @ np.swapaxes(R11inv, 1, 2)),
-                        _groups_last(Qf[:, :k, qz:] @ R22))
-                levels.append((_groups_last(R11inv @ np.swapaxes(R11inv, 1, 2)),
-                               _groups_last(R11inv @ R[:, :qz, qz:]), None, None, rows))
-            r = k - qz
-            if lvl == 0:
-                top = _stacked_r(R22.reshape(1, -1, r), r)[0]
-            else:
-                T = np.empty((self.n_groups[lvl - 1], r, r))
-                for ids, idx in self._merge[lvl]:
-                    T[ids] = _stacked_r(R22[idx].reshape(ids.size, -1, r), r)
-        levels.reverse()  # outer to inner
-        return levels, logdet, top
-
-    def solve(self, R: np.ndarray):
-        p = self.p
-        d = np.abs(np.diag(R))
-        if not (np.all(d[:p] > 0) and d[p] > 0 and np.all(np.isfinite(R))):
-            return None
-        if p:
-            Rinv = np.linalg.inv(R[:p, :p])
-            beta = Rinv @ R[:p, p]
-            Axx_inv = Rinv @ Rinv.T
-            ld_xx = float(2.0 * np.log(d[:p]).sum())
-        else:
-            beta, Rinv, ld_xx = np.zeros(0), np.zeros((0, 0)), 0.0
-            Axx_inv = Rinv
-        rss = float(R[p, p] ** 2)
-        if not rss > 0:  # underflowed: a relative variance of 1e200 and more
-            return None
-        return beta, rss, Axx_inv, ld_xx + self._ld_rx, Rinv
 
 
 class ProfiledLikelihood:
@@ -531,7 +142,7 @@ class ProfiledLikelihood:
         self.p = reduced.p
         self.n = reduced.n
         self.n_eff = self.n - (self.p if self.reml else 0)
-        starts = [_segment_starts(par) for par in reduced.parents]
+        starts = [segment_starts(par) for par in reduced.parents]
         self._parents = [np.asarray(par) for par in reduced.parents]
         self._parents[0] = np.zeros(reduced.n_groups[0], dtype=np.int64)
         starts[0] = np.zeros(1, dtype=np.int64) if reduced.n_groups[0] else starts[0]
@@ -698,26 +309,26 @@ class ProfiledLikelihood:
                 KA = np.matmul(abar.T[None], K)  # (q, r, G): K_g abar
             else:
                 a_g = a_g[:, :, self._parents[lvl]]
-                KA = _mul(K, a_g)
-            Mbar = Minv + _mul_t(KA, K)  # adjoint of M_g (symmetric)
+                KA = mul(K, a_g)
+            Mbar = Minv + mul_t(KA, K)  # adjoint of M_g (symmetric)
             # d/dLambda of log|M| and of the reduced block: 2 S_zz Lambda Mbar - 2 S_zr abar K'
             if rows is None:
                 lam_bar = 2.0 * np.tensordot(LtS.transpose(1, 0, 2), Mbar, axes=([1, 2], [0, 2]))
                 lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
             else:  # the same, as 2 T_z'(U M^{-1} + (U K - T_r) abar K')
                 Tz, UMinv, P = rows
-                PA = np.matmul(abar.T[None], P) if lvl == 0 else _mul(P, a_g)
-                lam_bar = 2.0 * np.tensordot(Tz, UMinv - _mul_t(PA, K), axes=([0, 2], [0, 2]))
+                PA = np.matmul(abar.T[None], P) if lvl == 0 else mul(P, a_g)
+                lam_bar = 2.0 * np.tensordot(Tz, UMinv - mul_t(PA, K), axes=([0, 2], [0, 2]))
             J = jacs[lvl]
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
             if lvl + 1 < len(levels):
                 if lvl == 0:
                     a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
                 r = a_g.shape[0]
-                LM = _lmul(lam, Mbar)
+                LM = lmul(lam, Mbar)
                 nxt = np.empty((qz + r, qz + r, G))
-                nxt[:qz, :qz] = _lmul(lam, LM.transpose(1, 0, 2))  # Lambda Mbar Lambda'
-                LKA = _lmul(lam, KA)
+                nxt[:qz, :qz] = lmul(lam, LM.transpose(1, 0, 2))  # Lambda Mbar Lambda'
+                LKA = lmul(lam, KA)
                 nxt[:qz, qz:] = -LKA
                 nxt[qz:, :qz] = -LKA.transpose(1, 0, 2)
                 nxt[qz:, qz:] = a_g
