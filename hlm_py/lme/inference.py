@@ -32,19 +32,14 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from hlm_py.arguments import check_level
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
 from hlm_py.linalg.libm import r_log
-from hlm_py.linalg.qt import qt
-from hlm_py.lme.criterion import ProfiledLikelihood
-from hlm_py.lme.pdmat import PdClass, pd_class_by_name
-from hlm_py.lme.reduce import reduce_data
+from hlm_py.lme.fitted import FittedLme
+from hlm_py.lme.pdmat import pd_class_by_name
 from hlm_py.lme.results import (
     AnovaLme,
-    ApVar,
     FixDF,
-    IntervalsLme,
     LmeSummary,
     VarCorrLevel,
     VarCorrLme,
@@ -55,15 +50,11 @@ __all__ = [
     "summary",
     "VarCorr",
     "anova",
-    "apvar",
-    "intervals",
-    "natural_loglik",
-    "natural_params",
-    "fd_hessian",
-    "central_hessian",
+    "containment_df",
     "r_quantile",
     "struct_name",
-    "constrained_names",
+    "has_correlation",
+    "correlation_has_names",
 ]
 
 def struct_name(pd_name: str) -> str:
@@ -115,7 +106,7 @@ def _inner_fraction(x: np.ndarray, starts: np.ndarray) -> float:
     return float(varies.sum()) / starts.size
 
 
-def term_assign(fit: Any) -> dict[str, list[int]]:
+def term_assign(fit: FittedLme) -> dict[str, list[int]]:
     """Term name (``(Intercept)`` first) -> 0-based columns of ``X`` (R's
     ``split(order(assign), term names)``)."""
     terms = fit.design.terms
@@ -131,11 +122,13 @@ def term_assign(fit: Any) -> dict[str, list[int]]:
     return out
 
 
-def fix_df(fit: Any) -> FixDF:
+def fix_df(fit: FittedLme) -> FixDF:
+    """nlme's ``fit$fixDF``: computed once per fit (:func:`containment_df`)."""
+    return fit.fixDF
+
+
+def containment_df(fit: FittedLme) -> FixDF:
     """nlme's ``getFixDF(X, grps, ngrps, assign, terms)`` for an lme fit."""
-    cached = getattr(fit, "_hlm_fixdf", None)
-    if cached is not None:
-        return cached
     order = np.asarray(fit.grouping.order)
     X = np.asarray(fit.X, dtype=float)[order]
     N, p = X.shape
@@ -143,7 +136,6 @@ def fix_df(fit: Any) -> FixDF:
     names_x = list(fit.design.X.columns)
     assign = term_assign(fit)
     ngrps = [int(g) for g in fit.grouping.n_groups]  # outer to inner
-    strata = list(fit.level_names) + ["Residual"]
     counts = ngrps + [N]
     dfX = np.array([counts[k] - (counts[k - 1] if k else 0) for k in range(Q + 1)], dtype=float)
     dfT = dfX.copy()
@@ -180,15 +172,9 @@ def fix_df(fit: Any) -> FixDF:
         valX[~not_int] = dfX.max()
         if not not_int_terms.all():
             valT[~not_int_terms] = dfT.max()
-    _ = strata
-    out = FixDF(X=pd.Series(valX, index=pd.Index(names_x)),
-                terms=pd.Series(valT, index=pd.Index(list(assign))),
-                assign=assign)
-    try:
-        object.__setattr__(fit, "_hlm_fixdf", out)
-    except Exception:  # pragma: no cover - a frozen fit: recompute next time
-        pass
-    return out
+    return FixDF(X=pd.Series(valX, index=pd.Index(names_x)),
+                 terms=pd.Series(valT, index=pd.Index(list(assign))),
+                 assign=assign)
 
 
 # ---------------------------------------------------------------------------
@@ -213,14 +199,14 @@ def r_quantile(x: np.ndarray, probs: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 
     return out
 
 
-def _std_fixed(fit: Any, adjust_sigma: bool) -> np.ndarray:
+def _std_fixed(fit: FittedLme, adjust_sigma: bool) -> np.ndarray:
     sd = np.sqrt(np.diag(fit.varFix.to_numpy(dtype=float)))
     if adjust_sigma and fit.method == "ML":
         sd = sd * math.sqrt(fit.n / (fit.n - sd.size))
     return sd
 
 
-def summary(fit: Any, adjustSigma: bool = True) -> LmeSummary:  # noqa: N803
+def summary(fit: FittedLme, adjustSigma: bool = True) -> LmeSummary:  # noqa: N803
     """nlme's ``summary.lme(object, adjustSigma = TRUE)``."""
     names = list(fit.coefficients.index)
     beta = fit.coefficients.to_numpy(dtype=float)
@@ -274,7 +260,7 @@ def pd_form_string(level: Any) -> str:
     return f"{level.pd.name}({level_formula_text(level)[1:]})"
 
 
-def VarCorr(fit: Any, rdig: int = 3) -> VarCorrLme:  # noqa: N802 - R's name
+def VarCorr(fit: FittedLme, rdig: int = 3) -> VarCorrLme:  # noqa: N802 - R's name
     """nlme's ``VarCorr.lme(x, sigma = x$sigma, rdig = 3)`` (levels outer to inner)."""
     s2 = fit.sigma() ** 2
     levels = []
@@ -296,7 +282,7 @@ def VarCorr(fit: Any, rdig: int = 3) -> VarCorrLme:  # noqa: N802 - R's name
 # anova
 
 
-def _wald_table(fit: Any, type_: str, adjust_sigma: bool) -> AnovaLme:
+def _wald_table(fit: FittedLme, type_: str, adjust_sigma: bool) -> AnovaLme:
     fd = fix_df(fit)
     beta = fit.coefficients.to_numpy(dtype=float)
     V = fit.varFix.to_numpy(dtype=float)
@@ -334,14 +320,14 @@ def _wald_table(fit: Any, type_: str, adjust_sigma: bool) -> AnovaLme:
     return AnovaLme(table=table, kind="wald", type=type_)
 
 
-def _fixed_terms_key(fit: Any) -> str:
+def _fixed_terms_key(fit: FittedLme) -> str:
     """nlme's key for "same fixed effects": sorted term labels (+ intercept)."""
     t = fit.design.terms
     key = "&".join(sorted(t.term_labels))
     return key + "&(Intercept)" if t.intercept else key
 
 
-def _response(fit: Any) -> str:
+def _response(fit: FittedLme) -> str:
     return str(fit.design.terms.response or "")
 
 
@@ -405,7 +391,7 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
     return AnovaLme(table=table, kind="compare", calls=[f.call for f in fits])
 
 
-def anova(fit: Any, *others: Any, test: bool = True, type: str = "sequential",  # noqa: A002
+def anova(fit: FittedLme, *others: Any, test: bool = True, type: str = "sequential",  # noqa: A002
           adjustSigma: bool = True, names: list[str] | None = None) -> AnovaLme:  # noqa: N803
     """nlme's ``anova.lme``.
 
@@ -425,260 +411,3 @@ def anova(fit: Any, *others: Any, test: bool = True, type: str = "sequential",  
     if len(match) != 1:
         raise HlmError(f"'arg' should be one of \"sequential\", \"marginal\", not {type!r}")
     return _wald_table(fit, match[0], adjustSigma)
-
-
-# ---------------------------------------------------------------------------
-# apVar and intervals
-
-
-def _natural_of_matrix(pd_obj: PdClass, D: np.ndarray) -> np.ndarray:
-    """nlme's unconstrained parameters of ``D`` in apVar's "natural" form."""
-    return pd_obj.natural_of_matrix(D)
-
-
-def _matrix_of_natural(pd_obj: PdClass, theta: np.ndarray, q: int) -> np.ndarray:
-    """The matrix of apVar's natural parameters ``theta``."""
-    return pd_obj.matrix_of_natural(theta, q)
-
-
-def _constrained(pd_obj: PdClass, theta: np.ndarray, q: int) -> np.ndarray:
-    """nlme's ``coef(pdMat, unconstrained = FALSE)`` of natural parameters."""
-    return pd_obj.constrained(theta, q)
-
-
-def constrained_names(level: Any, names: list[str]) -> list[str]:
-    """nlme's names of ``coef(pdMat, unconstrained = FALSE)`` in ``intervals``."""
-    return level.pd.constrained_names(list(names), level_formula_text(level)[1:])
-
-
-def natural_params(fit: Any, psis: list[np.ndarray] | None = None,
-                   sigma: float | None = None) -> pd.Series:
-    """``attr(fit$apVar, "Pars")``: natural parameters of ``sigma^2 Psi`` per level
-    (innermost first) and ``lSigma``.
-
-    At the fit's estimates, or at other relative ``psis`` (``Psi_l / sigma^2``,
-    one per level, outer to inner as ``fit.psi``) and ``sigma``: another fit's
-    estimates (nlme's), in the coordinates of :func:`apvar`.
-    """
-    psis = fit.psi if psis is None else psis
-    sigma = fit.sigma() if sigma is None else float(sigma)
-    s2 = sigma ** 2
-    vals: list[float] = []
-    names: list[str] = []
-    for li in range(fit.Q - 1, -1, -1):
-        lev = fit.levels[li]
-        q = len(fit.random_names[li])
-        vals += list(lev.pd.natural_of_matrix(s2 * np.asarray(psis[li], dtype=float)))
-        names += list(lev.pd.param_names(lev.name, q))
-    vals.append(math.log(sigma))
-    names.append("lSigma")
-    return pd.Series(vals, index=pd.Index(names))
-
-
-def natural_loglik(fit: Any):
-    """The function nlme's ``lmeApVar`` differentiates: the (RE)ML log-likelihood
-    with beta profiled, at natural parameters of ``D_l = sigma^2 Psi_l`` (innermost
-    level first) and log sigma, up to nlme's constant ``-N'/2 log(2 pi)``.
-
-    Evaluated as nlme does, on the QR elimination of the groups' rows (the
-    criterion's :class:`~hlm_py.lme.criterion.QRElimination`, with sigma
-    given): the fit's cross-products lose digits that ``fdHess``'s small
-    steps would amplify. ``-inf`` where a ``Psi_l`` is not positive definite."""
-    levels = fit.levels
-    qs = [len(n) for n in fit.random_names]
-    sizes = [lv.pd.n_params(q) for lv, q in zip(levels, qs)]
-    g = fit.grouping
-    red = reduce_data(np.asarray(fit.X, dtype=float), np.asarray(fit.y, dtype=float),
-                      [np.asarray(z, dtype=float) for z in fit.Z], g.codes, g.parents,
-                      g.n_groups, triangular=True)
-    lik = ProfiledLikelihood(red, [lv.pd for lv in levels], fit.REML, qr=True)
-    const = 0.5 * lik.n_eff * math.log(2 * math.pi)
-
-    def f(pars: np.ndarray) -> float:
-        sigma = math.exp(pars[-1])
-        s2 = sigma * sigma
-        lams: list[np.ndarray] = [np.empty(0)] * len(levels)
-        pos = 0
-        for li in range(len(levels) - 1, -1, -1):
-            k = sizes[li]
-            D = levels[li].pd.matrix_of_natural(pars[pos:pos + k], qs[li])
-            pos += k
-            try:
-                lams[li] = np.linalg.cholesky(0.5 * (D + D.T) / s2)
-            except (np.linalg.LinAlgError, ValueError):
-                return -math.inf
-        return -0.5 * lik.deviance_at_roots(lams, sigma) + const
-
-    return f
-
-
-def fd_hessian(pars: np.ndarray, fun: Any, rel_step: float = np.finfo(float).eps ** (1 / 3),
-               min_abs_par: float = 0.0) -> tuple[float, np.ndarray, np.ndarray]:
-    """nlme's ``fdHess``: a second-order (Koschal) design around ``pars``, fitted
-    exactly; returns (mean, gradient, Hessian)."""
-    pars = np.asarray(pars, dtype=float)
-    npar = pars.size
-    incr = np.maximum(np.abs(pars), min_abs_par) * rel_step
-    base = np.eye(npar)
-    cols = [np.zeros((npar, 1)), base, -base]
-    frac = [np.array([1.0]), incr, incr ** 2]
-    for i in range(npar - 1):
-        cols.append(base[:, [i]] + base[:, i + 1:])
-        frac.append(incr[i] * incr[i + 1:])
-    ind = np.concatenate(cols, axis=1)
-    fr = np.concatenate(frac)
-    shifted = pars[:, None] + incr[:, None] * ind
-    indT = ind.T
-    xcols = [np.ones((indT.shape[0], 1)), indT, indT ** 2]
-    for i in range(npar - 1):
-        xcols.append(indT[:, [i]] * indT[:, i + 1:])
-    design = np.concatenate(xcols, axis=1)
-    values = np.array([fun(shifted[:, k]) for k in range(shifted.shape[1])])
-    try:
-        coefs = np.linalg.solve(design, values) / fr
-    except np.linalg.LinAlgError as exc:
-        raise HlmError("Lapack routine dgesv: system is exactly singular "
-                       "(a variance parameter is exactly 0 in fdHess)") from exc
-    H = np.diag(coefs[1 + npar:1 + 2 * npar])
-    low = [(r, c) for c in range(npar) for r in range(npar) if r > c]
-    for (r, c), v in zip(low, coefs[1 + 2 * npar:]):
-        H[r, c] = v
-    return float(coefs[0]), coefs[1:1 + npar], H + H.T
-
-
-def central_hessian(pars: np.ndarray, fun: Any, rel_step: float = 1e-3,
-                    min_abs_par: float = 1.0) -> np.ndarray:
-    """Hessian of ``fun`` at ``pars`` by central differences (error O(h^2) in every
-    entry), ``h_i = max(|pars_i|, min_abs_par) * rel_step``.
-
-    nlme's :func:`fd_hessian` design is one-sided in the cross terms (error O(h))
-    and so needs steps of ``eps^(1/3)``, where rounding noise of the
-    log-likelihood divided by ``h^2`` dominates; central differences allow
-    steps of 1e-3 with both errors below 1e-6 relative.
-    """
-    p = np.asarray(pars, dtype=float)
-    n = p.size
-    h = np.maximum(np.abs(p), min_abs_par) * rel_step
-    f0 = fun(p)
-    H = np.empty((n, n))
-    plus = np.empty(n)
-    minus = np.empty(n)
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h[i]
-        plus[i], minus[i] = fun(p + e), fun(p - e)
-        H[i, i] = (plus[i] - 2 * f0 + minus[i]) / (h[i] * h[i])
-    for i in range(n):
-        for j in range(i):
-            ei = np.zeros(n)
-            ej = np.zeros(n)
-            ei[i], ej[j] = h[i], h[j]
-            v = (fun(p + ei + ej) - fun(p + ei - ej) - fun(p - ei + ej) + fun(p - ei - ej))
-            H[i, j] = H[j, i] = v / (4 * h[i] * h[j])
-    return H
-
-
-#: nlme's message when the Hessian is not negative definite
-APVAR_NOT_PD = "Non-positive definite approximate variance-covariance"
-#: Hessian steps (:func:`central_hessian`): ``max(|par|, APVAR_MIN_ABS_PAR) *
-#: APVAR_REL_STEP``. nlme's ``fdHess`` uses ``|par| * eps^(1/3)`` (6e-6) in a design
-#: whose cross terms are one-sided; the rounding noise of the log-likelihood
-#: divided by the squared step makes its Hessian noisy (up to tens of percent when
-#: a parameter is near 0 or the likelihood is large). See docs/differences.md,
-#: "lme intervals".
-APVAR_REL_STEP = 1e-3
-APVAR_MIN_ABS_PAR = 1.0
-#: eigenvalues of the Hessian above ``-APVAR_SINGULAR * max |eigenvalue|`` count as
-#: not negative (a singular Hessian at a boundary estimate)
-APVAR_SINGULAR = 1e-8
-
-
-def apvar(fit: Any) -> ApVar:
-    """nlme's ``lmeApVar(natural = TRUE)``: ``solve(-H)`` of ``fdHess``'s Hessian of
-    the log-likelihood in the natural parameters; :class:`HlmError` with nlme's
-    message when the Hessian is not negative definite.
-
-    Differs from nlme in the differences (central, :func:`central_hessian`, with
-    larger steps, :data:`APVAR_REL_STEP`, where nlme uses ``fdHess``) and in
-    refusing a numerically singular Hessian (:data:`APVAR_SINGULAR`)."""
-    cached = getattr(fit, "_hlm_apvar", None)
-    if cached is not None:
-        if isinstance(cached, HlmError):
-            raise cached
-        return cached
-    pars = natural_params(fit)
-    try:
-        # (non-finite parameters or values at a boundary are checked below)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            H = central_hessian(pars.to_numpy(), natural_loglik(fit), rel_step=APVAR_REL_STEP,
-                                min_abs_par=APVAR_MIN_ABS_PAR)
-        if not np.all(np.isfinite(H)):
-            raise HlmError(APVAR_NOT_PD)
-        ev = np.linalg.eigvalsh(0.5 * (H + H.T))
-        # nlme: all eigenvalues < 0; a numerically singular Hessian (a variance at
-        # the boundary, log sd -> -inf: the likelihood is flat there) is refused too
-        if not np.all(ev < -APVAR_SINGULAR * np.max(np.abs(ev))):
-            raise HlmError(APVAR_NOT_PD)
-        M = np.linalg.solve(-H, np.eye(H.shape[0]))
-        out: ApVar | HlmError = ApVar(
-            matrix=pd.DataFrame(M, index=pars.index, columns=pars.index), Pars=pars)
-    except HlmError as exc:
-        out = exc
-    try:
-        object.__setattr__(fit, "_hlm_apvar", out)
-    except Exception:  # pragma: no cover
-        pass
-    if isinstance(out, HlmError):
-        raise out
-    return out
-
-
-def intervals(fit: Any, level: float = 0.95, which: str = "all") -> IntervalsLme:
-    """nlme's ``intervals.lme(object, level = 0.95, which = "all")``.
-
-    Fixed effects: ``t`` quantiles with the containment DF; variance
-    components and sigma: normal intervals on the natural scale from
-    :func:`apvar`, transformed back (SDs, correlations). When ``apVar`` is not
-    positive definite, raises :class:`HlmError` with nlme's message.
-    """
-    kinds = ("all", "var-cov", "fixed")
-    match = [k for k in kinds if which and k.startswith(which)]
-    if len(match) != 1:
-        raise HlmError(f"'arg' should be one of \"all\", \"var-cov\", \"fixed\", not {which!r}")
-    which = match[0]
-    level = check_level(level)
-    fixed = None
-    if which != "var-cov":
-        est = fit.coefficients.to_numpy(dtype=float)
-        dfx = fix_df(fit).X.to_numpy()
-        half = -qt((1 - level) / 2, dfx) * np.sqrt(np.diag(fit.varFix.to_numpy(dtype=float)))
-        fixed = pd.DataFrame({"lower": est - half, "est.": est, "upper": est + half},
-                             index=fit.coefficients.index.copy())
-    re: dict[str, pd.DataFrame] | None = None
-    sig = None
-    if which != "fixed":
-        try:
-            av = apvar(fit)
-        except HlmError as exc:
-            raise HlmError(
-                f"cannot get confidence intervals on var-cov components: {exc}\n"
-                " Consider 'which = \"fixed\"'") from None
-        pars = av.Pars.to_numpy()
-        half = -stats.norm.ppf((1 - level) / 2) * np.sqrt(np.diag(av.matrix.to_numpy()))
-        lo, hi = pars - half, pars + half
-        sig = pd.Series(np.exp([lo[-1], pars[-1], hi[-1]]), index=["lower", "est.", "upper"])
-        re = {}
-        pos = 0
-        chunks = {}
-        for li in range(fit.Q - 1, -1, -1):
-            lev = fit.levels[li]
-            q = len(fit.random_names[li])
-            k = lev.pd.n_params(q)
-            sl = slice(pos, pos + k)
-            cols = [lev.pd.constrained(v[sl], q) for v in (lo, pars, hi)]
-            chunks[li] = pd.DataFrame({"lower": cols[0], "est.": cols[1], "upper": cols[2]},
-                                      index=constrained_names(lev, fit.random_names[li]))
-            pos += k
-        for li in range(fit.Q):
-            re[fit.levels[li].name] = chunks[li]
-    return IntervalsLme(fixed=fixed, reStruct=re, sigma=sig, level=level)

@@ -24,7 +24,7 @@ from hlm_py.errors import HlmError
 from hlm_py.formula.design import Design
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
-from hlm_py.lme import inference
+from hlm_py.lme import apvar, inference
 from hlm_py.lme.control import LmeControl, as_control
 from hlm_py.lme.criterion import Estimates, ProfiledLikelihood
 from hlm_py.lme.design import LmeDesign, lme_design
@@ -34,7 +34,7 @@ from hlm_py.lme.predict import predict_levels
 from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.rank import check_fixed_rank_at
 from hlm_py.lme.refine import fitted_products
-from hlm_py.lme.results import AnovaLme, IntervalsLme, LmeSummary, VarCorrLme
+from hlm_py.lme.results import AnovaLme, ApVar, FixDF, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.lme.strategy import Optimum, OptSummary, optimise
 from hlm_py.report import render
 
@@ -321,14 +321,22 @@ class LmeFit:
 
     # -- what inference computes once per fit --------------------------------
     @cached_property
-    def fixDF(self) -> inference.FixDF:  # noqa: N802 - nlme's name
+    def fixDF(self) -> FixDF:  # noqa: N802 - nlme's name
         """nlme's ``fit$fixDF``: the containment denominator DF of each term."""
-        return inference.fix_df(self)
+        return inference.containment_df(self)
 
     @cached_property
-    def apVar(self) -> inference.ApVar:  # noqa: N802 - nlme's name
-        """nlme's ``fit$apVar``: the approximate covariance of the variance parameters."""
-        return inference.apvar(self)
+    def _apvar(self) -> ApVar | HlmError:
+        return apvar.compute_apvar(self)
+
+    @property
+    def apVar(self) -> ApVar:  # noqa: N802 - nlme's name
+        """nlme's ``fit$apVar``: the approximate covariance of the variance
+        parameters; ``HlmError`` with nlme's message where it is not positive
+        definite."""
+        if isinstance(self._apvar, HlmError):
+            raise self._apvar
+        return self._apvar
 
     # -- hlm_py.lme.inference: summary, anova, intervals, VarCorr -------------
     def summary(self, adjustSigma: bool = True) -> LmeSummary:  # noqa: N803
@@ -338,7 +346,7 @@ class LmeFit:
         return inference.anova(self, *args, **kwargs)
 
     def intervals(self, *args: Any, **kwargs: Any) -> IntervalsLme:
-        return inference.intervals(self, *args, **kwargs)
+        return apvar.intervals(self, *args, **kwargs)
 
     def VarCorr(self, *args: Any, **kwargs: Any) -> VarCorrLme:  # noqa: N802
         return inference.VarCorr(self, *args, **kwargs)

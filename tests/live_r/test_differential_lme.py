@@ -77,7 +77,7 @@ from reproducer import emit  # noqa: E402
 
 import hlm_py as hlm  # noqa: E402
 from hlm_py.errors import HlmError, SingularFitError  # noqa: E402
-from hlm_py.lme.inference import apvar, natural_loglik, natural_params  # noqa: E402
+from hlm_py.lme.apvar import apvar, natural_loglik, natural_params  # noqa: E402
 from hlm_py.lme.rank import NLME_QR_TOL, fixed_relative_residuals  # noqa: E402
 from r_reference.cases.lme import tight_lines  # noqa: E402
 

@@ -16,6 +16,7 @@ from scipy import stats
 
 import hlm_py as hlm
 from hlm_py.errors import HlmError
+from hlm_py.lme import apvar as lme_apvar
 from hlm_py.lme import inference as inf
 from hlm_py.lme.results import AnovaLme, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.verify.compare import Row
@@ -238,7 +239,7 @@ def test_varcorr_several_levels_print():
 
 
 def test_apvar_natural_parameters(fit):
-    av = inf.apvar(fit)
+    av = lme_apvar.apvar(fit)
     pars = av.Pars
     assert list(pars.index) == ["reStruct.g1", "reStruct.g2", "reStruct.g3", "lSigma"]
     vc = hlm.VarCorr(fit).to_frame()
@@ -254,31 +255,31 @@ def test_apvar_natural_parameters(fit):
 
 def test_apvar_function_is_the_loglik(fit):
     """The QR path equals the fit's own likelihood up to nlme's constant."""
-    f = inf.natural_loglik(fit)
-    p0 = inf.natural_params(fit).to_numpy()
+    f = lme_apvar.natural_loglik(fit)
+    p0 = lme_apvar.natural_params(fit).to_numpy()
     lik = fit.likelihood
     diffs = []
     for shift in (0.0, 0.1, -0.2):
         p = p0 + shift
         sigma = math.exp(p[-1])
-        D = inf._matrix_of_natural(fit.levels[0].pd, p[:3], 2)
+        D = fit.levels[0].pd.matrix_of_natural(p[:3], 2)
         theta = lik.theta_from_psi([D / sigma ** 2])
         diffs.append(f(p) - lik.loglik_fixed_sigma(theta, sigma))
     const = lik.n_eff / 2 * math.log(2 * math.pi)
     np.testing.assert_allclose(diffs, const, rtol=1e-10)
     # the maximum over sigma with Psi fixed is at the estimate: gradient ~ 0
-    _, grad, H = inf.fd_hessian(p0, f, rel_step=1e-4, min_abs_par=1.0)
+    _, grad, H = lme_apvar.fd_hessian(p0, f, rel_step=1e-4, min_abs_par=1.0)
     assert np.max(np.abs(grad)) < 1e-4 * np.max(np.abs(H))
 
 
 def test_apvar_hessian_step_invariance(fit):
-    f = inf.natural_loglik(fit)
-    p0 = inf.natural_params(fit).to_numpy()
-    H1 = inf.central_hessian(p0, f, rel_step=1e-3)
-    H2 = inf.central_hessian(p0, f, rel_step=5e-4)
+    f = lme_apvar.natural_loglik(fit)
+    p0 = lme_apvar.natural_params(fit).to_numpy()
+    H1 = lme_apvar.central_hessian(p0, f, rel_step=1e-3)
+    H2 = lme_apvar.central_hessian(p0, f, rel_step=5e-4)
     np.testing.assert_allclose(H1, H2, rtol=1e-5, atol=1e-6 * np.abs(H1).max())
     # nlme's design agrees to its own (coarser) accuracy
-    H3 = inf.fd_hessian(p0, f)[2]
+    H3 = lme_apvar.fd_hessian(p0, f)[2]
     np.testing.assert_allclose(H3, H1, rtol=1e-2, atol=1e-2 * np.abs(H1).max())
 
 
@@ -286,10 +287,10 @@ def test_fd_hessian_exact_on_quadratics():
     A = np.array([[-3.0, 0.5, 0.2], [0.5, -2.0, 0.1], [0.2, 0.1, -1.0]])
     b = np.array([0.3, -0.2, 0.1])
     fun = lambda p: 0.5 * p @ A @ p + b @ p + 4.0  # noqa: E731
-    mean, grad, H = inf.fd_hessian(np.array([1.0, -2.0, 0.5]), fun)
+    mean, grad, H = lme_apvar.fd_hessian(np.array([1.0, -2.0, 0.5]), fun)
     np.testing.assert_allclose(H, A, rtol=1e-3)
     np.testing.assert_allclose(grad, A @ np.array([1.0, -2.0, 0.5]) + b, rtol=1e-6)
-    np.testing.assert_allclose(inf.central_hessian(np.array([1.0, -2.0, 0.5]), fun), A, rtol=1e-6)
+    np.testing.assert_allclose(lme_apvar.central_hessian(np.array([1.0, -2.0, 0.5]), fun), A, rtol=1e-6)
 
 
 def test_intervals_structure(fit):
