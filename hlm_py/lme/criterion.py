@@ -42,7 +42,7 @@ import numpy as np
 from hlm_py.errors import SingularFitError
 from hlm_py.lme.component import ReStruct
 from hlm_py.lme.eliminate import CrossProducts, Evaluation, Evaluator, QRElimination
-from hlm_py.lme.pdmat import PdClass
+from hlm_py.lme.pdmat import PdClass, WorkFrame
 from hlm_py.lme.reduce import Reduced
 from hlm_py.lme.stacked import lmul, mul, mul_t, segment_starts
 
@@ -160,11 +160,11 @@ class ProfiledLikelihood:
             QRElimination(reduced, self.q, starts, ld_rx, pseudo_response) if self.qr
             else CrossProducts(reduced, self.q, starts, ld_rx))
         # the optimiser's parametrisation (see work_from_theta)
-        self._wscale = [float(np.sqrt(max(G, 1))) for G in reduced.n_groups]
-        self._wshift = []
-        for c, r, s, q in zip(self.pd, self._rz, self._wscale, self.q):
+        self._frames: list[WorkFrame] = []
+        for c, r, G, q in zip(self.pd, self._rz, reduced.n_groups, self.q):
+            s = float(np.sqrt(max(G, 1)))
             cs = np.log(np.maximum(np.sqrt(np.einsum("ij,ij->j", r, r)) / s, 1e-300))
-            self._wshift.append(c.work_shift(cs, q))
+            self._frames.append(WorkFrame(rz=r, scale=s, shift=c.work_shift(cs, q)))
 
     # -- parameters ---------------------------------------------------------
     def split(self, theta: np.ndarray) -> list[np.ndarray]:
@@ -195,16 +195,10 @@ class ProfiledLikelihood:
     # class's ``work_shift`` of the log column scales of ``Z_l``.
     def _work_factor(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
         """``Lambda~_l = R_l Lambda_l`` at the level's work parameters."""
-        c, q = self.pd[lvl], self.q[lvl]
-        if c.general:
-            return c.work_root(phi, q, mode, self._wscale[lvl])
-        return self._rz[lvl] @ c.root(phi - self._wshift[lvl], q)
+        return self.pd[lvl].work_root(phi, self.q[lvl], mode, self._frames[lvl])
 
     def _work_jacobian(self, lvl: int, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
-        c, q = self.pd[lvl], self.q[lvl]
-        if c.general:
-            return c.work_root_jacobian(phi, q, mode, self._wscale[lvl])
-        return np.einsum("ab,kbc->kac", self._rz[lvl], c.root_jacobian(phi - self._wshift[lvl], q))
+        return self.pd[lvl].work_root_jacobian(phi, self.q[lvl], mode, self._frames[lvl])
 
     def work_from_theta(self, theta: np.ndarray, mode: str = "precision") -> np.ndarray:
         """The optimiser's parameters ``phi`` of ``theta``.
@@ -213,26 +207,14 @@ class ProfiledLikelihood:
         classes the log-Cholesky factor of the covariance itself (in the same
         coordinates), which is smooth where ``Psi`` becomes singular (a
         correlation of +-1), where the precision factor diverges."""
-        out = []
-        for lvl, t in enumerate(self.split(theta)):
-            c, q = self.pd[lvl], self.q[lvl]
-            if not c.general:
-                out.append(np.asarray(t, float) + self._wshift[lvl])
-                continue
-            F = self._rz[lvl] @ c.root(t, q) / self._wscale[lvl]
-            out.append(c.work_params(F, mode))
+        out = [c.work_from_theta(t, q, mode, f)
+               for c, t, q, f in zip(self.pd, self.split(theta), self.q, self._frames)]
         return np.concatenate(out) if out else np.zeros(0)
 
     def theta_from_work(self, phi: np.ndarray, mode: str = "precision") -> np.ndarray:
         """``theta`` (nlme's parameters of ``Psi_l``) of the optimiser's ``phi``."""
-        out = []
-        for lvl, f in enumerate(self.split(phi)):
-            c = self.pd[lvl]
-            if not c.general:
-                out.append(np.asarray(f, float) - self._wshift[lvl])
-                continue
-            F = np.linalg.solve(self._rz[lvl], self._work_factor(lvl, f, mode))
-            out.append(c.params_of_factor(F))
+        out = [c.theta_from_work(w, q, mode, f)
+               for c, w, q, f in zip(self.pd, self.split(phi), self.q, self._frames)]
         return np.concatenate(out) if out else np.zeros(0)
 
     def work_deviance_and_gradient(self, phi: np.ndarray, mode: str = "precision"

@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from hlm_py.errors import HlmError
 
 __all__ = ["PdClass", "pdLogChol", "pdSymm", "pdDiag", "pdIdent", "pdCompSymm", "pd_class_by_name",
-           "PD_CLASS_NAMES", "SINGULAR_FACTOR_FLOOR"]
+           "PD_CLASS_NAMES", "SINGULAR_FACTOR_FLOOR", "WorkFrame"]
 
 #: The precision parametrisation of a singular factor (a start at a point the
 #: covariance parametrisation reached on a boundary face) floors its singular
@@ -71,6 +72,17 @@ def _central_differences(fn: Callable[[np.ndarray, int], np.ndarray], theta: np.
         tm[j] -= h
         out[j] = (fn(tp, q) - fn(tm, q)) / (2 * h)
     return out
+
+
+@dataclass(frozen=True)
+class WorkFrame:
+    """A level's coordinates for the optimiser: ``rz`` (``R_l``, with
+    ``Z_l = Z~_l R_l``), ``scale`` (``sqrt(G_l)``) and ``shift`` (the class's
+    :meth:`PdClass.work_shift` of the level's log column scales)."""
+
+    rz: np.ndarray
+    scale: float
+    shift: np.ndarray
 
 
 class PdClass:
@@ -148,6 +160,29 @@ class PdClass:
         return [f"reStruct.{level}{i + 1}" for i in range(k)]
 
     # -- the optimiser's parametrisation ------------------------------------
+    # (structured classes: ``phi = theta + shift``, the factor ``R_l root``;
+    # the general classes override, :class:`_GeneralPd`)
+    def work_root(self, phi: np.ndarray, q: int, mode: str, frame: WorkFrame) -> np.ndarray:
+        """The level's factor ``R_l Lambda_l`` (cells' coordinates) at the
+        optimiser's parameters ``phi`` (``mode``: the general classes' choice
+        of factor, ``"precision"`` or ``"covariance"``)."""
+        return frame.rz @ self.root(phi - frame.shift, q)
+
+    def work_root_jacobian(self, phi: np.ndarray, q: int, mode: str,
+                           frame: WorkFrame) -> np.ndarray:
+        """``d work_root / d phi_j`` as ``(k, q, q)``."""
+        return np.einsum("ab,kbc->kac", frame.rz, self.root_jacobian(phi - frame.shift, q))
+
+    def work_from_theta(self, theta: np.ndarray, q: int, mode: str,
+                        frame: WorkFrame) -> np.ndarray:
+        """The optimiser's parameters of nlme's ``theta``."""
+        return np.asarray(theta, float) + frame.shift
+
+    def theta_from_work(self, phi: np.ndarray, q: int, mode: str,
+                        frame: WorkFrame) -> np.ndarray:
+        """nlme's ``theta`` of the optimiser's parameters."""
+        return np.asarray(phi, float) - frame.shift
+
     def work_shift(self, log_scales: np.ndarray, q: int) -> np.ndarray:
         """The shift of ``theta`` to the optimiser's parameters of a structured
         class, from the log column scales of the level's ``Z`` (per group):
@@ -227,17 +262,25 @@ class _GeneralPd(PdClass):
             pos += j
         return D
 
-    def work_root(self, phi: np.ndarray, q: int, mode: str = "precision",
-                  scale: float = 1.0) -> np.ndarray:
-        """``scale`` times the factor (per group, in the orthonormal
+    def work_root(self, phi: np.ndarray, q: int, mode: str, frame: WorkFrame) -> np.ndarray:
+        """``sqrt(G_l)`` times the factor (per group, in the orthonormal
         coordinates) at ``phi``."""
         if mode == "covariance":
-            return scale * _logchol_root(phi, q)
-        return scale * np.linalg.inv(self._precision_factor(phi, q))
+            return frame.scale * _logchol_root(phi, q)
+        return frame.scale * np.linalg.inv(self._precision_factor(phi, q))
 
-    def work_root_jacobian(self, phi: np.ndarray, q: int, mode: str = "precision",
-                           scale: float = 1.0) -> np.ndarray:
+    def work_from_theta(self, theta: np.ndarray, q: int, mode: str,
+                        frame: WorkFrame) -> np.ndarray:
+        return self.work_params(frame.rz @ self.root(theta, q) / frame.scale, mode)
+
+    def theta_from_work(self, phi: np.ndarray, q: int, mode: str,
+                        frame: WorkFrame) -> np.ndarray:
+        return self.params_of_factor(np.linalg.solve(frame.rz, self.work_root(phi, q, mode, frame)))
+
+    def work_root_jacobian(self, phi: np.ndarray, q: int, mode: str,
+                           frame: WorkFrame) -> np.ndarray:
         """``d work_root / d phi_j`` as ``(k, q, q)``."""
+        scale = frame.scale
         if mode == "covariance":
             return scale * _logchol_root_jacobian(phi, q)
         D = self._precision_factor(phi, q)

@@ -10,7 +10,7 @@ import pytest
 from hlm_py.errors import HlmError
 from hlm_py.lme.component import ModelComponent, ReStruct
 from hlm_py.lme.criterion import Evaluator, ProfiledLikelihood, profiled_deviance
-from hlm_py.lme.pdmat import PdClass, pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
+from hlm_py.lme.pdmat import PdClass, WorkFrame, pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import reduce_data
 
 CLASSES = [pdLogChol, pdSymm, pdDiag, pdIdent, pdCompSymm]
@@ -130,12 +130,17 @@ def test_general_work_parameters_invert(cls: type[PdClass], mode: str) -> None:
     pdc = cls()
     q = 3
     phi = np.array([0.2, -0.5, 0.1, 0.3, -0.2, 0.4])
-    F = pdc.work_root(phi, q, mode)
+    one = WorkFrame(rz=np.eye(q), scale=1.0, shift=np.zeros(phi.size))
+    two = WorkFrame(rz=np.eye(q), scale=2.0, shift=np.zeros(phi.size))
+    F = pdc.work_root(phi, q, mode, one)
     np.testing.assert_allclose(pdc.work_params(F, mode), phi, rtol=1e-12, atol=1e-14)
-    J = pdc.work_root_jacobian(phi, q, mode, scale=2.0)
+    np.testing.assert_allclose(pdc.theta_from_work(pdc.work_from_theta(
+        pdc.theta_from_work(phi, q, mode, two), q, mode, two), q, mode, two),
+        pdc.theta_from_work(phi, q, mode, two), rtol=1e-10, atol=1e-12)
+    J = pdc.work_root_jacobian(phi, q, mode, two)
     h = 1e-6
     for j in range(phi.size):
         e = np.zeros_like(phi)
         e[j] = h
-        fd = (pdc.work_root(phi + e, q, mode, 2.0) - pdc.work_root(phi - e, q, mode, 2.0)) / (2 * h)
+        fd = (pdc.work_root(phi + e, q, mode, two) - pdc.work_root(phi - e, q, mode, two)) / (2 * h)
         np.testing.assert_allclose(J[j], fd, rtol=1e-6, atol=1e-8)
