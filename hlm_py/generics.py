@@ -3,7 +3,9 @@
 Each generic calls the method of the same name on the fit object (``LmFit``,
 ``LmeFit``), so an R line translates to a Python line. The fit classes hold
 the numbers; this module only dispatches, plus the few R functions that work
-on any fit (``AIC``/``BIC`` tables of several models). A fit without the
+on any fit: ``AIC`` and ``BIC``, which R computes from ``logLik(fit)`` alone
+(``AIC.default``, ``BIC.default``; ``hlm_py.rbase.loglik``), for one fit or
+as the table of several. A fit without the
 method gets R's ``no applicable method`` error, naming R's class of the fit
 (``"lm"``, ``"lme"``: the fit class's ``r_class``).
 
@@ -17,7 +19,6 @@ or those given with ``names=``.
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
 from typing import Any
 
@@ -25,6 +26,7 @@ import pandas as pd
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
+from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import RDataFrame
 
 __all__ = [
@@ -155,8 +157,8 @@ def update(fit: Any, formula: str | None = None, **changes: Any) -> Any:
     return _call("update", fit, formula, **changes)
 
 
-def logLik(fit: Any, REML: bool | None = None) -> float:  # noqa: N802,N803 - R's names
-    """R's ``logLik``: a float with ``.df``."""
+def logLik(fit: Any, REML: bool | None = None) -> LogLik:  # noqa: N802,N803 - R's names
+    """R's ``logLik``: a float with ``.df``, ``.nobs``, ``.nall`` (:class:`LogLik`)."""
     return _call("logLik", fit, **_drop_none(REML=REML))
 
 
@@ -179,32 +181,24 @@ def anova(fit: Any, *others: Any, type: str | None = None, **kwargs: Any) -> Any
 
 
 def _ic(which: str, fits: tuple[Any, ...], names: list[str] | None, k: float | None) -> Any:
-    fit = fits[0]
+    """R's ``AIC.default`` / ``BIC.default``: from each fit's ``logLik`` only; with
+    several fits, R's table and R's warning when the logLiks' ``nobs`` differ."""
+    lls = [logLik(f) for f in fits]
+    for f, ll in zip(fits, lls):
+        if getattr(ll, "df", None) is None or getattr(ll, "nobs", None) is None:
+            raise HlmError(f"'logLik' of {type(f).__name__} lacks R's 'df' or 'nobs' attribute")
+    if which == "AIC":
+        values = [aic(ll, 2.0 if k is None else k) for ll in lls]
+    else:
+        values = [bic(ll) for ll in lls]
     if len(fits) == 1:
-        meth = getattr(fit, which, None)
-        if callable(meth):
-            return meth() if k is None else meth(k=k)
-    rows = []
-    for f in fits:
-        ll = logLik(f)
-        df = getattr(ll, "df", None)
-        if df is None:
-            raise HlmError(f"'logLik' of {type(f).__name__} has no 'df'")
-        if which == "AIC":
-            pen = 2.0 if k is None else k
-        else:
-            pen = math.log(nobs(f))
-        rows.append((int(df), -2.0 * float(ll) + pen * df))
-    if len(fits) == 1:
-        return rows[0][1]
-    if which == "BIC" or k is None:
-        ns = {nobs(f) for f in fits}
-        if len(ns) > 1:
-            warnings.warn("models are not all fitted to the same number of observations",
-                          stacklevel=3)
+        return values[0]
+    if len({ll.nobs for ll in lls}) > 1:
+        warnings.warn("models are not all fitted to the same number of observations",
+                      stacklevel=3)
     if names is None:
         names = caller_names(fits)
-    return RDataFrame({"df": [r[0] for r in rows], which: [r[1] for r in rows]},
+    return RDataFrame({"df": [int(ll.df) for ll in lls], which: values},
                       index=pd.Index(names))
 
 

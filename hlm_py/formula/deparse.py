@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import math
 
-# R deparses a double as as.character writes it (15 significant digits)
-from ..rbase.ascharacter import as_character_double as format_number
+from ..rbase.ascharacter import as_character_double
 from .parser import (
     BINARY_PRECEDENCE,
     PERCENT_PRECEDENCE,
@@ -50,7 +49,6 @@ __all__ = [
     "deparse_call",
     "deparse_lines",
     "deparse_text",
-    "format_number",
     "operator_precedence",
     "r_string",
 ]
@@ -161,7 +159,8 @@ class _Writer:
         if isinstance(node, Name):
             self.put(_name(node.name))
         elif isinstance(node, Num):
-            self.put(f"{int(node.value)}L" if node.is_int else format_number(node.value))
+            # R deparses a double as as.character writes it (15 significant digits)
+            self.put(f"{int(node.value)}L" if node.is_int else as_character_double(node.value))
         elif isinstance(node, Str):
             self.put(r_string(node.value))
         else:

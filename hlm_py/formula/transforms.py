@@ -37,7 +37,7 @@ from ..rbase.ascharacter import as_character_numbers, as_character_scalar
 from ..rbase.collate import r_sort
 from .contrasts import qr_diag_residuals
 from .deparse import deparse
-from .parser import Call, Name, Node, Num, Str
+from .parser import Call, Name, Node, Num, Str, parse
 
 __all__ = ["Variable", "DataEnv", "evaluate", "to_variable", "Factor", "Lgl", "Chr", "Mat"]
 
@@ -786,8 +786,6 @@ def evaluate(node: Node | str, env: DataEnv, state: dict | None = None) -> Varia
     ``state`` is the predict state of the outermost call (``poly`` coefs,
     ``scale`` centre/scale) saved from the fit; ``None`` when fitting.
     """
-    from .parser import parse
-
     tree = parse(node) if isinstance(node, str) else node
     name = deparse(tree, backtick=not isinstance(tree, Name))
     val = _eval(tree, env, state)
@@ -796,7 +794,5 @@ def evaluate(node: Node | str, env: DataEnv, state: dict | None = None) -> Varia
 
 def evaluate_value(node: Node | str, env: DataEnv):
     """Evaluate an R expression to a raw evaluator value (used for ``subset`` strings)."""
-    from .parser import parse
-
     tree = parse(node) if isinstance(node, str) else node
     return _eval(tree, env)

@@ -19,7 +19,6 @@ supported.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +28,14 @@ import pandas as pd
 from hlm_py.callnames import data_name
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse, deparse_call, r_string
+from hlm_py.formula.design import build_design
 from hlm_py.formula.frame import offset_values
 from hlm_py.formula.parser import is_syntactic_name, parse
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
 from hlm_py.lm import inference
-from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary
+from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import RReport
 
 __all__ = ["lm", "LmFit", "fit_design", "NA_OMIT"]
@@ -142,8 +143,6 @@ def lm(
     expression, or an array over the rows of ``data``, added to the
     formula's ``offset()`` terms.
     """
-    from hlm_py.formula.design import build_design
-
     args = {"formula": formula, "data": data, "weights": weights, "subset": subset,
             "na_action": na_action, "contrasts": contrasts, "offset": offset}
     offset_expr: str | None = None
@@ -509,14 +508,12 @@ class LmFit(RReport):
         return inference.loglik_lm(self, REML=bool(REML))
 
     def AIC(self, k: float = 2.0) -> float:  # noqa: N802
-        """R's ``AIC``: -2 logLik + k df."""
-        ll = self.logLik()
-        return -2.0 * float(ll) + k * ll.df
+        """R's ``AIC``: -2 logLik + k df (``hlm_py.rbase.loglik.aic``)."""
+        return aic(self.logLik(), k)
 
     def BIC(self) -> float:  # noqa: N802
-        """R's ``BIC``: -2 logLik + log(nobs) df."""
-        ll = self.logLik()
-        return -2.0 * float(ll) + math.log(ll.nobs) * ll.df
+        """R's ``BIC``: -2 logLik + log(nobs) df (``hlm_py.rbase.loglik.bic``)."""
+        return bic(self.logLik())
 
     def model_matrix(self) -> pd.DataFrame:
         """R's ``model.matrix(fit)`` (with ``attrs["assign"]``, ``attrs["contrasts"]``)."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import solve_triangular
 
 from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
@@ -31,7 +32,9 @@ from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.qt import qt
 from hlm_py.linalg.rsum import r_mean, r_sum
-from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary, LogLik
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary
+from hlm_py.rbase.formatnum import format_integer, format_perc
+from hlm_py.rbase.loglik import LogLik
 
 if TYPE_CHECKING:  # pragma: no cover
     from hlm_py.lm.fit import LmFit
@@ -50,7 +53,6 @@ __all__ = [
     "rstudent_lm",
     "cooks_distance_lm",
     "loglik_lm",
-    "format_perc",
     "r_sum",
     "r_mean",
     "rdiv",
@@ -254,11 +256,6 @@ def anova_lm(fit: LmFit) -> AnovaTable:
                       nan_cells=nan_cells)
 
 
-def _r_format_int(values: Sequence[int]) -> list[str]:
-    width = max(len(str(v)) for v in values)
-    return [str(v).rjust(width) for v in values]
-
-
 def anova_lmlist(fits: Sequence[LmFit]) -> AnovaTable:
     """R's ``anova.lmlist``: the comparison table of nested fits (``Res.Df``,
     ``RSS``, ``Df``, ``Sum of Sq``, ``F``, ``Pr(>F)``; the scale from the model
@@ -293,7 +290,7 @@ def anova_lmlist(fits: Sequence[LmFit]) -> AnovaTable:
         {"Res.Df": resdf, "RSS": resdev, "Df": dfs, "Sum of Sq": ssq, "F": fval, "Pr(>F)": pval},
         index=pd.Index([str(i + 1) for i in range(len(objects))], dtype=object),
     )
-    numbers = _r_format_int(list(range(1, len(objects) + 1)))
+    numbers = format_integer(range(1, len(objects) + 1))
     variables = ["\n".join(deparse_lines(o.formula)) for o in objects]
     topnote = "\n".join(f"Model {k}: {v}" for k, v in zip(numbers, variables))
     return AnovaTable(table=table, heading=["Analysis of Variance Table\n", topnote])
@@ -301,27 +298,6 @@ def anova_lmlist(fits: Sequence[LmFit]) -> AnovaTable:
 
 # --------------------------------------------------------------------------
 # confint
-
-
-def _decimals_needed(x: float, digits: int) -> int:
-    if x == 0 or not math.isfinite(x):
-        return 0
-    s = f"{x:.{digits - 1}e}"
-    e = int(s.split("e")[1])
-    dec = max(0, digits - 1 - e)
-    txt = f"{abs(x):.{dec}f}"
-    if "." in txt:
-        txt = txt.rstrip("0")
-        return len(txt.split(".")[1]) if "." in txt else 0
-    return 0
-
-
-def format_perc(probs: Sequence[float], digits: int = 3) -> list[str]:
-    """R's ``.format_perc``: ``format(100 * probs, trim = TRUE, scientific =
-    FALSE, digits = 3)`` pasted with ``" %"``."""
-    vals = [100.0 * p for p in probs]
-    dec = max(_decimals_needed(v, digits) for v in vals)
-    return [f"{v:.{dec}f} %" for v in vals]
 
 
 def _position(value: Any) -> int | None:
@@ -471,8 +447,6 @@ def predict_lm(
             if no_data and w is None:
                 xrinv = qr_Q(fit.qr, p)[:, :p]
             else:
-                from scipy.linalg import solve_triangular
-
                 rinv = solve_triangular(np.triu(fit.qr.qr[:p, :p]), np.eye(p), lower=False)
                 xrinv = X[:, piv] @ rinv
             ip = (xrinv**2) @ np.full(p, res_var)

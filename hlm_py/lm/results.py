@@ -1,4 +1,6 @@
-"""Result objects of R's lm generics: ``summary.lm``, ``anova``, ``confint``, ``logLik``.
+"""Result objects of R's lm generics: ``summary.lm``, ``anova``, ``confint``,
+``predict(se.fit = TRUE)``. (``logLik`` returns ``hlm_py.rbase.loglik.LogLik``,
+the one class of R's logLik objects.)
 
 Each table-like result derives from :class:`hlm_py.report.RReport` (printing
 looks up the renderer that ``hlm_py.printing`` registers) and has
@@ -16,7 +18,7 @@ import pandas as pd
 
 from hlm_py.report import RReport
 
-__all__ = ["LmSummary", "AnovaTable", "ConfintTable", "LogLik", "LmPrediction"]
+__all__ = ["LmSummary", "AnovaTable", "ConfintTable", "LmPrediction"]
 
 
 @dataclass(repr=False)
@@ -78,27 +80,6 @@ class ConfintTable(RReport):
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
-
-
-class LogLik(float):
-    """R's ``logLik`` object: a float carrying ``df``, ``nobs`` and ``nall``."""
-
-    df: int
-    nobs: int
-    nall: int
-
-    def __new__(cls, value: float, df: int, nobs: int, nall: int | None = None) -> LogLik:
-        obj = super().__new__(cls, value)
-        obj.df = int(df)
-        obj.nobs = int(nobs)
-        obj.nall = int(nobs if nall is None else nall)
-        return obj
-
-    def __repr__(self) -> str:
-        """R's ``print.logLik``: ``'log Lik.' -73.52 (df=5)`` (7 significant digits)."""
-        return f"'log Lik.' {float(self):.7g} (df={self.df})"
-
-    __str__ = __repr__
 
 
 @dataclass

@@ -19,6 +19,7 @@ from hlm_py.lme.design import LmeDesign
 from hlm_py.lme.grouping import Grouping
 from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.results import ApVar, FixDF
+from hlm_py.rbase.loglik import LogLik
 
 __all__ = ["FittedLme"]
 
@@ -62,6 +63,6 @@ class FittedLme(Protocol):
     def sigma(self) -> float: ...
     def residuals(self, level: int | list[int] | None = None,
                   type: str = "response") -> pd.Series | pd.DataFrame: ...  # noqa: A002
-    def logLik(self, REML: bool | None = None) -> Any: ...  # noqa: N802, N803
+    def logLik(self, REML: bool | None = None) -> LogLik: ...  # noqa: N802, N803
     def AIC(self) -> float: ...  # noqa: N802
     def BIC(self) -> float: ...  # noqa: N802

@@ -34,7 +34,6 @@ from scipy import linalg, stats
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
-from hlm_py.linalg.libm import r_log
 from hlm_py.lme.fitted import FittedLme
 from hlm_py.lme.pdmat import pd_class_by_name
 from hlm_py.lme.results import (
@@ -44,6 +43,8 @@ from hlm_py.lme.results import (
     VarCorrLevel,
     VarCorrLme,
 )
+from hlm_py.rbase.loglik import aic, bic
+from hlm_py.rbase.quantile import quantile7
 
 __all__ = [
     "fix_df",
@@ -51,7 +52,6 @@ __all__ = [
     "VarCorr",
     "anova",
     "containment_df",
-    "r_quantile",
     "struct_name",
     "has_correlation",
     "correlation_has_names",
@@ -181,24 +181,6 @@ def containment_df(fit: FittedLme) -> FixDF:
 # summary
 
 
-def r_quantile(x: np.ndarray, probs: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> np.ndarray:
-    """R's ``quantile(x, probs, na.rm = TRUE)``, type 7, interpolated as R does."""
-    xs = np.sort(np.asarray(x, dtype=float)[~np.isnan(np.asarray(x, dtype=float))])
-    n = xs.size
-    out = np.full(len(probs), np.nan)
-    if n == 0:
-        return out
-    for k, p in enumerate(probs):
-        index = 1 + (n - 1) * p
-        lo, hi = math.floor(index), math.ceil(index)
-        q = xs[lo - 1]
-        if index > lo and xs[hi - 1] != q:
-            h = index - lo
-            q = (1 - h) * q + h * xs[hi - 1]
-        out[k] = q
-    return out
-
-
 def _std_fixed(fit: FittedLme, adjust_sigma: bool) -> np.ndarray:
     sd = np.sqrt(np.diag(fit.varFix.to_numpy(dtype=float)))
     if adjust_sigma and fit.method == "ML":
@@ -223,7 +205,7 @@ def summary(fit: FittedLme, adjustSigma: bool = True) -> LmeSummary:  # noqa: N8
                          "p-value": pval}, index=pd.Index(names))
     res = fit.residuals(type="pearson").to_numpy(dtype=float)
     if res.size > 5:
-        resid = pd.Series(r_quantile(res), index=["Min", "Q1", "Med", "Q3", "Max"])
+        resid = pd.Series(quantile7(res, na_rm=True), index=["Min", "Q1", "Med", "Q3", "Max"])
     else:
         resid = pd.Series(res, index=[str(i) for i in fit.residuals(type="pearson").index])
     ll = fit.logLik()
@@ -232,8 +214,8 @@ def summary(fit: FittedLme, adjustSigma: bool = True) -> LmeSummary:  # noqa: N8
         tTable=ttab,
         corFixed=pd.DataFrame(cor, index=pd.Index(names), columns=pd.Index(names)),
         residuals=resid,
-        AIC=fit.AIC(),
-        BIC=fit.BIC(),
+        AIC=aic(ll),
+        BIC=bic(ll),
         logLik=ll,
         sigma=fit.sigma(),
         dims=dict(fit.dims),
@@ -369,9 +351,8 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
     rt = len(fits)
     df = np.array([float(ll.df) for ll in lls])
     ll = np.array([float(v) for v in lls])
-    aic = -2 * ll + 2 * df
-    bic = -2 * ll + r_log(np.array([v.nobs for v in lls], dtype=float)) * df
-    table = pd.DataFrame({"Model": np.arange(1, rt + 1), "df": df, "AIC": aic, "BIC": bic,
+    table = pd.DataFrame({"Model": np.arange(1, rt + 1), "df": df,
+                          "AIC": [aic(v) for v in lls], "BIC": [bic(v) for v in lls],
                           "logLik": ll}, index=pd.Index(names))
     if test:
         ddf = np.diff(df)

@@ -36,24 +36,10 @@ from hlm_py.lme.rank import check_fixed_rank_at
 from hlm_py.lme.refine import fitted_products
 from hlm_py.lme.results import AnovaLme, ApVar, FixDF, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.lme.strategy import Optimum, OptSummary, optimise
+from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
 
 __all__ = ["lme", "lme_fit", "LmeFit"]
-
-
-class LogLik(float):
-    """TEMP: nlme's ``logLik.lme`` object (until the one LogLik of rbase)."""
-
-    df: int
-    nobs: int
-    nall: int
-
-    def __new__(cls, value: float, df: int, nobs: int, nall: int | None = None) -> LogLik:
-        obj = super().__new__(cls, value)
-        obj.df = int(df)
-        obj.nobs = int(nobs)
-        obj.nall = int(nobs if nall is None else nall)
-        return obj
 
 
 @dataclass(eq=False)
@@ -308,12 +294,13 @@ class LmeFit:
         reml = self.REML if REML is None else bool(REML)
         return LogLik(value, self.df, self.n - (self.p if reml else 0), self.n)
 
-    def AIC(self) -> float:  # noqa: N802
-        return float(-2 * self.loglik + 2 * self.df)
+    def AIC(self, k: float = 2.0) -> float:  # noqa: N802
+        """R's ``AIC`` (``hlm_py.rbase.loglik.aic`` of ``logLik(fit)``)."""
+        return aic(self.logLik(), k)
 
     def BIC(self) -> float:  # noqa: N802
-        n_eff = self.n - (self.p if self.REML else 0)
-        return float(-2 * self.loglik + np.log(n_eff) * self.df)
+        """R's ``BIC`` (``hlm_py.rbase.loglik.bic`` of ``logLik(fit)``)."""
+        return bic(self.logLik())
 
     def df_residual(self) -> int:
         return self.n - self.p

@@ -14,15 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from hlm_py.printing.matrixprint import WIDTH, print_string_matrix
-from hlm_py.printing.rformat import (
-    DIGITS,
-    MACHINE_EPS,
-    format_pval,
-    format_real,
-    format_strings,
-    round_r,
-    zapsmall,
-)
+from hlm_py.printing.rformat import MACHINE_EPS, format_pval, format_strings, round_r, zapsmall
+from hlm_py.rbase.formatnum import DIGITS, format_real
 
 __all__ = [
     "FANCY_QUOTES",

@@ -34,7 +34,10 @@ from hlm_py.printing.matrixprint import (
     print_row,
     print_string_matrix,
 )
-from hlm_py.printing.rformat import abbreviate, format_real, round_r, zapsmall
+from hlm_py.printing.rformat import abbreviate, round_r, zapsmall
+from hlm_py.rbase.ascharacter import as_character_double
+from hlm_py.rbase.formatnum import format_integer, format_real
+from hlm_py.report import register_renderer
 
 __all__ = [
     "render_lme",
@@ -317,18 +320,17 @@ def render_anova_lme(a: AnovaLme) -> str:
     t = a.table
     if a.kind == "wald":
         df = pd.DataFrame({
-            "numDF": [str(int(v)) for v in t["numDF"]],
+            "numDF": format_integer(t["numDF"]),
             "denDF": _fmt(t["denDF"].to_numpy(dtype=float)),
             "F-value": _fmt(zapsmall(t["F-value"].to_numpy(dtype=float))),
             "p-value": _pvalue_strings(t["p-value"].to_numpy(dtype=float)),
         }, index=[str(i) for i in t.index], dtype=object)
-        df["numDF"] = [s.rjust(max(len(x) for x in df["numDF"])) for s in df["numDF"]]
         return print_data_frame(df)
     cols: dict[str, list[str]] = {}
     for name in t.columns:
         v = t[name]
         if name == "Model":
-            cols[name] = [str(int(x)) for x in v]
+            cols[name] = format_integer(v)
         elif name == "Test":
             cols[name] = [str(x) for x in v]
         elif name == "p-value":
@@ -354,8 +356,8 @@ def render_anova_lme(a: AnovaLme) -> str:
 
 
 def _level_text(level: float) -> str:
-    x = level * 100
-    return str(int(x)) if float(x).is_integer() else f"{x:.15g}"
+    """``paste(level * 100)``: R's ``as.character`` of the percentage."""
+    return as_character_double(float(level) * 100)
 
 
 def render_intervals_lme(iv: IntervalsLme) -> str:
@@ -411,8 +413,6 @@ def _render_fit(fit: LmeFit) -> str:
 
 def register_lme() -> list[str]:
     """Register the lme renderers with :mod:`hlm_py.report`."""
-    from hlm_py.report import register_renderer
-
     pairs = [(LmeFit, _render_fit), (LmeSummary, render_lme_summary), (VarCorrLme, render_varcorr),
              (AnovaLme, render_anova_lme), (IntervalsLme, render_intervals_lme), (ApVar, render_apvar)]
     for cls, fn in pairs:

@@ -18,13 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from hlm_py.printing.rformat import (
-    DIGITS,
-    NA_STRING,
-    encode_real,
-    format_info,
-    format_real,
-)
+from hlm_py.rbase.formatnum import DIGITS, NA_STRING, format_real
+from hlm_py.rbase.formatreal import encode_real, format_info
 
 __all__ = [
     "WIDTH",

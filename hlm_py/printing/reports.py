@@ -12,21 +12,23 @@ Each returns R's output with its final newline removed, i.e. what
 Renderers read only the fields that ``docs/internals.md`` names (lm/), with
 ``getattr`` so that any object carrying those fields prints.
 
-Helpers for other printers (nlme's): :func:`quantile7` (R's default
-``quantile``), :func:`residual_quantiles` (the five-number line of
-``print.summary.lm`` / ``print.summary.lme``), :func:`naprint`.
+Helpers for other printers (nlme's): :func:`residual_quantiles` (the
+five-number line of ``print.summary.lm`` / ``print.summary.lme``, on
+``hlm_py.rbase.quantile``), :func:`naprint`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import f as f_dist
 
+from hlm_py.lm.fit import LmFit
+from hlm_py.lm.results import AnovaTable, ConfintTable, LmSummary
 from hlm_py.printing.coefmat import format_coefmat
 from hlm_py.printing.matrixprint import (
     print_data_frame,
@@ -35,19 +37,12 @@ from hlm_py.printing.matrixprint import (
     print_named_vector,
     print_vector,
 )
-from hlm_py.printing.rformat import (
-    DIGITS,
-    cat_number,
-    format_c,
-    format_number,
-    format_pval,
-    format_real,
-    signif,
-    zapsmall,
-)
+from hlm_py.printing.rformat import cat_number, format_c, format_pval, signif, zapsmall
+from hlm_py.rbase.formatnum import DIGITS, format_number, format_real
+from hlm_py.rbase.quantile import quantile7
+from hlm_py.report import RDataFrame, register_renderer
 
 __all__ = [
-    "quantile7",
     "residual_quantiles",
     "naprint",
     "render_lm",
@@ -64,33 +59,6 @@ __all__ = [
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-def quantile7(x: Sequence[float], probs: Sequence[float] = (0, 0.25, 0.5, 0.75, 1)) -> np.ndarray:
-    """R's ``quantile(x, probs)`` with the default ``type = 7``, computed as R does.
-
-    R interpolates as ``(1 - h) * x[lo] + h * x[hi]`` (only where ``x[hi] != x[lo]``),
-    which can differ from numpy's formula in the last bit.
-    """
-    xs = np.sort(np.asarray(x, dtype=float))
-    if np.isnan(xs).any():
-        raise ValueError("missing values and NaN's not allowed if 'na.rm' is FALSE")
-    n = xs.size
-    out = np.empty(len(probs))
-    for k, p in enumerate(probs):
-        p = max(0.0, min(1.0, float(p)))
-        index = 1 + max(n - 1, 0) * p
-        lo = math.floor(index)
-        hi = math.ceil(index)
-        if n == 0:
-            out[k] = math.nan
-            continue
-        qs = xs[lo - 1]
-        if index > lo and xs[hi - 1] != qs:
-            h = index - lo
-            qs = (1 - h) * qs + h * xs[hi - 1]
-        out[k] = qs
-    return out
 
 
 def residual_quantiles(
@@ -173,8 +141,6 @@ def render_lm(fit: Any, digits: int = max(3, DIGITS - 3)) -> str:
 def _f_pvalue(fstat: dict[str, float]) -> float:
     if "p_value" in fstat:
         return float(fstat["p_value"])
-    from scipy.stats import f as f_dist
-
     return float(f_dist.sf(fstat["value"], fstat["numdf"], fstat["dendf"]))
 
 
@@ -362,31 +328,12 @@ def render_model_matrix(mm: Any) -> str:
 
 
 def register_all() -> list[str]:
-    """Register the renderers with :mod:`hlm_py.report`; returns what was registered.
-
-    The lm result classes are imported here, lazily, and skipped if that layer
-    is not importable (printing must load on its own).
-    """
-    from hlm_py.report import RDataFrame, register_renderer
-
-    register_renderer(RDataFrame, lambda df: print_data_frame(pd.DataFrame(df)))
-    done: list[str] = ["RDataFrame"]
-    try:
-        from hlm_py.lm import results as lm_results
-    except ModuleNotFoundError:
-        lm_results = None
-    if lm_results is not None:
-        for name, fn in (("LmSummary", render_lm_summary), ("AnovaTable", render_anova),
-                         ("ConfintTable", render_confint)):
-            cls = getattr(lm_results, name, None)
-            if cls is not None:
-                register_renderer(cls, fn)
-                done.append(name)
-    try:
-        from hlm_py.lm import fit as lm_fit
-    except ModuleNotFoundError:
-        lm_fit = None
-    if lm_fit is not None and getattr(lm_fit, "LmFit", None) is not None:
-        register_renderer(lm_fit.LmFit, render_lm)
-        done.append("LmFit")
-    return done
+    """Register the renderers with :mod:`hlm_py.report`; returns what was registered."""
+    pairs: list[tuple[type, Any]] = [
+        (RDataFrame, lambda df: print_data_frame(pd.DataFrame(df))),
+        (LmSummary, render_lm_summary), (AnovaTable, render_anova),
+        (ConfintTable, render_confint), (LmFit, render_lm),
+    ]
+    for cls, fn in pairs:
+        register_renderer(cls, fn)
+    return [cls.__name__ for cls, _ in pairs]

@@ -1,38 +1,32 @@
-"""R's number formatting: ``format``, ``formatC``, ``signif``, ``round``, ``format.pval``.
+"""R's number formatting for printing: ``formatC``, ``signif``, ``round``,
+``zapsmall``, ``format.pval``, ``cat`` of a number, ``format`` of strings,
+``abbreviate``.
 
 Each function mirrors one R routine of R 4.2.2 (options ``digits = 7``,
 ``scipen = 0``, ``OutDec = "."``) and is written from R's C sources
-(``src/main/format.c``: ``scientific`` and ``formatReal``;
-``src/main/printutils.c``: ``EncodeReal0``; ``src/nmath/fround.c``,
-``src/nmath/fprec.c``; ``src/main/util.c``: ``str_signif``) and R code
-(``format.default``, ``formatC``, ``format.pval``, ``zapsmall``).
+(``src/nmath/fround.c``, ``src/nmath/fprec.c``; ``src/main/util.c``:
+``str_signif``) and R code (``formatC``, ``format.pval``, ``zapsmall``).
+
+R's ``format()`` of numbers (``format_real``, ``format_number``,
+``format_integer``) lives in ``hlm_py.rbase.formatnum``, on R's C ``formatReal``
+and ``EncodeReal0`` (``hlm_py.rbase.formatreal``); the functions here format
+with them.
 
 Conventions: R's ``NA`` is ``NaN`` here, so every NaN prints as ``NA``
 (R would print a true ``NaN`` as ``NaN``; callers that know better can pass
-``na_string``). ``Inf`` and ``-Inf`` print as in R. ``formatReal``
-(``format_info``), ``scientific`` and ``EncodeReal0`` (``encode_real``) live in
-``hlm_py.rbase.formatreal``, shared with ``as.character`` of doubles.
+``na_string``). ``Inf`` and ``-Inf`` print as in R.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from ..rbase.formatreal import RealFormat, encode_real, format_info
+from hlm_py.rbase.formatnum import DIGITS, NA_STRING, format_number, format_real
 
 __all__ = [
-    "DIGITS",
-    "SCIPEN",
-    "NA_STRING",
-    "RealFormat",
-    "format_info",
-    "encode_real",
-    "format_real",
-    "format_number",
-    "format_integer",
     "format_strings",
     "format_c",
     "signif",
@@ -44,12 +38,6 @@ __all__ = [
     "abbreviate",
 ]
 
-#: R's ``getOption("digits")`` default.
-DIGITS = 7
-#: R's ``getOption("scipen")`` default.
-SCIPEN = 0
-#: How R prints a missing number.
-NA_STRING = "NA"
 #: ``.Machine$double.eps``.
 MACHINE_EPS = 2.220446049250313e-16
 
@@ -60,56 +48,9 @@ def _is_na(x: float) -> bool:
     return x != x
 
 
-def format_real(
-    values: Iterable[float],
-    digits: int | None = None,
-    nsmall: int = 0,
-    width: int = 0,
-    trim: bool = False,
-    scipen: int = SCIPEN,
-    na_string: str = NA_STRING,
-    nan_mask: Sequence[bool] | None = None,
-) -> list[str]:
-    """R's ``format(x, digits =, nsmall =, width =, trim =)`` of a numeric vector.
-
-    All elements share one format (R's ``formatReal``) and one width, as R does.
-    ``nan_mask`` flags the NaNs that are R's ``NaN`` rather than ``NA``.
-    """
-    vals = [float(v) for v in values]
-    if not vals:
-        return []
-    if digits is None:
-        digits = DIGITS
-    if digits < 0 or digits > 22:
-        raise ValueError(f"invalid value {digits} for 'digits' argument")
-    mask = [False] * len(vals) if nan_mask is None else [bool(m) for m in nan_mask]
-    w, d, e = format_info(vals, digits, nsmall, scipen, na_width=len(na_string), nan_mask=mask)
-    if trim:
-        w = 0
-    w = max(w, width)
-    return [encode_real(v, w, d, e, na_string, m) for v, m in zip(vals, mask)]
-
-
-def format_number(x: float, digits: int | None = None, nsmall: int = 0) -> str:
-    """R's ``format(x, digits =)`` of a single number."""
-    return format_real([x], digits=digits, nsmall=nsmall)[0]
-
-
 def cat_number(x: float) -> str:
     """How R's ``cat`` writes one number (7 significant digits, no padding)."""
     return format_real([x], digits=DIGITS)[0]
-
-
-def format_integer(values: Iterable[float | int | None], na_string: str = NA_STRING) -> list[str]:
-    """R's ``format`` of an integer vector: common width, NA as ``NA``."""
-    strs = []
-    for v in values:
-        if v is None or (isinstance(v, float) and _is_na(v)):
-            strs.append(na_string)
-        else:
-            strs.append(str(int(v)))
-    w = max((len(s) for s in strs), default=0)
-    return [s.rjust(w) for s in strs]
 
 
 def format_strings(strs: Sequence[str], justify: str = "left", width: int = 0) -> list[str]:

@@ -20,9 +20,10 @@ import hlm_py as hlm
 from hlm_py.errors import HlmError
 from hlm_py.formula.parser import is_syntactic_name
 from hlm_py.formula.terms import Terms, terms
-from hlm_py.lm import AnovaTable, LmFit, LmSummary, LogLik
+from hlm_py.lm import AnovaTable, LmFit, LmSummary
 from hlm_py.lm import inference as lm_inference
 from hlm_py.printing.matrixprint import print_matrix, print_series, print_vector
+from hlm_py.rbase.loglik import LogLik
 from hlm_py.verify.context import CaseContext, all_failed, produce
 from hlm_py.verify.goldens import golden_targets
 

@@ -158,7 +158,7 @@ def _relabel_map(p: S.Problem, col: str) -> dict[str, str]:
     if isinstance(s.dtype, pd.CategoricalDtype):
         levels = [str(c) for c in s.cat.categories]
     else:
-        from hlm_py.formula.transforms import r_sort
+        from hlm_py.rbase import r_sort
 
         levels = list(r_sort(set(s.dropna().unique())))
     return {old: f"q{i:02d}" for i, old in enumerate(levels)}

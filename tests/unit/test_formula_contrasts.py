@@ -73,7 +73,7 @@ def test_resolve_by_name_matrix_and_errors():
 
 
 def test_character_levels_sort_like_r():
-    from hlm_py.formula.transforms import r_sort
+    from hlm_py.rbase import r_sort
 
     # R (ICU collation in UTF-8 locales): case-insensitive first, lowercase first on ties
     assert r_sort(["b", "C", "a", "B"]) == ["a", "b", "B", "C"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import hlm_py as hlm
+from hlm_py.rbase.loglik import LogLik, aic, bic
 
 API_NAMES = [
     "lm", "lme", "model_frame", "model_matrix", "datasets", "coef", "fixef", "ranef",
@@ -90,6 +92,57 @@ def test_aic_of_several_fits_is_a_table_named_after_the_callers_variables(fits):
     assert lines[0].split() == ["df", "AIC"] and [ln.split()[0] for ln in lines[1:]] == ["m1", "m2"]
     assert len({len(ln) for ln in lines}) == 1
     assert type(tab.to_frame()) is pd.DataFrame
+
+
+def test_loglik_of_lm_is_r_s_loglik_object(fits):
+    m1, _ = fits
+    ll = hlm.logLik(m1)
+    assert isinstance(ll, LogLik)
+    assert (ll.df, ll.nobs, ll.nall) == (5, 32, 32)
+    assert repr(ll).startswith("'log Lik.' ") and repr(ll).endswith(" (df=5)")
+    assert hlm.AIC(m1) == m1.AIC() == aic(ll)
+    assert hlm.BIC(m1) == m1.BIC() == bic(ll)
+    assert hlm.AIC(m1, k=3.0) == m1.AIC(k=3.0) == aic(ll, 3.0)
+
+
+@pytest.fixture(scope="module")
+def orthodont_reml():
+    o = hlm.datasets.load("Orthodont")
+    return (hlm.lme("distance ~ age", o, random="~ 1 | Subject"),
+            hlm.lme("distance ~ age + Sex", o, random="~ 1 | Subject"),
+            hlm.lme("distance ~ age", o, random="~ age | Subject"))
+
+
+def test_aic_bic_of_lme_fits_come_from_their_logliks(orthodont_reml):
+    # R's AIC.default / BIC.default (nlme has no methods): from logLik(fit) alone,
+    # BIC with log(attr(logLik, "nobs")), which is N - p for a REML fit
+    m1, _, m3 = orthodont_reml
+    ll = hlm.logLik(m1)
+    assert (ll.nobs, ll.nall) == (hlm.nobs(m1) - 2, hlm.nobs(m1))
+    assert hlm.AIC(m1) == aic(ll)
+    assert hlm.AIC(m1, k=3.0) == aic(ll, 3.0)
+    assert hlm.BIC(m1) == bic(ll)
+    tab = hlm.BIC(m1, m3, names=["m1", "m3"])
+    assert list(tab["BIC"]) == [bic(hlm.logLik(m1)), bic(hlm.logLik(m3))]
+    assert list(hlm.AIC(m1, m3, names=["m1", "m3"])["AIC"]) == [aic(hlm.logLik(m1)),
+                                                               aic(hlm.logLik(m3))]
+
+
+def test_information_criteria_warn_when_the_logliks_nobs_differ(orthodont_reml, fits):
+    m1, m2, m3 = orthodont_reml
+    msg = "models are not all fitted to the same number of observations"
+    # REML fits with 2 and 3 fixed effects: the logLiks' nobs are N - 2 and N - 3
+    with pytest.warns(UserWarning, match=msg):
+        hlm.BIC(m1, m2)
+    with pytest.warns(UserWarning, match=msg):
+        hlm.AIC(m1, m2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hlm.BIC(m1, m3)  # same fixed effects: same nobs, no warning
+    a = fits[0]
+    b = hlm.lm("mpg ~ wt", data=hlm.datasets.load("mtcars").iloc[:20])
+    with pytest.warns(UserWarning, match=msg):  # R warns whatever k is
+        hlm.AIC(a, b, k=3.0)
 
 
 def test_influence_generics_match_the_hat_matrix_identities(fits):

@@ -15,6 +15,7 @@ import pytest
 
 from hlm_py.printing import coefmat, matrixprint, reports
 from hlm_py.printing import rformat as rf
+from hlm_py.rbase.formatnum import format_real
 
 pytestmark = pytest.mark.live_r
 
@@ -128,7 +129,7 @@ def _send(R, name, x):
 def test_format_single_numbers_match_r(R, numbers, digits):
     _send(R, ".hlm_x", numbers)
     theirs = _strs(R, f"unlist(format(as.list(.hlm_x), digits = {digits}))")
-    mine = [rf.format_real([v], digits=digits, trim=True)[0] for v in numbers]
+    mine = [format_real([v], digits=digits, trim=True)[0] for v in numbers]
     assert mine == theirs
 
 
@@ -138,7 +139,7 @@ def test_format_common_vectors_match_r(R, numbers, digits):
     theirs = _strs(R, f"vapply(split(.hlm_x, (seq_along(.hlm_x) - 1) %/% 4), "
                       f"function(v) paste(format(c(v, NA), digits = {digits}), collapse = '|'), '')")
     groups = [list(numbers[i:i + 4]) + [float("nan")] for i in range(0, len(numbers), 4)]
-    mine = ["|".join(rf.format_real(g, digits=digits)) for g in groups]
+    mine = ["|".join(format_real(g, digits=digits)) for g in groups]
     assert mine == theirs
 
 

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from hlm_py.printing import reports
 from hlm_py.report import render
@@ -114,15 +113,6 @@ def test_confint_is_a_matrix_print():
     lines = reports.render_confint(SimpleNamespace(table=t)).split("\n")
     assert lines[0].split() == ["2.5", "%", "97.5", "%"]
     assert lines[1].split() == ["(Intercept)", "1.0", "2.00"]
-
-
-def test_quantile7_matches_definition():
-    x = [5.0, 1.0, 3.0, 2.0, 4.0]
-    assert list(reports.quantile7(x)) == [1.0, 2.0, 3.0, 4.0, 5.0]
-    q = reports.quantile7([0.0, 10.0], probs=[0.25])
-    assert q[0] == pytest.approx(2.5)
-    with pytest.raises(ValueError):
-        reports.quantile7([1.0, float("nan")])
 
 
 def test_renderers_are_registered_for_lm_classes():
