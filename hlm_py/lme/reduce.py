@@ -1,8 +1,10 @@
 """The one pass over the data: per-group cross-products for lme.
 
 nlme works from per-group QR decompositions of ``[Z X y]`` (Pinheiro & Bates
-2000, ch. 2).  Here the data are reduced once, in ``O(n k^2)`` (one ``bincount`` per pair of distinct columns) with
-``k = sum(q) + p + 1``, to the cross-product matrices ``W_c'W_c`` of the
+2000, ch. 2).  Here the data are reduced once, in ``O(n m^2)`` for ``m``
+distinct columns (a QR of each innermost group's rows, then one of the
+stacked factors: :func:`reduce_data`), with ``k = sum(q) + p + 1`` columns,
+to the cross-product matrices ``W_c'W_c`` of the
 columns ``W = [Z_Q | ... | Z_1 | X | y]`` (innermost level's random-effects
 columns first, the response last) within each innermost group ``c``.  Every
 likelihood evaluation afterwards works on these small matrices only: the
@@ -83,7 +85,7 @@ def _distinct_columns(cols: list[np.ndarray], keys: list[str] | None = None
     """Map each column to a distinct column (equal columns share one: Z often repeats X).
 
     With ``keys`` (the columns' names) only columns of equal name are compared
-    (and then value by value); without, columns are fingerprinted first.
+    (and then value by value); without, only columns equal in a few entries.
     """
     index: list[int] = []
     distinct: list[np.ndarray] = []
@@ -91,8 +93,8 @@ def _distinct_columns(cols: list[np.ndarray], keys: list[str] | None = None
     for pos, c in enumerate(cols):
         if keys is not None:
             fp: object = keys[pos]
-        else:
-            fp = (float(c.sum()), float(c @ c)) if c.size else (0.0, 0.0)
+        else:  # a few entries: equal columns have equal ones, array_equal decides
+            fp = (float(c[0]), float(c[c.size // 2]), float(c[-1])) if c.size else ()
         found = -1
         for j, (d, f) in enumerate(zip(distinct, prints)):
             if f == fp and np.array_equal(c, d):
@@ -120,7 +122,8 @@ def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int,
     m = len(distinct)
     first = [index.index(i) for i in range(m)]
     ones = [
-        bool(d.size) and (keys is None or keys[f] == "(Intercept)") and bool(np.all(d == 1.0))
+        bool(d.size) and (keys is None or keys[f] == "(Intercept)") and d[0] == 1.0
+        and bool(np.all(d == 1.0))
         for d, f in zip(distinct, first)
     ]
     counts = np.bincount(codes, minlength=n_groups).astype(float)
@@ -182,8 +185,16 @@ def reduce_data(
     raw = [X[:, j] for j in range(p)] + [y]
     positions = [_column_positions(z, raw, p) for z in Z]
     m = len(raw)
-    T = _group_factors(raw, inner, G)
+    # with an intercept, the other columns are decomposed less their means:
+    # A - 1 mu' = A C with C unit upper triangular, the same Q_A, and R_A =
+    # R' C^{-1}; a common shift (x = 1e4 + z) then cancels row by row, not in
+    # the stacked factors
+    shift = np.zeros(m)
+    if p > 0 and n > 0 and np.all(raw[0] == 1.0):
+        shift[1:] = [np.mean(c) for c in raw[1:]]
+    T = _group_factors(raw, inner, G, shift)
     Q2, RA = _positive_qr(T.reshape(G * m, m))
+    RA = RA + np.outer(RA[:, 0], shift)
     eye = np.eye(m)
     Rx = RA[:p, :p]
     singular = p > 0 and (n < p or not np.all(np.abs(np.diag(Rx)) > 0))
@@ -296,8 +307,10 @@ def group_order(codes: np.ndarray, n_groups: int) -> np.ndarray:
     return np.argsort(codes, kind="stable")
 
 
-def _group_factors(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """``(G, k, k)``: per row group the R factor of its rows of ``cols``.
+def _group_factors(cols: list[np.ndarray], codes: np.ndarray, n_groups: int,
+                   shift: np.ndarray | None = None) -> np.ndarray:
+    """``(G, k, k)``: per row group the R factor of its rows of ``cols``
+    (less ``shift[j]`` in column ``j`` where given).
 
     The rows are gathered once, by group size, group and row (stable), so
     that groups of equal size lie side by side and are decomposed together
@@ -312,6 +325,8 @@ def _group_factors(cols: list[np.ndarray], codes: np.ndarray, n_groups: int) -> 
     W = np.empty((k, codes.size))
     for j, c in enumerate(cols):
         np.take(c, order, out=W[j], mode="wrap")  # in range: no check needed
+        if shift is not None and shift[j] != 0:
+            W[j] -= shift[j]
     out = np.zeros((n_groups, k, k))
     row = first = 0
     for m, count in zip(*np.unique(sizes, return_counts=True)):
