@@ -226,12 +226,8 @@ def reduce_data(
             Nz.append(M / s)
             Rz.append(np.diag(s))
     N = np.concatenate(list(reversed(Nz)) + [Nx, Ny[:, None]], axis=1)
-    U = np.einsum("gam,mk->gak", Q2.reshape(G, m, m), N)
-    cells = np.einsum("gai,gaj->ijg", U, U)
-    iu = np.triu_indices(N.shape[1], 1)
-    cells[iu[1], iu[0]] = cells[iu]  # exactly symmetric
     return Reduced(
-        cells=np.ascontiguousarray(cells),
+        cells=_cells(Q2.reshape(G, m, m), N),
         q=[z.shape[1] for z in Z],
         p=p,
         n=n,
@@ -242,6 +238,20 @@ def reduce_data(
         beta_offset=beta0,
         x_singular=singular,
     )
+
+
+def _cells(Q2: np.ndarray, N: np.ndarray) -> np.ndarray:
+    """``(k, k, G)``: ``(Q2_c N)'(Q2_c N)`` per group ``c`` (``Q2`` is ``(G, m, m)``);
+    equal columns of ``N`` are formed once and give equal cells."""
+    index, distinct = _distinct_columns([N[:, j] for j in range(N.shape[1])])
+    U = np.einsum("gam,mk->kga", Q2, np.stack(distinct, axis=1))
+    d = len(distinct)
+    D = np.empty((d, d, Q2.shape[0]))
+    for i in range(d):
+        for j in range(i, d):
+            D[i, j] = D[j, i] = np.einsum("ga,ga->g", U[i], U[j])
+    idx = np.asarray(index)
+    return np.ascontiguousarray(D[idx[:, None], idx[None, :]])
 
 
 def _column_positions(z: np.ndarray, raw: list[np.ndarray], p: int) -> list[int]:
