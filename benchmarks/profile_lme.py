@@ -4,8 +4,8 @@ Fits ``bench_lme.py``'s "slope" model (REML, ``y ~ x1 + x2 + x3 + x4``,
 random ``~ x1 | g``) on its data at 10^6 rows / 10^4 groups and at
 3*10^5 rows / 3*10^3 groups. For each size it prints the best wall time of
 ``--repeat`` unprofiled fits, the time of the reduction
-(``hlm_py.lme.reduce.reduce_data``) within them, and the top functions of one
-profiled fit by cumulative time.
+(``hlm_py.lme.reduce.reduce_data``) within that fit and its best over the
+fits, and the top functions of one profiled fit by cumulative time.
 
 Usage::
 
@@ -91,12 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         groups = SIZES.get(n, max(n // 100, 10))
         df = bench_lme.make_data(n, groups)
         fit_once(df, model)  # warm up (imports, caches)
-        best, best_reduce = np.inf, np.nan
+        best, best_reduce, min_reduce = np.inf, np.nan, np.inf
         for _ in range(args.repeat):
             with _ReduceTimer() as rt:
                 t0 = time.perf_counter()
                 fit = fit_once(df, model)
                 wall = time.perf_counter() - t0
+            min_reduce = min(min_reduce, rt.seconds)
             if wall < best:
                 best, best_reduce = wall, rt.seconds
         results[str(n)] = numbers(fit)
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
         print(f"=== slope, n={n:,}, groups={groups:,} ===")
         print(f"wall (best of {args.repeat}): {best:.3f} s; reduce_data: {best_reduce:.3f} s "
-              f"({100 * best_reduce / best:.0f}%)")
+              f"({100 * best_reduce / best:.0f}%); reduce_data's best: {min_reduce:.3f} s")
         print(f"logLik {results[str(n)]['logLik']!r}  sigma {results[str(n)]['sigma']!r}")
         print(out.getvalue())
         sys.stdout.flush()
