@@ -158,9 +158,10 @@ def reduce_data(
 
     ``Z`` and ``codes`` are per level, outer to inner; ``codes[l][i]`` is the
     level-``l`` group of row ``i``.  ``names`` (the column names of each
-    ``Z`` and of ``X``, optional) lets equal columns be found without
-    fingerprinting every column.  With ``triangular`` the groups' R factors
-    are made too (``Reduced.factors``), and the cells are their cross-products.
+    ``Z`` and of ``X``, optional) is accepted for the callers; equal columns
+    of ``Z`` and ``X`` are found by their values.  With ``triangular`` the
+    groups' R factors are made too (``Reduced.factors``), and the cells are
+    their cross-products.
 
     The cross-products come from a QR by groups (a TSQR whose row blocks are
     the innermost groups, as nlme's per-group ``QR()``): each group's rows of
@@ -172,7 +173,9 @@ def reduce_data(
     R_A[p, p]``, ``Z~_l = Q_A Q_l`` with ``R_A[:, J_l] = Q_l R_l``), so
     ``W~_c'W~_c = (Q_2c N)'(Q_2c N)``: the same cells as the Householder QR
     of all of ``X`` and sums over the rows, to rounding, without an ``n``-row
-    ``X~`` or a pass per pair of columns.
+    ``X~`` or a pass per pair of columns. Where ``X`` has an intercept the
+    other columns enter less their means (the same ``Q_A``), so that a
+    common shift costs no digits in the stacked factors.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
