@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Reduced", "reduce_data", "group_crossprod", "group_order", "group_triangular"]
+__all__ = ["Reduced", "reduce_data", "group_order", "group_triangular"]
 
 
 @dataclass
@@ -106,42 +106,6 @@ def _distinct_columns(cols: list[np.ndarray], keys: list[str] | None = None
             found = len(distinct) - 1
         index.append(found)
     return index, distinct
-
-
-def group_crossprod(cols: list[np.ndarray], codes: np.ndarray, n_groups: int,
-                    keys: list[str] | None = None) -> np.ndarray:
-    """``(k, k, G)`` array of ``W_g'W_g`` for the columns ``cols`` of ``W``, by row group.
-
-    One pass over the rows per distinct pair of columns (``np.bincount`` with
-    weights); repeated columns are reduced once and a column of ones needs no
-    products.
-    """
-    k = len(cols)
-    cols = [np.ascontiguousarray(c, dtype=float) for c in cols]
-    index, distinct = _distinct_columns(cols, keys)
-    m = len(distinct)
-    first = [index.index(i) for i in range(m)]
-    ones = [
-        bool(d.size) and (keys is None or keys[f] == "(Intercept)") and d[0] == 1.0
-        and bool(np.all(d == 1.0))
-        for d, f in zip(distinct, first)
-    ]
-    counts = np.bincount(codes, minlength=n_groups).astype(float)
-    D = np.empty((m, m, n_groups))
-    buf = np.empty(codes.size)  # reused: fresh large temporaries cost page faults
-    for i in range(m):
-        for j in range(i, m):
-            if ones[i] and ones[j]:
-                v = counts
-            elif ones[i] or ones[j]:
-                v = np.bincount(codes, weights=distinct[j if ones[i] else i], minlength=n_groups)
-            else:
-                np.multiply(distinct[i], distinct[j], out=buf)
-                v = np.bincount(codes, weights=buf, minlength=n_groups)
-            D[i, j] = v
-            D[j, i] = v
-    idx = np.asarray(index)
-    return np.ascontiguousarray(D[idx[:, None], idx[None, :]]).reshape(k, k, n_groups)
 
 
 def reduce_data(

@@ -17,7 +17,13 @@ from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.em import em_start
 from hlm_py.lme.grouping import build_grouping
 from hlm_py.lme.pdmat import PdClass, pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
-from hlm_py.lme.reduce import group_crossprod, reduce_data
+from hlm_py.lme.reduce import reduce_data
+
+
+def _group_crossprod(cols: list[np.ndarray], codes: np.ndarray, G: int) -> np.ndarray:
+    """``(k, k, G)``: each row group's cross-products of ``cols``, group by group."""
+    A = np.column_stack(cols)
+    return np.stack([A[codes == g].T @ A[codes == g] for g in range(G)], axis=2)
 
 
 def _initial_theta(lik: ProfiledLikelihood, Z: list[np.ndarray], g) -> np.ndarray:
@@ -32,7 +38,7 @@ def _em_from_rows(lik: ProfiledLikelihood, X: np.ndarray, Z: list[np.ndarray], g
     sigma^2 + Var(b_g | y) / sigma^2)``, projected on the pd class."""
     z, codes, G = Z[0], g.codes[0], g.n_groups[0]
     q, p = z.shape[1], X.shape[1]
-    cross = group_crossprod([z[:, j] for j in range(q)] + [X[:, j] for j in range(p)], codes, G)
+    cross = _group_crossprod([z[:, j] for j in range(q)] + [X[:, j] for j in range(p)], codes, G)
     ztz, ztx = np.moveaxis(cross[:q, :q], 2, 0), np.moveaxis(cross[:q, q:], 2, 0)
     theta = theta0
     for _ in range(n_iter):
