@@ -33,10 +33,8 @@ def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int) -> np.nda
     ``lik`` (module docstring); ``theta0`` itself where the model has more
     than one level or its class no EM step. The iterations stop early where a
     step's estimates are singular or its ``Psi`` is not positive definite.
-
-    The start decides between local optima (measured: from nlme's start
-    without EM the fit ended at a correlation of +0.999 with logLik
-    -116.3408; after EM, as nlme, at -0.997 with -116.0470)."""
+    The start decides between local optima (``docs/internals.md``, "The
+    optimisation strategy")."""
     theta0 = np.asarray(theta0, dtype=float)
     if n_iter <= 0 or len(lik.pd) != 1:
         return theta0

@@ -4,8 +4,8 @@ Where the response is many orders of magnitude larger than the residual SD
 (random slopes that reproduce the data to 1e-10 of its size), a single
 elimination in double precision evaluates the penalised residual sum of
 squares only to about ``eps max|y| / sigma`` relative, and the log-likelihood
-to about ``n`` times that (measured: 4e-6 off the exact value; nlme's own
-evaluation is off as much, docs/differences.md, P7). The classical remedy
+to about ``n`` times that (nlme's own evaluation is off as much,
+``docs/differences.md``, P7). The classical remedy
 for least squares applies to the penalised problem
 
     min over (beta, u) of  || [y; 0] - [X  Z Lambda; 0  I] [beta; u] ||^2

@@ -113,9 +113,8 @@ def random_effects_span(X: np.ndarray, Z: list[np.ndarray], codes: list[np.ndarr
 #: A level's random effects are confounded with the fixed effects where each
 #: orthonormal direction of its columns (a group's block of ``Z``, zero
 #: outside the group) has a residual on ``col(X)`` of at most this: the sine
-#: of the angle to ``col(X)``, lm's rank tolerance. Measured: 2e-15 for
-#: Orthodont's ``distance ~ age * Subject`` with ``~ age | Subject``; 0.96 and
-#: more where ``X`` lacks the subjects' intercepts or slopes
+#: of the angle to ``col(X)``, lm's rank tolerance (``docs/internals.md``,
+#: "span.py")
 CONFOUNDED_TOL = 1e-7
 
 
