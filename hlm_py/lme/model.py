@@ -139,11 +139,11 @@ class LmeFit:
 
     @property
     def REML(self) -> bool:  # noqa: N802
-        return self.method == "REML"
+        return self.model.reml
 
     @property
     def Q(self) -> int:  # noqa: N802
-        return len(self.levels)
+        return self.model.Q
 
     @property
     def level_names(self) -> list[str]:
@@ -151,11 +151,11 @@ class LmeFit:
 
     @property
     def n(self) -> int:
-        return int(self.y.size)
+        return self.model.n
 
     @property
     def p(self) -> int:
-        return int(self.X.shape[1])
+        return self.model.p
 
     @property
     def n_groups(self) -> dict[str, int]:
