@@ -95,8 +95,7 @@ class Optimum:
 
 
 def _on_cross_products(lik: ProfiledLikelihood, theta0: np.ndarray, max_iter: int,
-                             max_newton: int, user_limits: bool
-                             ) -> tuple[OptimResult | None, bool]:
+                       max_newton: int, user_limits: bool) -> tuple[OptimResult | None, bool]:
     """The fit on the cross-products from nlme's start ``theta0``, and
     whether it must be made again on the QR elimination.
 
@@ -190,7 +189,7 @@ def optimise(design: LmeDesign, control: LmeControl) -> Optimum:
     start = design.start()
     for lv, c in zip(design.levels, design.confounded):
         if c:
-            warnings.warn(_confounded_message(lv, design.method), stacklevel=3)
+            warnings.warn(_confounded_message(lv, design.method), stacklevel=4)
     refinement: Refinement | None = None
     if design.reml and all(design.confounded):
         theta0 = start
@@ -220,7 +219,7 @@ def optimise(design: LmeDesign, control: LmeControl) -> Optimum:
                f"({opt.evaluations} evaluations): {opt.message}")
         if not control.returnObject:
             raise ConvergenceError(msg)
-        warnings.warn(msg, stacklevel=3)
+        warnings.warn(msg, stacklevel=4)
     with np.errstate(all="ignore"):
         gradient = lik.deviance_and_gradient(opt.theta)[1] if opt.theta.size else opt.theta
     summary = OptSummary(start=start, em_start=theta0, theta=opt.theta, deviance=opt.deviance,
