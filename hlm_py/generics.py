@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -167,6 +168,7 @@ def anova(fit: Any, *others: Any, type: str | None = None, **kwargs: Any) -> Any
     several fits compared (``anova(m1, m2)``)."""
     meth = _method(fit, "anova")
     if others and "names" not in kwargs:
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(meth).parameters
         except (TypeError, ValueError):  # pragma: no cover

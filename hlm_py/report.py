@@ -8,13 +8,15 @@ registers for its class, so the fit layers never import the printing layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
-_RENDERERS: dict[type, Callable[[object], str]] = {}
+# each renderer takes instances of its class (so Any, not object)
+_RENDERERS: dict[type, Callable[[Any], str]] = {}
 
 
-def register_renderer(cls: type, fn: Callable[[object], str]) -> None:
+def register_renderer(cls: type, fn: Callable[[Any], str]) -> None:
     """Register ``fn(obj) -> str`` as the printed form of instances of ``cls``."""
     _RENDERERS[cls] = fn
 

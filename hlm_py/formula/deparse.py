@@ -27,6 +27,7 @@ Differences from R: no ``if``/``function``/``{`` constructs and no indexing
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ..rbase.ascharacter import as_character_double
 from .parser import (
@@ -248,7 +249,7 @@ def deparse_text(expr: str | Node, cutoff: float = WIDTH_CUTOFF) -> str:
     return "\n".join(deparse_lines(expr, cutoff))
 
 
-def deparse_call(fn: str, args: list[tuple[str | None, str | Node]], cutoff: float = WIDTH_CUTOFF) -> str:
+def deparse_call(fn: str, args: Sequence[tuple[str | None, str | Node]], cutoff: float = WIDTH_CUTOFF) -> str:
     """Deparse the call ``fn(name = value, ...)`` as R prints a matched call.
 
     Values are R expression texts (parsed here) or trees.

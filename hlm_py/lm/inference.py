@@ -28,7 +28,7 @@ from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
 from hlm_py.formula.frame import offset_values
 from hlm_py.formula.transforms import DataEnv, evaluate
-from hlm_py.linalg.dqrdc2 import chol2inv, qr_Q
+from hlm_py.linalg.dqrdc2 import QR, chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.qt import qt
 from hlm_py.linalg.rsum import r_mean, r_sum
@@ -96,7 +96,7 @@ def naresid(fit: LmFit, values: np.ndarray, index: pd.Index, fill: float = math.
 # summary.lm and vcov.lm
 
 
-def _require_qr(fit: LmFit) -> Any:
+def _require_qr(fit: LmFit) -> QR:
     if fit.qr is None:
         raise HlmError("lm object does not have a proper 'qr' component.\n"
                        " Rank zero or should not have used lm(.., qr=FALSE).")
@@ -221,6 +221,7 @@ def anova_lm(fit: LmFit) -> AnovaTable:
     p = fit.rank
     labels_all = ["(Intercept)"] + list(fit.terms.term_labels)
     if p > 0:
+        assert fit.effects is not None and fit.qr is not None  # a fit of rank > 0 has both
         comp = fit.effects.to_numpy()[:p]
         asgn = np.asarray(fit.assign)[fit.qr.pivot[:p]]
         uniq_appear = list(dict.fromkeys(int(a) for a in asgn))
@@ -399,7 +400,7 @@ def predict_lm(
         raise HlmError("'arg' should be one of \u201cnone\u201d, \u201cconfidence\u201d, \u201cprediction\u201d")
     level = check_level(level)
     no_data = newdata is None
-    if no_data:
+    if newdata is None:
         X = np.asarray(fit.design.X.values, dtype=float)
         index = fit.fitted_values.index
         offset = fit.offset
@@ -414,14 +415,14 @@ def predict_lm(
         if extra is not None:
             offset = offset + extra
     p = fit.rank
-    piv = fit.qr.pivot[:p] if p > 0 else np.zeros(0, dtype=np.int64)
+    piv = _require_qr(fit).pivot[:p] if p > 0 else np.zeros(0, dtype=np.int64)
     if p < X.shape[1] and not no_data:
         warnings.warn("prediction from a rank-deficient fit may be misleading", stacklevel=3)
     beta = fit.coefficients.to_numpy()
     predictor = X[:, piv] @ beta[piv] if p > 0 else np.zeros(X.shape[0])
     if offset is not None:
         predictor = predictor + offset
-    pred_weights = 1.0
+    pred_weights: float | np.ndarray = 1.0
     if interval == "prediction":
         if no_data:
             warnings.warn("predictions on current data refer to _future_ responses\n", stacklevel=3)
@@ -444,10 +445,11 @@ def predict_lm(
         df = fit.df_residual()
         res_var = rdiv(rss, df)
         if p > 0:
+            qr = _require_qr(fit)
             if no_data and w is None:
-                xrinv = qr_Q(fit.qr, p)[:, :p]
+                xrinv = qr_Q(qr, p)[:, :p]
             else:
-                rinv = solve_triangular(np.triu(fit.qr.qr[:p, :p]), np.eye(p), lower=False)
+                rinv = solve_triangular(np.triu(qr.qr[:p, :p]), np.eye(p), lower=False)
                 xrinv = X[:, piv] @ rinv
             ip = (xrinv**2) @ np.full(p, res_var)
         else:
@@ -469,6 +471,7 @@ def predict_lm(
     else:
         out_fit = naresid(fit, predictor, index) if no_data else pd.Series(predictor, index=index)
     if se_fit:
+        assert se is not None  # computed above for se_fit
         se_s = naresid(fit, se, index) if no_data else pd.Series(se, index=index)
         return LmPrediction(fit=out_fit, se_fit=se_s, df=df,
                             residual_scale=float(np.sqrt(res_var)))
@@ -601,5 +604,5 @@ def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's nam
     val = 0.5 * (r_sum(r_log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
                                          + _r_log(r_sum(w * res**2))))
     if REML and p > 0:
-        val -= r_sum(r_log(np.abs(np.diag(fit.qr.qr)[:p])))
+        val -= r_sum(r_log(np.abs(np.diag(_require_qr(fit).qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)

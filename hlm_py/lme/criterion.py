@@ -282,7 +282,7 @@ class ProfiledLikelihood:
         if self.reml and p:
             abar[:p, :p] += Axx_inv
         grad = np.empty(self.n_params)
-        a_g = None  # adjoint of each group's reduced block, (r, r, G)
+        a_g: np.ndarray | None = None  # adjoint of each group's reduced block, (r, r, G)
         for lvl, (Minv, K, LtS, Szr, rows) in enumerate(levels):
             lam = lams[lvl]
             qz = self.q[lvl]
@@ -290,6 +290,7 @@ class ProfiledLikelihood:
             if lvl == 0:
                 KA = np.matmul(abar.T[None], K)  # (q, r, G): K_g abar
             else:
+                assert a_g is not None  # set at the level above
                 a_g = a_g[:, :, self._parents[lvl]]
                 KA = mul(K, a_g)
             Mbar = Minv + mul_t(KA, K)  # adjoint of M_g (symmetric)
@@ -299,12 +300,12 @@ class ProfiledLikelihood:
                 lam_bar -= 2.0 * np.tensordot(Szr, KA, axes=([1, 2], [1, 2]))
             else:  # the same, as 2 T_z'(U M^{-1} + (U K - T_r) abar K')
                 Tz, UMinv, P = rows
-                PA = np.matmul(abar.T[None], P) if lvl == 0 else mul(P, a_g)
+                PA = np.matmul(abar.T[None], P) if a_g is None else mul(P, a_g)  # None: lvl == 0
                 lam_bar = 2.0 * np.tensordot(Tz, UMinv - mul_t(PA, K), axes=([0, 2], [0, 2]))
             J = jacs[lvl]
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
             if lvl + 1 < len(levels):
-                if lvl == 0:
+                if a_g is None:  # lvl == 0
                     a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
                 r = a_g.shape[0]
                 LM = lmul(lam, Mbar)

@@ -25,7 +25,7 @@ several times the cross-product evaluation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -158,11 +158,11 @@ class CrossProducts(_Elimination):
         logdet = 0.0
         A = None
         Q = len(self.q)
-        S = None
+        S: np.ndarray | None = None  # the reduced cells of the level below; None at the innermost
         for lvl in range(Q - 1, -1, -1):
             qz = self.q[lvl]
             lam = lams[lvl]
-            if lvl == Q - 1:
+            if S is None:  # lvl == Q - 1
                 Szz, Szr = self._c_zz, self._c_zr
             else:
                 Szz, Szr = S[:qz, :qz], S[:qz, qz:]
@@ -179,11 +179,11 @@ class CrossProducts(_Elimination):
             levels.append((Minv, K, LtS, Szr, None))
             if lvl == 0:
                 # the outermost level: only the sum over its groups is needed
-                Srr_sum = self._c_rr_sum if lvl == Q - 1 else S[qz:, qz:].sum(axis=2)
+                Srr_sum = self._c_rr_sum if S is None else S[qz:, qz:].sum(axis=2)
                 A = Srr_sum - np.tensordot(Sur, K, axes=([0, 2], [0, 2]))
                 A = 0.5 * (A + A.T)
             else:
-                Srr = self._c_rr if lvl == Q - 1 else S[qz:, qz:]
+                Srr = self._c_rr if S is None else S[qz:, qz:]
                 Snew = Srr - tmul(Sur, K)
                 S = np.add.reduceat(Snew, self._starts[lvl], axis=2)
         levels.reverse()  # outer to inner
@@ -267,7 +267,8 @@ class QRElimination(_Elimination):
             if self._pseudo is not None:
                 A[:, k + np.arange(qz), k - 1] = self._pseudo[lvl]
             if values_only:
-                R = np.linalg.qr(A, mode="r")
+                # numpy's stubs type every mode as QRResult; mode="r" returns the array R
+                R = cast(np.ndarray, np.linalg.qr(A, mode="r"))
             else:
                 Qf, R = np.linalg.qr(A)
             d = np.abs(np.diagonal(R[:, :qz, :qz], axis1=1, axis2=2))
@@ -289,7 +290,9 @@ class QRElimination(_Elimination):
                 top = stacked_r(R22.reshape(1, -1, r), r)[0]
             else:
                 T = np.empty((self.n_groups[lvl - 1], r, r))
-                for ids, idx in self._merge[lvl]:
+                batches = self._merge[lvl]
+                assert batches is not None  # None only at level 0
+                for ids, idx in batches:
                     T[ids] = stacked_r(R22[idx].reshape(ids.size, -1, r), r)
         levels.reverse()  # outer to inner
         return levels, logdet, top

@@ -67,6 +67,7 @@ def em_start(lik: ProfiledLikelihood, theta0: np.ndarray, n_iter: int) -> np.nda
             C = C + W @ est.xtvx_inv @ np.swapaxes(W, 1, 2)
         b = est.b[0]
         psi = pdc.em_project((C.sum(axis=0) + b.T @ b / est.sigma ** 2) / G)
+        assert psi is not None  # the class has an EM step (checked above)
         try:
             nxt = lik.theta_from_psi([0.5 * (psi + psi.T)])
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):

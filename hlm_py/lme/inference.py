@@ -276,6 +276,7 @@ def _wald_table(fit: FittedLme, type_: str, adjust_sigma: bool) -> AnovaLme:
     # from its QR: inverting V and factoring the inverse would square the
     # condition number of a nearly collinear design twice over
     T = fit.likelihood.fixed_factor(fit.theta_opt) if p else None
+    R: np.ndarray
     if T is not None:
         R = T * (np.sqrt((fit.n - p) / fit.n) if adjust_sigma and fit.method == "ML" else 1.0)
         R = R / fit.sigma()

@@ -15,6 +15,7 @@ nothing needs the rows again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -309,7 +310,8 @@ def _group_factors(cols: list[np.ndarray], codes: np.ndarray, n_groups: int,
     for m, count in zip(*np.unique(sizes, return_counts=True)):
         if m > 0:
             B = W[:, row:row + count * m].reshape(k, count, m)
-            R = np.linalg.qr(B.transpose(1, 2, 0), mode="r")
+            # numpy's stubs type every mode as QRResult; mode="r" returns the array R
+            R = cast(np.ndarray, np.linalg.qr(B.transpose(1, 2, 0), mode="r"))
             out[by_size[first:first + count], :R.shape[1]] = R
         row += count * m
         first += count

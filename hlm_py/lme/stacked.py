@@ -7,6 +7,8 @@ vector operations over all groups at once.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 __all__ = ["inverse", "mul", "tmul", "mul_t", "lmul", "child_batches", "stacked_r",
@@ -96,7 +98,8 @@ def child_batches(starts: np.ndarray, n_children: int) -> list[tuple[np.ndarray,
 
 def stacked_r(A: np.ndarray, k: int) -> np.ndarray:
     """``(G, k, k)`` R factors of a stack ``(G, m, k)`` (zero rows below when ``m < k``)."""
-    R = np.linalg.qr(A, mode="r")
+    # numpy's stubs type every mode as QRResult; mode="r" returns the array R
+    R = cast(np.ndarray, np.linalg.qr(A, mode="r"))
     if R.shape[1] < k:
         R = np.concatenate([R, np.zeros((R.shape[0], k - R.shape[1], k))], axis=1)
     return R

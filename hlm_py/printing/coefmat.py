@@ -9,7 +9,8 @@ cell prints as ``na_print`` (R would print a genuine ``NaN`` as ``NaN``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def _squote(s: str) -> str:
     return f"\u2018{s}\u2019" if FANCY_QUOTES else f"'{s}'"
 
 
-def signif_stars(pv: Sequence[float]) -> list[str]:
+def signif_stars(pv: Iterable[float]) -> list[str]:
     """R's ``symnum(pv, corr = FALSE, na = FALSE, cutpoints, symbols)``.
 
     Intervals are closed on the right, the first one closed on both sides
@@ -204,7 +205,8 @@ def format_coefmat(
         okp = ok[:, nc - 1]
         if okp.any():
             pv = xm[:, nc - 1]
-            strs = format_pval(pv[okp], digits=dig_tst, eps=eps_pvalue)
+            # a vector in, a list out (format_pval's type allows a str for a scalar)
+            strs = cast(list[str], format_pval(pv[okp], digits=dig_tst, eps=eps_pvalue))
             it = iter(strs)
             for i in range(nr):
                 if okp[i]:

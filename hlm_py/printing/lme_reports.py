@@ -13,7 +13,7 @@ golden's numbers to tell a printer error from a numeric difference).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-def _fmt(values: Sequence[float], digits: int = 7) -> list[str]:
+def _fmt(values: Iterable[float], digits: int = 7) -> list[str]:
     return format_real([float(v) for v in values], digits=digits)
 
 
@@ -413,8 +413,10 @@ def _render_fit(fit: LmeFit) -> str:
 
 def register_lme() -> list[str]:
     """Register the lme renderers with :mod:`hlm_py.report`."""
-    pairs = [(LmeFit, _render_fit), (LmeSummary, render_lme_summary), (VarCorrLme, render_varcorr),
-             (AnovaLme, render_anova_lme), (IntervalsLme, render_intervals_lme), (ApVar, render_apvar)]
+    pairs: list[tuple[type, Callable[[Any], str]]] = [
+        (LmeFit, _render_fit), (LmeSummary, render_lme_summary), (VarCorrLme, render_varcorr),
+        (AnovaLme, render_anova_lme), (IntervalsLme, render_intervals_lme), (ApVar, render_apvar),
+    ]
     for cls, fn in pairs:
         register_renderer(cls, fn)
     return [cls.__name__ for cls, _ in pairs]

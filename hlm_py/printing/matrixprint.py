@@ -13,7 +13,7 @@ the ASCII and Latin names these tables hold).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,7 @@ def _named_layout(cells: Sequence[str], names: Sequence[str], w: int, gap: int, 
 
 
 def print_named_vector(
-    values: Sequence[float],
+    values: Iterable[float],
     names: Sequence[str],
     digits: int = DIGITS,
     gap: int = 1,

@@ -62,7 +62,7 @@ __all__ = [
 
 
 def residual_quantiles(
-    resid: Sequence[float],
+    resid: Sequence[float] | np.ndarray,
     digits: int,
     names: Sequence[str] = ("Min", "1Q", "Median", "3Q", "Max"),
     zap: bool = True,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
@@ -225,6 +226,12 @@ def _c_format(flag: str, width: int, prec: int, conv: str, x: float) -> str:
     return ("%" + flag + "*.*" + conv) % (width, prec, x)
 
 
+@overload
+def format_c(x: float, digits: int | None = ..., width: int | None = ..., format: str | None = ...,
+             flag: str = ..., mode: str | None = ..., nan_string: str = ...) -> str: ...
+@overload
+def format_c(x: object, digits: int | None = ..., width: int | None = ..., format: str | None = ...,
+             flag: str = ..., mode: str | None = ..., nan_string: str = ...) -> list[str] | str: ...
 def format_c(
     x,
     digits: int | None = None,
@@ -320,6 +327,11 @@ def _format_fg(xx: float, width: int, dig: int, flag: str, rm_trailing_0: bool) 
 # format.pval
 
 
+@overload
+def format_pval(pv: float, digits: int = ..., eps: float = ..., na_form: str = ...) -> str: ...
+@overload
+def format_pval(pv: object, digits: int = ..., eps: float = ...,
+                na_form: str = ...) -> list[str] | str: ...
 def format_pval(
     pv,
     digits: int = max(1, DIGITS - 2),

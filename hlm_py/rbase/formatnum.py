@@ -17,7 +17,7 @@ Conventions: R's ``NA`` is NaN here, so a NaN prints as ``NA`` unless
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from hlm_py.rbase.formatreal import encode_real, format_info
 
@@ -49,7 +49,7 @@ def format_real(
     trim: bool = False,
     scipen: int = SCIPEN,
     na_string: str = NA_STRING,
-    nan_mask: Sequence[bool] | None = None,
+    nan_mask: Iterable[bool] | None = None,
 ) -> list[str]:
     """R's ``format(x, digits =, nsmall =, width =, trim =)`` of a numeric vector.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,6 @@ from hlm_py.formula.terms import Terms, terms
 from hlm_py.lm import AnovaTable, LmFit, LmSummary
 from hlm_py.lm import inference as lm_inference
 from hlm_py.printing.matrixprint import print_matrix, print_series, print_vector
-from hlm_py.rbase.loglik import LogLik
 from hlm_py.verify.context import CaseContext, all_failed, produce
 from hlm_py.verify.goldens import golden_targets
 
@@ -149,11 +148,6 @@ def _qr_pivot(fit: LmFit) -> list[int]:
     return [int(i) + 1 for i in fit.qr.pivot]
 
 
-def _loglik(fit: LmFit) -> LogLik:
-    """``hlm.logLik(fit)``, typed as what it returns for an lm fit."""
-    return cast(LogLik, hlm.logLik(fit))
-
-
 def _predict_se(ctx: LmContext) -> dict[str, Any]:
     p = ctx.predict(se_fit=True)
     return {"fit": p.fit, "se.fit": p.se_fit, "df": p.df, "residual.scale": p.residual_scale}
@@ -211,8 +205,8 @@ LM_RESULTS: dict[str, Callable[[LmContext], Any]] = {
     "deviance": lambda c: c.fit.deviance(),
     "nobs": lambda c: hlm.nobs(c.fit),
     "loglik": lambda c: float(hlm.logLik(c.fit)),
-    "loglik_df": lambda c: _loglik(c.fit).df,
-    "loglik_nobs": lambda c: _loglik(c.fit).nobs,
+    "loglik_df": lambda c: hlm.logLik(c.fit).df,
+    "loglik_nobs": lambda c: hlm.logLik(c.fit).nobs,
     "aic": lambda c: hlm.AIC(c.fit),
     "bic": lambda c: hlm.BIC(c.fit),
     "model_matrix": lambda c: c.fit.model_matrix(),

@@ -22,14 +22,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import hlm_py as hlm
 from hlm_py.errors import HlmError
-from hlm_py.lme import LmeFit, LogLik, inference
+from hlm_py.lme import LmeFit, inference
 from hlm_py.lme.results import AnovaLme, IntervalsLme, LmeSummary, VarCorrLevel, VarCorrLme
 from hlm_py.printing import lme_reports
 from hlm_py.printing.matrixprint import print_data_frame, print_named_vector
@@ -192,16 +192,11 @@ def _intervals(fit: LmeFit) -> dict[str, Any]:
 
 
 def _fit_numbers(fit: LmeFit) -> dict[str, Any]:
-    ll = _loglik(fit)
+    ll = hlm.logLik(fit)
     return {"method": fit.method, "fixef": hlm.fixef(fit), "sigma": hlm.sigma(fit),
             "logLik": float(ll), "logLik_df": ll.df, "AIC": hlm.AIC(fit), "BIC": hlm.BIC(fit),
             "pd_unconstrained": pd.Series(np.asarray(fit.theta, dtype=float),
                                           index=list(fit.theta_names))}
-
-
-def _loglik(fit: LmeFit) -> LogLik:
-    """``hlm.logLik(fit)``, typed as what it returns for an lme fit."""
-    return cast(LogLik, hlm.logLik(fit))
 
 
 def _anova_compare_table(c: LmeContext) -> pd.DataFrame:
@@ -217,7 +212,7 @@ LME_RESULTS: dict[str, Callable[[LmeContext], Any]] = {
     "vcov": lambda c: hlm.vcov(c.fit),
     "sigma": lambda c: hlm.sigma(c.fit),
     "logLik": lambda c: float(hlm.logLik(c.fit)),
-    "logLik_df": lambda c: _loglik(c.fit).df,
+    "logLik_df": lambda c: hlm.logLik(c.fit).df,
     "AIC": lambda c: hlm.AIC(c.fit),
     "BIC": lambda c: hlm.BIC(c.fit),
     "nobs": lambda c: hlm.nobs(c.fit),
