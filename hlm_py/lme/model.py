@@ -26,7 +26,7 @@ from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
 from hlm_py.lme import apvar, inference
 from hlm_py.lme.control import LmeControl, as_control
-from hlm_py.lme.criterion import Estimates, ProfiledLikelihood
+from hlm_py.lme.criterion import Estimates, ProfiledLikelihood, profiled_deviance
 from hlm_py.lme.design import LmeDesign, lme_design
 from hlm_py.lme.grouping import Grouping
 from hlm_py.lme.optimize import OptimResult
@@ -425,8 +425,8 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFi
         prss, loglik = est.rss, est.loglik
     else:
         prss = float(R[:, -1] @ R[:, -1]) + sum(float(np.einsum("gi,gi->", u, u)) for u in est.u)
-        loglik = -0.5 * (opt.deviance - lik.n_eff * np.log(est.rss)
-                         + lik.n_eff * np.log(prss))  # TEMP until profiled_deviance
+        loglik = -0.5 * profiled_deviance(lik.n_eff, lik.reml, est.logdet_v, prss,
+                                          est.logdet_xvx)
     sigma = float(np.sqrt(prss / lik.n_eff))
     index = pd.Index(names)
     parts = lik.split(opt.theta)
