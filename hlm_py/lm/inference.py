@@ -16,7 +16,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,12 +32,10 @@ from hlm_py.linalg.dqrdc2 import QR, chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.qt import qt
 from hlm_py.linalg.rsum import r_mean, r_sum
+from hlm_py.lm.fitted import FittedLm
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary
 from hlm_py.rbase.formatnum import format_integer, format_perc
 from hlm_py.rbase.loglik import LogLik
-
-if TYPE_CHECKING:  # pragma: no cover
-    from hlm_py.lm.fit import LmFit
 
 __all__ = [
     "naresid",
@@ -71,7 +69,7 @@ def rdiv(a: float, b: float) -> float:
 # na.exclude padding
 
 
-def naresid(fit: LmFit, values: np.ndarray, index: pd.Index, fill: float = math.nan) -> pd.Series:
+def naresid(fit: FittedLm, values: np.ndarray, index: pd.Index, fill: float = math.nan) -> pd.Series:
     """R's ``naresid``: under ``na.exclude`` the omitted rows come back (``fill``,
     NaN by default) at their places, named by their labels; else unchanged."""
     values = np.asarray(values, dtype=float)
@@ -96,14 +94,14 @@ def naresid(fit: LmFit, values: np.ndarray, index: pd.Index, fill: float = math.
 # summary.lm and vcov.lm
 
 
-def _require_qr(fit: LmFit) -> QR:
+def _require_qr(fit: FittedLm) -> QR:
     if fit.qr is None:
         raise HlmError("lm object does not have a proper 'qr' component.\n"
                        " Rank zero or should not have used lm(.., qr=FALSE).")
     return fit.qr
 
 
-def summary_lm(fit: LmFit) -> LmSummary:
+def summary_lm(fit: FittedLm) -> LmSummary:
     """R's ``summary.lm`` (R 4.2: the model sum of squares uses the fitted values
     as stored, offsets included)."""
     p = fit.rank
@@ -189,7 +187,7 @@ def summary_lm(fit: LmFit) -> LmSummary:
     )
 
 
-def vcov_lm(fit: LmFit, complete: bool = True) -> pd.DataFrame:
+def vcov_lm(fit: FittedLm, complete: bool = True) -> pd.DataFrame:
     """R's ``vcov.lm``: sigma^2 (R'R)^{-1}; with ``complete`` (R's default) NaN
     rows and columns for aliased coefficients."""
     s = summary_lm(fit)
@@ -207,7 +205,7 @@ def vcov_lm(fit: LmFit, complete: bool = True) -> pd.DataFrame:
 # anova
 
 
-def anova_lm(fit: LmFit) -> AnovaTable:
+def anova_lm(fit: FittedLm) -> AnovaTable:
     """R's ``anova.lm``: sequential sums of squares (squared effects summed by
     ``assign``) and the ``Residuals`` row."""
     w = fit.weights
@@ -257,7 +255,7 @@ def anova_lm(fit: LmFit) -> AnovaTable:
                       nan_cells=nan_cells)
 
 
-def anova_lmlist(fits: Sequence[LmFit]) -> AnovaTable:
+def anova_lmlist(fits: Sequence[FittedLm]) -> AnovaTable:
     """R's ``anova.lmlist``: the comparison table of nested fits (``Res.Df``,
     ``RSS``, ``Df``, ``Sum of Sq``, ``F``, ``Pr(>F)``; the scale from the model
     with the fewest residual df)."""
@@ -345,7 +343,7 @@ def select_parm(parm: Any, names: Sequence[str]) -> list[str]:
     return [k if isinstance(k, str) else names[k - 1] for k in picks if k != 0]
 
 
-def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTable:
+def confint_lm(fit: FittedLm, level: float = 0.95, parm: Any = None) -> ConfintTable:
     """R's ``confint.lm``: estimate +- qt((1 - level)/2, rdf) * se; NaN for aliased.
     ``parm``: :func:`select_parm`."""
     cf = fit.coefficients
@@ -369,7 +367,7 @@ def confint_lm(fit: LmFit, level: float = 0.95, parm: Any = None) -> ConfintTabl
 # predict
 
 
-def _newdata_offset(fit: LmFit, newdata: pd.DataFrame) -> np.ndarray | None:
+def _newdata_offset(fit: FittedLm, newdata: pd.DataFrame) -> np.ndarray | None:
     """R's ``eval(object$call$offset, newdata)`` in ``predict.lm``: the
     ``offset=`` expression read by the formula evaluator, as when fitting."""
     expr = getattr(fit, "_offset_expr", None)
@@ -382,7 +380,7 @@ def _newdata_offset(fit: LmFit, newdata: pd.DataFrame) -> np.ndarray | None:
 
 
 def predict_lm(
-    fit: LmFit,
+    fit: FittedLm,
     newdata: pd.DataFrame | None = None,
     interval: str = "none",
     level: float = 0.95,
@@ -492,7 +490,7 @@ class Influence:
     wt_res: pd.Series
 
 
-def _weighted_residuals(fit: LmFit) -> pd.Series:
+def _weighted_residuals(fit: FittedLm) -> pd.Series:
     """R's ``weighted.residuals``: deviance residuals, zero-weight rows dropped."""
     r = fit.residuals(type="deviance")
     if fit.weights is not None:
@@ -502,7 +500,7 @@ def _weighted_residuals(fit: LmFit) -> pd.Series:
     return r
 
 
-def influence(fit: LmFit) -> Influence:
+def influence(fit: FittedLm) -> Influence:
     """R's ``lm.influence`` (hat values, leave-one-out sigma, weighted residuals)."""
     wt = _weighted_residuals(fit)
     keep = ~np.isnan(wt.to_numpy())
@@ -548,7 +546,7 @@ def _inf_to_nan(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def rstandard_lm(fit: LmFit) -> pd.Series:
+def rstandard_lm(fit: FittedLm) -> pd.Series:
     """R's ``rstandard.lm`` (``type = "sd.1"``): e / (s sqrt(1 - h))."""
     inf = influence(fit)
     sd = fit.sigma()
@@ -557,7 +555,7 @@ def rstandard_lm(fit: LmFit) -> pd.Series:
     return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
 
 
-def rstudent_lm(fit: LmFit) -> pd.Series:
+def rstudent_lm(fit: FittedLm) -> pd.Series:
     """R's ``rstudent.lm``: e / (s_(i) sqrt(1 - h))."""
     inf = influence(fit)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -565,7 +563,7 @@ def rstudent_lm(fit: LmFit) -> pd.Series:
     return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
 
 
-def cooks_distance_lm(fit: LmFit) -> pd.Series:
+def cooks_distance_lm(fit: FittedLm) -> pd.Series:
     """R's ``cooks.distance.lm``: (e / (s (1 - h)))^2 h / p."""
     inf = influence(fit)
     res = _weighted_residuals(fit)
@@ -585,7 +583,7 @@ def _r_log(x: float) -> float:
     return float(r_log(x))
 
 
-def loglik_lm(fit: LmFit, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
+def loglik_lm(fit: FittedLm, REML: bool = False) -> LogLik:  # noqa: N803 - R's name
     """R's ``logLik.lm``: weights enter as 0.5 sum(log w); zero weights dropped."""
     res = fit.resid.to_numpy()
     p = fit.rank

@@ -18,7 +18,7 @@ docs/differences.md, "lme intervals").
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -29,13 +29,14 @@ from hlm_py.errors import HlmError
 from hlm_py.linalg.qt import qt
 from hlm_py.lme.fitted import FittedLme
 from hlm_py.lme.inference import level_formula_text
+from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.results import ApVar, IntervalsLme
 
 __all__ = ["apvar", "compute_apvar", "intervals", "natural_loglik", "natural_params", "fd_hessian",
            "central_hessian", "constrained_names"]
 
 
-def constrained_names(level: Any, names: list[str]) -> list[str]:
+def constrained_names(level: RandomLevel, names: list[str]) -> list[str]:
     """nlme's names of ``coef(pdMat, unconstrained = FALSE)`` in ``intervals``."""
     return level.pd.constrained_names(list(names), level_formula_text(level)[1:])
 
@@ -97,7 +98,7 @@ def natural_loglik(fit: FittedLme):
     return f
 
 
-def fd_hessian(pars: np.ndarray, fun: Any, rel_step: float = np.finfo(float).eps ** (1 / 3),
+def fd_hessian(pars: np.ndarray, fun: Callable[[np.ndarray], float], rel_step: float = np.finfo(float).eps ** (1 / 3),
                min_abs_par: float = 0.0) -> tuple[float, np.ndarray, np.ndarray]:
     """nlme's ``fdHess``: a second-order (Koschal) design around ``pars``, fitted
     exactly; returns (mean, gradient, Hessian)."""
@@ -131,7 +132,7 @@ def fd_hessian(pars: np.ndarray, fun: Any, rel_step: float = np.finfo(float).eps
     return float(coefs[0]), coefs[1:1 + npar], H + H.T
 
 
-def central_hessian(pars: np.ndarray, fun: Any, rel_step: float = 1e-3,
+def central_hessian(pars: np.ndarray, fun: Callable[[np.ndarray], float], rel_step: float = 1e-3,
                     min_abs_par: float = 1.0) -> np.ndarray:
     """Hessian of ``fun`` at ``pars`` by central differences (error O(h^2) in every
     entry), ``h_i = max(|pars_i|, min_abs_par) * rel_step``.

@@ -34,8 +34,11 @@ from scipy import linalg, stats
 
 from hlm_py.callnames import caller_names
 from hlm_py.errors import HlmError
+from hlm_py.formula.deparse import deparse
+from hlm_py.formula.parser import parse
 from hlm_py.lme.fitted import FittedLme
 from hlm_py.lme.pdmat import pd_class_by_name
+from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.results import (
     AnovaLme,
     FixDF,
@@ -229,15 +232,12 @@ def summary(fit: FittedLme, adjustSigma: bool = True) -> LmeSummary:  # noqa: N8
 # VarCorr
 
 
-def level_formula_text(level: Any) -> str:
+def level_formula_text(level: RandomLevel) -> str:
     """The level's random formula as R deparses a one-sided formula (``~age``)."""
-    from hlm_py.formula.deparse import deparse
-    from hlm_py.formula.parser import parse
-
     return deparse(parse(level.formula))
 
 
-def pd_form_string(level: Any) -> str:
+def pd_form_string(level: RandomLevel) -> str:
     """nlme's ``formStr`` of a level: ``pdLogChol(age)``, ``pdIdent(x1 + x2 - 1)``."""
     return f"{level.pd.name}({level_formula_text(level)[1:]})"
 
