@@ -33,7 +33,7 @@ from hlm_py.formula.frame import offset_values
 from hlm_py.formula.parser import is_syntactic_name, parse
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.dqrdc2 import QR, dqrdc2, qr_least_squares
-from hlm_py.lm import inference
+from hlm_py.lm import inference, influence
 from hlm_py.lm.results import AnovaTable, ConfintTable, LmPrediction, LmSummary
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import RReport
@@ -489,19 +489,19 @@ class LmFit(RReport):
 
     def hatvalues(self) -> pd.Series:
         """R's ``hatvalues.lm`` (0 at ``na.exclude``'s omitted rows; zero-weight rows left out)."""
-        return inference.influence(self).hat
+        return influence.influence(self).hat
 
     def rstandard(self) -> pd.Series:
         """R's ``rstandard.lm`` (``type = "sd.1"``)."""
-        return inference.rstandard_lm(self)
+        return influence.rstandard_lm(self)
 
     def rstudent(self) -> pd.Series:
         """R's ``rstudent.lm``."""
-        return inference.rstudent_lm(self)
+        return influence.rstudent_lm(self)
 
     def cooks_distance(self) -> pd.Series:
         """R's ``cooks.distance.lm``."""
-        return inference.cooks_distance_lm(self)
+        return influence.cooks_distance_lm(self)
 
     def logLik(self, REML: bool | None = False) -> LogLik:  # noqa: N802,N803 - R's names
         """R's ``logLik.lm``: a float with ``.df``, ``.nobs``."""

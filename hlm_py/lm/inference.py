@@ -1,11 +1,10 @@
 """The numbers of R's lm generics: summary, anova, predict, confint, vcov,
-influence measures, logLik.
+logLik (the influence measures: :mod:`hlm_py.lm.influence`).
 
 Each function mirrors the R function it names (R 4.2's ``stats``):
 ``summary.lm``, ``anova.lm``, ``anova.lmlist`` (with ``stat.anova``'s F
-test), ``predict.lm``, ``confint.lm``, ``vcov.lm``, ``lm.influence`` with
-``hatvalues``/``rstandard``/``rstudent``/``cooks.distance``, ``logLik.lm``,
-and ``naresid`` for ``na.exclude``.  p-values come from ``scipy.stats`` (``t``,
+test), ``predict.lm``, ``confint.lm``, ``vcov.lm``, ``logLik.lm``, and
+``naresid`` for ``na.exclude``.  p-values come from ``scipy.stats`` (``t``,
 ``f``), t quantiles from :func:`hlm_py.linalg.qt.qt` (scipy's, polished to
 full precision where an old scipy's are not).
 """
@@ -15,7 +14,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,17 +44,12 @@ __all__ = [
     "confint_lm",
     "select_parm",
     "predict_lm",
-    "influence",
-    "rstandard_lm",
-    "rstudent_lm",
-    "cooks_distance_lm",
     "loglik_lm",
     "r_sum",
     "r_mean",
     "rdiv",
 ]
 
-_EPS = np.finfo(float).eps
 
 
 def rdiv(a: float, b: float) -> float:
@@ -94,7 +87,7 @@ def naresid(fit: FittedLm, values: np.ndarray, index: pd.Index, fill: float = ma
 # summary.lm and vcov.lm
 
 
-def _require_qr(fit: FittedLm) -> QR:
+def require_qr(fit: FittedLm) -> QR:
     if fit.qr is None:
         raise HlmError("lm object does not have a proper 'qr' component.\n"
                        " Rank zero or should not have used lm(.., qr=FALSE).")
@@ -133,7 +126,7 @@ def summary_lm(fit: FittedLm) -> LmSummary:
             weights=w,
             na_action=na_action,
         )
-    qr = _require_qr(fit)
+    qr = require_qr(fit)
     n = qr.n
     f = fit.fitted_values.to_numpy()
     if w is None:
@@ -413,7 +406,7 @@ def predict_lm(
         if extra is not None:
             offset = offset + extra
     p = fit.rank
-    piv = _require_qr(fit).pivot[:p] if p > 0 else np.zeros(0, dtype=np.int64)
+    piv = require_qr(fit).pivot[:p] if p > 0 else np.zeros(0, dtype=np.int64)
     if p < X.shape[1] and not no_data:
         warnings.warn("prediction from a rank-deficient fit may be misleading", stacklevel=3)
     beta = fit.coefficients.to_numpy()
@@ -443,7 +436,7 @@ def predict_lm(
         df = fit.df_residual()
         res_var = rdiv(rss, df)
         if p > 0:
-            qr = _require_qr(fit)
+            qr = require_qr(fit)
             if no_data and w is None:
                 xrinv = qr_Q(qr, p)[:, :p]
             else:
@@ -477,104 +470,6 @@ def predict_lm(
 
 
 # --------------------------------------------------------------------------
-# influence measures
-
-
-@dataclass
-class Influence:
-    """R's ``lm.influence(fit, do.coef = FALSE)``: ``hat``, ``sigma``, ``wt_res``
-    (padded as R pads them under ``na.exclude``)."""
-
-    hat: pd.Series
-    sigma: pd.Series
-    wt_res: pd.Series
-
-
-def _weighted_residuals(fit: FittedLm) -> pd.Series:
-    """R's ``weighted.residuals``: deviance residuals, zero-weight rows dropped."""
-    r = fit.residuals(type="deviance")
-    if fit.weights is not None:
-        w = naresid(fit, fit.weights, fit.resid.index)
-        keep = (w != 0).to_numpy()
-        r = r[keep]
-    return r
-
-
-def influence(fit: FittedLm) -> Influence:
-    """R's ``lm.influence`` (hat values, leave-one-out sigma, weighted residuals)."""
-    wt = _weighted_residuals(fit)
-    keep = ~np.isnan(wt.to_numpy())
-    e = wt.to_numpy()[keep].copy()
-    e_index = wt.index[keep]
-    sd = fit.sigma()
-    if fit.rank == 0:
-        n = e.shape[0]
-        hat = np.zeros(n)
-        sig = np.full(n, sd)
-    else:
-        qr = _require_qr(fit)
-        n = qr.n
-        if e.shape[0] != n:
-            raise HlmError("non-NA residual length does not match cases used in fitting")
-        e[np.abs(e) < 100 * _EPS * np.median(np.abs(e))] = 0.0
-        k = qr.rank
-        q = qr_Q(qr, k)
-        hat = np.sum(q[:, :k] ** 2, axis=1)
-        hat[hat >= 1.0 - 10 * _EPS] = 1.0
-        total = float(np.sum(e**2))
-        denom = n - k - 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sig = np.where(hat < 1.0, np.sqrt((total - e**2 / (1.0 - hat)) / denom),
-                           np.sqrt(total / denom))
-    if fit.weights is None or bool(np.all(fit.weights != 0)):
-        hat_s = naresid(fit, hat, e_index, fill=0.0)
-        sig_s = naresid(fit, sig, e_index, fill=sd)
-        res_s = naresid(fit, e, e_index)
-    else:  # zero weights: R's padding would misalign; keep the rows used
-        hat_s = pd.Series(hat, index=e_index)
-        sig_s = pd.Series(sig, index=e_index)
-        res_s = pd.Series(e, index=e_index)
-    hv = hat_s.to_numpy().copy()
-    hv[hv > 1.0 - 10 * _EPS] = 1.0
-    hat_s = pd.Series(hv, index=hat_s.index)
-    return Influence(hat=hat_s, sigma=sig_s, wt_res=res_s)
-
-
-def _inf_to_nan(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=float).copy()
-    a[np.isinf(a)] = np.nan
-    return a
-
-
-def rstandard_lm(fit: FittedLm) -> pd.Series:
-    """R's ``rstandard.lm`` (``type = "sd.1"``): e / (s sqrt(1 - h))."""
-    inf = influence(fit)
-    sd = fit.sigma()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vals = inf.wt_res.to_numpy() / (np.sqrt(1.0 - inf.hat.to_numpy()) * sd)
-    return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
-
-
-def rstudent_lm(fit: FittedLm) -> pd.Series:
-    """R's ``rstudent.lm``: e / (s_(i) sqrt(1 - h))."""
-    inf = influence(fit)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vals = inf.wt_res.to_numpy() / (inf.sigma.to_numpy() * np.sqrt(1.0 - inf.hat.to_numpy()))
-    return pd.Series(_inf_to_nan(vals), index=inf.wt_res.index)
-
-
-def cooks_distance_lm(fit: FittedLm) -> pd.Series:
-    """R's ``cooks.distance.lm``: (e / (s (1 - h)))^2 h / p."""
-    inf = influence(fit)
-    res = _weighted_residuals(fit)
-    sd = fit.sigma()
-    hat = inf.hat.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vals = ((res.to_numpy() / (sd * (1.0 - hat))) ** 2 * hat) / fit.rank
-    return pd.Series(_inf_to_nan(vals), index=res.index)
-
-
-# --------------------------------------------------------------------------
 # logLik
 
 
@@ -602,5 +497,5 @@ def loglik_lm(fit: FittedLm, REML: bool = False) -> LogLik:  # noqa: N803 - R's 
     val = 0.5 * (r_sum(r_log(w)) - N * (math.log(2 * math.pi) + 1 - _r_log(N)
                                          + _r_log(r_sum(w * res**2))))
     if REML and p > 0:
-        val -= r_sum(r_log(np.abs(np.diag(_require_qr(fit).qr)[:p])))
+        val -= r_sum(r_log(np.abs(np.diag(require_qr(fit).qr)[:p])))
     return LogLik(val, df=p + 1, nobs=N, nall=N0)
