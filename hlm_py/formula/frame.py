@@ -27,7 +27,8 @@ from ..errors import ComplexVariableError, HlmError, MissingValueError, NewLevel
 from .parser import parse
 from .terms import Terms
 from .terms import terms as make_terms
-from .transforms import DataEnv, Lgl, Variable, evaluate, evaluate_value
+from .transforms import evaluate, evaluate_value
+from .values import DataEnv, Lgl, Variable
 
 __all__ = ["NaAction", "ModelFrame", "model_frame", "NA_ACTIONS", "offset_values", "as_data_frame"]
 

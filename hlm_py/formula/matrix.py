@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import HlmError
 from .contrasts import DEFAULT_ORDERED, DEFAULT_UNORDERED, indicators, resolve_contrast
 from .frame import ModelFrame
-from .transforms import Variable
+from .values import Variable
 
 __all__ = ["ModelMatrix", "model_matrix"]
 

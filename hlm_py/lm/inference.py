@@ -25,7 +25,8 @@ from hlm_py.arguments import check_level
 from hlm_py.errors import HlmError
 from hlm_py.formula.deparse import deparse_lines
 from hlm_py.formula.frame import offset_values
-from hlm_py.formula.transforms import DataEnv, evaluate
+from hlm_py.formula.transforms import evaluate
+from hlm_py.formula.values import DataEnv
 from hlm_py.linalg.dqrdc2 import QR, chol2inv, qr_Q
 from hlm_py.linalg.libm import r_log
 from hlm_py.linalg.qt import qt

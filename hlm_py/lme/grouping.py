@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.errors import GroupingError, MissingValueError, UnknownVariableError
-from hlm_py.formula.transforms import column_value, make_factor
+from hlm_py.formula.values import column_value, make_factor
 
 __all__ = ["Grouping", "as_factor", "build_grouping", "value_labels"]
 
