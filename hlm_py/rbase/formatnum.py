@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hlm_py.errors import HlmError
 from hlm_py.rbase.formatreal import encode_real, format_info
 
 __all__ = [
@@ -63,7 +64,7 @@ def format_real(
     if digits is None:
         digits = DIGITS
     if digits < 0 or digits > 22:
-        raise ValueError(f"invalid value {digits} for 'digits' argument")
+        raise HlmError(f"invalid value {digits} for 'digits' argument")
     mask = [False] * len(vals) if nan_mask is None else [bool(m) for m in nan_mask]
     w, d, e = format_info(vals, digits, nsmall, scipen, na_width=len(na_string), nan_mask=mask)
     if trim:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hlm_py.errors import HlmError
+
 __all__ = ["QUARTILES", "quantile7"]
 
 #: ``quantile``'s default ``probs``: ``seq(0, 1, 0.25)``.
@@ -39,11 +41,11 @@ def quantile7(x: Sequence[float] | np.ndarray, probs: Sequence[float] = QUARTILE
     na = np.isnan(xs)
     if na.any():
         if not na_rm:
-            raise ValueError("missing values and NaN's not allowed if 'na.rm' is FALSE")
+            raise HlmError("missing values and NaN's not allowed if 'na.rm' is FALSE")
         xs = xs[~na]
     ps = [float(p) for p in probs]
     if any(p < -_EPS or p > 1 + _EPS for p in ps if not math.isnan(p)):
-        raise ValueError("'probs' outside [0,1]")
+        raise HlmError("'probs' outside [0,1]")
     xs = np.sort(xs)
     n = xs.size
     out = np.full(len(ps), math.nan)
