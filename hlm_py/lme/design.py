@@ -130,7 +130,11 @@ class LmeDesign:
 
     def qr_criterion(self) -> ProfiledLikelihood:
         """The criterion on nlme's elimination, per-group QR decompositions (slower,
-        keeps the digits the cross-products lose)."""
+        keeps the digits the cross-products lose); made once per design."""
+        return self._qr_criterion
+
+    @cached_property
+    def _qr_criterion(self) -> ProfiledLikelihood:
         g = self.grouping
         red = reduce_data(self.X, self.y, self.Z, g.codes, g.parents, g.n_groups,
                           triangular=True)
@@ -163,7 +167,11 @@ class LmeDesign:
         return self.criterion.deviance_and_gradient(self._theta(theta))[1]
 
     def _theta(self, theta: np.ndarray) -> np.ndarray:
-        t = np.asarray(theta, dtype=float).ravel()
+        try:
+            t = np.asarray(theta, dtype=float).ravel()
+        except (TypeError, ValueError) as exc:
+            raise HlmError(f"theta must be {self.n_params} numbers "
+                           f"({', '.join(self.theta_names)}), not {theta!r}") from exc
         if t.size != self.n_params:
             raise HlmError(f"theta has {t.size} values; this model has {self.n_params} "
                            f"({', '.join(self.theta_names)})")

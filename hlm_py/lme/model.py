@@ -458,6 +458,9 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFi
 def lme_fit(design: LmeDesign, control: LmeControl | Mapping[str, Any] | None = None) -> LmeFit:
     """Fit an unfitted lme model (:func:`hlm_py.lme.design.lme_design`): the
     optimisation stage, then the fit object (``hlm.lme`` is the two in one)."""
+    if not isinstance(design, LmeDesign):
+        raise HlmError(f"lme_fit() fits the unfitted model of hlm.lme_design(...), not "
+                       f"{type(design).__name__}")
     ctrl = as_control(control)
     return _make_fit(design, optimise(design, ctrl), ctrl)
 

@@ -50,6 +50,20 @@ def test_the_criterion_at_the_optimum_is_the_fits_loglik():
 def test_a_theta_of_the_wrong_length_is_an_hlm_error():
     with pytest.raises(HlmError, match="theta has 2 values; this model has 3"):
         _design().deviance(np.zeros(2))
+    with pytest.raises(HlmError, match="theta must be 3 numbers"):
+        _design().gradient("abc")
+
+
+def test_lme_fit_takes_a_design_only():
+    with pytest.raises(HlmError, match="unfitted model of hlm.lme_design"):
+        hlm.lme_fit("distance ~ age")
+
+
+def test_the_qr_criterion_is_made_once_per_design():
+    d = _design()
+    assert d.qr_criterion() is d.qr_criterion()
+    theta = d.start()
+    assert d.qr_criterion().deviance(theta) == pytest.approx(d.deviance(theta), rel=1e-12)
 
 
 def test_stages_in_turn_give_what_lme_gives():
