@@ -7,28 +7,7 @@ component owns a block of the parameter vector and answers, for its block,
 the questions the fit and its reports ask. :class:`ModelComponent` is that
 interface; :class:`ReStruct` implements it for the random effects.
 
-A component implements:
-
-``n_params``
-    the length of its block of the optimiser's parameter vector.
-``param_names()``
-    nlme's names of ``coef(fit$modelStruct)`` for the block, in the block's
-    order.
-``split(theta)``
-    the block cut into its parts (one per level for ``reStruct``; a
-    component with one part returns ``[theta]``).
-``coef(theta, unconstrained=True)``
-    nlme's ``coef(component, unconstrained)``: the block itself when
-    ``unconstrained``; otherwise the constrained values that ``intervals``
-    reports (SDs, correlations), with names from ``constrained_names()``.
-``matrices(theta)``
-    what it contributes to the criterion: for ``reStruct`` the relative
-    covariance matrices ``Psi_l`` (``Var(b_l) = sigma^2 Psi_l``); a
-    ``corStruct`` or ``varFunc`` would contribute the within-group
-    correlation matrices or the variance weights, which the criterion then
-    factors in before its elimination.
-``text(theta)``
-    the component's printed description (nlme's ``print`` of it).
+The interface and what each member means are in :mod:`hlm_py.structs.base`.
 
 The criterion (:mod:`hlm_py.lme.criterion`) takes an ``ReStruct``; a later
 component joins it as another block of ``theta`` with its contribution.
@@ -37,33 +16,13 @@ component joins it as another block of ``theta`` with its contribution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from hlm_py.lme.pdmat import PdClass
+from hlm_py.structs.base import ModelComponent
 
 __all__ = ["ModelComponent", "ReStruct"]
-
-
-@runtime_checkable
-class ModelComponent(Protocol):
-    """A component of nlme's ``modelStruct`` (module docstring)."""
-
-    @property
-    def n_params(self) -> int: ...
-
-    def param_names(self) -> list[str]: ...
-
-    def split(self, theta: np.ndarray) -> list[np.ndarray]: ...
-
-    def coef(self, theta: np.ndarray, unconstrained: bool = True) -> np.ndarray: ...
-
-    def constrained_names(self) -> list[str]: ...
-
-    def matrices(self, theta: np.ndarray) -> list[np.ndarray]: ...
-
-    def text(self, theta: np.ndarray) -> str: ...
 
 
 class ReStruct:
