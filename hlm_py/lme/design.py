@@ -24,9 +24,9 @@ from hlm_py.errors import GroupingError, HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse
 from hlm_py.formula.design import Design, build_design, design_from_frame
 from hlm_py.formula.frame import as_data_frame
+from hlm_py.formula.grouping import Grouping, build_grouping, grouping_variable
 from hlm_py.formula.parser import Name
 from hlm_py.lme.criterion import ProfiledLikelihood
-from hlm_py.lme.grouping import Grouping, build_grouping, grouping_variable
 from hlm_py.lme.pdmat import PdClass
 from hlm_py.lme.random import RandomLevel, deparse_random, parse_random, random_variables
 from hlm_py.lme.rank import check_fixed_rank, check_squares

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.formula.design import Design
+from hlm_py.formula.grouping import Grouping
 from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.design import LmeDesign
-from hlm_py.lme.grouping import Grouping
 from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.results import ApVar, FixDF
 from hlm_py.rbase.loglik import LogLik

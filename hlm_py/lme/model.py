@@ -22,13 +22,13 @@ import pandas as pd
 
 from hlm_py.errors import HlmError
 from hlm_py.formula.design import Design
+from hlm_py.formula.grouping import Grouping
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
 from hlm_py.lme import apvar, inference
 from hlm_py.lme.control import LmeControl, as_control
 from hlm_py.lme.criterion import Estimates, ProfiledLikelihood, profiled_deviance
 from hlm_py.lme.design import LmeDesign, lme_design
-from hlm_py.lme.grouping import Grouping
 from hlm_py.lme.optimize import OptimResult
 from hlm_py.lme.predict import predict_levels
 from hlm_py.lme.random import RandomLevel

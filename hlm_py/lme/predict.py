@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.formula.design import Design
-from hlm_py.lme.grouping import Grouping, grouping_variable, value_labels
+from hlm_py.formula.grouping import Grouping, grouping_variable, value_labels
 
 __all__ = ["predict_levels"]
 

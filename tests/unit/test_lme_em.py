@@ -13,9 +13,9 @@ import pytest
 
 import hlm_py as hlm
 from hlm_py.errors import SingularFitError
+from hlm_py.formula.grouping import build_grouping
 from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.em import em_start
-from hlm_py.lme.grouping import build_grouping
 from hlm_py.lme.pdmat import PdClass, pdCompSymm, pdDiag, pdIdent, pdLogChol, pdSymm
 from hlm_py.lme.reduce import reduce_data
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hlm_py.errors import GroupingError, HlmError, MissingValueError, UnknownVariableError
-from hlm_py.lme.grouping import as_factor, build_grouping
+from hlm_py.formula.grouping import as_factor, build_grouping
 
 
 def test_nested_names_and_order():

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hlm_py.formula.grouping import build_grouping
 from hlm_py.lme.criterion import ProfiledLikelihood
-from hlm_py.lme.grouping import build_grouping
 from hlm_py.lme.pdmat import pdCompSymm, pdDiag, pdLogChol, pdSymm
 from hlm_py.lme.reduce import reduce_data
 
