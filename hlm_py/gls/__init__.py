@@ -1,0 +1,1 @@
+"""nlme's gls: the design, the criterion, the fit (``hlm.gls``)."""
