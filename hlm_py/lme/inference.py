@@ -46,6 +46,7 @@ from hlm_py.lme.results import (
     VarCorrLevel,
     VarCorrLme,
 )
+from hlm_py.lme.wald import wald_linear, wald_terms
 from hlm_py.rbase.loglik import aic, bic
 from hlm_py.rbase.quantile import quantile7
 
@@ -264,43 +265,39 @@ def VarCorr(fit: FittedLme, rdig: int = 3) -> VarCorrLme:  # noqa: N802 - R's na
 # anova
 
 
-def _wald_table(fit: FittedLme, type_: str, adjust_sigma: bool) -> AnovaLme:
-    fd = fix_df(fit)
-    beta = fit.coefficients.to_numpy(dtype=float)
+def _vfix_factor(fit: FittedLme, adjust_sigma: bool) -> np.ndarray:
+    """nlme's ``varFixFact`` (``F'F = varFix``, ``F = R^-T``), scaled by
+    ``sqrt(N / (N - p))`` under ML with ``adjustSigma``."""
     V = fit.varFix.to_numpy(dtype=float)
-    p = beta.size
-    if adjust_sigma and fit.method == "ML":
-        V = V * (fit.n / (fit.n - p))
-    # nlme's varFixFact F (F'F = V, F = R^{-T}): c0 = R beta with R'R = V^{-1}.
+    p = V.shape[0]
     # R is the likelihood's factor of X'V^{-1}X over sigma, as nlme takes it
     # from its QR: inverting V and factoring the inverse would square the
     # condition number of a nearly collinear design twice over
     T = fit.likelihood.fixed_factor(fit.theta_opt) if p else None
     R: np.ndarray
     if T is not None:
-        R = T * (np.sqrt((fit.n - p) / fit.n) if adjust_sigma and fit.method == "ML" else 1.0)
-        R = R / fit.sigma()
+        R = T / fit.sigma()
     else:
         Vinv = np.linalg.inv(V)
         R = np.linalg.cholesky(0.5 * (Vinv + Vinv.T)).T  # upper, R'R = V^{-1}
-    c0 = R @ beta
-    Ft = linalg.solve_triangular(R, np.eye(p), lower=False).T  # the factor nlme keeps
-    rows = []
-    for name, cols in fd.assign.items():
-        k = len(cols)
-        if type_ == "sequential":
-            c = c0[cols]
-        else:
-            q, _ = np.linalg.qr(Ft[:, cols])
-            c = q.T @ c0
-        fval = float(np.sum(c ** 2) / k)
-        ddf = float(fd.terms[name])
-        pval = float(stats.f.sf(fval, k, ddf))
-        rows.append((name, k, ddf, fval, pval))
-    table = pd.DataFrame({"numDF": [r[1] for r in rows], "denDF": [r[2] for r in rows],
-                          "F-value": [r[3] for r in rows], "p-value": [r[4] for r in rows]},
-                         index=pd.Index([r[0] for r in rows]))
-    return AnovaLme(table=table, kind="wald", type=type_)
+    F = linalg.solve_triangular(R, np.eye(p), lower=False).T
+    if adjust_sigma and fit.method == "ML":
+        F = F * np.sqrt(fit.n / (fit.n - p))
+    return F
+
+
+def _wald_table(fit: FittedLme, type_: str, adjust_sigma: bool, terms: Any = None,
+                L: Any = None) -> AnovaLme:
+    fd = fix_df(fit)
+    beta = fit.coefficients.to_numpy(dtype=float)
+    F = _vfix_factor(fit, adjust_sigma)
+    if terms is None and L is None:
+        w = wald_terms(F, beta, fd.assign, [fd.terms[t] for t in fd.assign], type_)
+        return AnovaLme(table=w.table, kind="wald", type=type_)
+    names = list(fit.coefficients.index)
+    w = wald_linear(F, beta, names, fd.assign, fd.terms, [fd.X[n] for n in names],
+                    terms=terms, L=L)
+    return AnovaLme(table=w.table, kind="wald", type=None, label=w.label, L=w.L)
 
 
 def _fixed_terms_key(fit: FittedLme) -> str:
@@ -315,7 +312,7 @@ def _response(fit: FittedLme) -> str:
 
 
 #: R's classes of the fits nlme's anova.lme compares that hlm_py has (``r_class``)
-_COMPARABLE = ("lm", "lme")
+_COMPARABLE = ("lm", "lme", "gls")
 
 
 def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> AnovaLme:
@@ -374,7 +371,8 @@ def _compare_table(fits: list[Any], names: list[str] | None, test: bool) -> Anov
 
 
 def anova(fit: FittedLme, *others: Any, test: bool = True, type: str = "sequential",  # noqa: A002
-          adjustSigma: bool = True, names: list[str] | None = None) -> AnovaLme:  # noqa: N803
+          adjustSigma: bool = True, Terms: Any = None, L: Any = None,  # noqa: N803
+          names: list[str] | None = None) -> AnovaLme:
     """nlme's ``anova.lme``.
 
     One fit: Wald F-tests of the fixed-effects terms, ``type`` ``"sequential"``
@@ -388,6 +386,8 @@ def anova(fit: FittedLme, *others: Any, test: bool = True, type: str = "sequenti
     """
     if others:
         return _compare_table([fit, *others], names, test)
+    if Terms is not None or L is not None:
+        return _wald_table(fit, "sequential", adjustSigma, terms=Terms, L=L)
     kinds = ("sequential", "marginal")
     match = [k for k in kinds if type and k.startswith(type)]
     if len(match) != 1:

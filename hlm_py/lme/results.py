@@ -139,6 +139,12 @@ class AnovaLme(RReport):
     kind: str
     type: str | None = None
     calls: list[str] | None = None
+    #: nlme's label printed above a Wald table (``Denom. DF: 104``, ``F-test for: ...``)
+    label: str | None = None
+    #: the ``L`` of ``anova(fit, L=)`` (its non-zero columns), printed under the label
+    L: pd.DataFrame | pd.Series | None = None
+    #: whether the Wald table has a ``denDF`` column (lme; gls prints it in the label)
+    den_df_column: bool = True
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()

@@ -315,17 +315,28 @@ def _pvalue_strings(p: np.ndarray) -> list[str]:
     return out
 
 
+def _l_text(L: pd.DataFrame | pd.Series) -> str:
+    """``print(zapsmall(L))``: a named vector for one row, else a matrix."""
+    if isinstance(L, pd.Series):
+        return print_named_vector(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index])
+    return print_matrix(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index],
+                        [str(c) for c in L.columns])
+
+
 def render_anova_lme(a: AnovaLme) -> str:
     """nlme's ``print.anova.lme``."""
     t = a.table
     if a.kind == "wald":
-        df = pd.DataFrame({
-            "numDF": format_integer(t["numDF"]),
-            "denDF": _fmt(t["denDF"].to_numpy(dtype=float)),
-            "F-value": _fmt(zapsmall(t["F-value"].to_numpy(dtype=float))),
-            "p-value": _pvalue_strings(t["p-value"].to_numpy(dtype=float)),
-        }, index=[str(i) for i in t.index], dtype=object)
-        return print_data_frame(df)
+        cols = {"numDF": format_integer(t["numDF"])}
+        if a.den_df_column:
+            cols["denDF"] = _fmt(t["denDF"].to_numpy(dtype=float))
+        cols["F-value"] = _fmt(zapsmall(t["F-value"].to_numpy(dtype=float)))
+        cols["p-value"] = _pvalue_strings(t["p-value"].to_numpy(dtype=float))
+        df = pd.DataFrame(cols, index=[str(i) for i in t.index], dtype=object)
+        head = a.label or ""
+        if a.L is not None:
+            head += _l_text(a.L) + "\n"
+        return head + print_data_frame(df)
     cols: dict[str, list[str]] = {}
     for name in t.columns:
         v = t[name]
