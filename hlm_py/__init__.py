@@ -18,6 +18,7 @@ from hlm_py import datasets, generics
 from hlm_py.errors import HlmError, NotAvailableError
 from hlm_py.formula import model_frame, model_matrix
 from hlm_py.generics import (
+    ACF,
     AIC,
     BIC,
     VarCorr,
@@ -28,6 +29,7 @@ from hlm_py.generics import (
     df_residual,
     fitted,
     fixef,
+    getVarCov,
     hatvalues,
     intervals,
     logLik,
@@ -41,6 +43,9 @@ from hlm_py.generics import (
     update,
     vcov,
 )
+from hlm_py.gls.control import GlsControl, glsControl
+from hlm_py.gls.design import gls_design
+from hlm_py.gls.model import gls, gls_fit
 from hlm_py.lm import lm
 from hlm_py.lme import (
     LmeControl,
@@ -61,7 +66,14 @@ from hlm_py.lme.varstruct import corAR1, corCompSymm, varIdent, varPower
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACF",
     "AIC",
+    "GlsControl",
+    "getVarCov",
+    "gls",
+    "gls_design",
+    "gls_fit",
+    "glsControl",
     "BIC",
     "HlmError",
     "NotAvailableError",

@@ -31,8 +31,10 @@ from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import RDataFrame
 
 __all__ = [
+    "ACF",
     "AIC",
     "BIC",
+    "getVarCov",
     "VarCorr",
     "anova",
     "coef",
@@ -156,6 +158,16 @@ def summary(fit: Any, **kwargs: Any) -> Any:
 def update(fit: Any, formula: str | None = None, **changes: Any) -> Any:
     """R's ``update``: refit with a changed formula (``". ~ . + x"``) or arguments."""
     return _call("update", fit, formula, **changes)
+
+
+def getVarCov(fit: Any, **kwargs: Any) -> Any:  # noqa: N802 - nlme's name
+    """nlme's ``getVarCov``: gls ``individual=``; lme ``type=``, ``individuals=``."""
+    return _call("getVarCov", fit, **kwargs)
+
+
+def ACF(fit: Any, maxLag: int | None = None, **kwargs: Any) -> Any:  # noqa: N802,N803
+    """nlme's ``ACF`` of a fit's residuals (``maxLag``, ``resType``, ``form``)."""
+    return _call("ACF", fit, **_drop_none(maxLag=maxLag), **kwargs)
 
 
 def logLik(fit: Any, REML: bool | None = None) -> LogLik:  # noqa: N802,N803 - R's names

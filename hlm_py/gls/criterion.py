@@ -95,27 +95,42 @@ class GlsCriterion:
             ll += float(d.cor.loglik(blocks["corStruct"]))
         return M, ll
 
-    def loglik(self, theta: np.ndarray) -> float:
-        """nlme's ``logLik.glsStruct`` at ``theta``; ``-inf`` where the
-        whitened model matrix is rank deficient or a parameter is outside its
-        space (nlme's ``-DBL_MAX``)."""
+    def pieces(self, theta: np.ndarray) -> tuple[float, float, float] | None:
+        """``(logLik of the components, log|r|, sum log|R_ii|)`` at ``theta``;
+        None where the whitened model matrix is rank deficient or a parameter
+        is outside its space (nlme's ``-DBL_MAX``)."""
         try:
             M, ll = self.whiten(theta, self.Xy)
         except (FloatingPointError, np.linalg.LinAlgError, ValueError):
-            return -math.inf
+            return None
         if not np.all(np.isfinite(M)) or not math.isfinite(ll):
-            return -math.inf
+            return None
         R = linalg.qr(M, mode="r", check_finite=False)[0]
         d = np.abs(np.diag(R)[: self.p + 1])
         scale = np.sqrt(np.einsum("ij,ij->j", M, M))
-        if np.any(d[: self.p] <= 1e-7 * scale[: self.p]):
+        if np.any(d[: self.p] <= 1e-7 * scale[: self.p]) or d[self.p] == 0.0:
+            return None
+        return ll, math.log(d[self.p]), float(np.sum(np.log(d[: self.p])))
+
+    def loglik(self, theta: np.ndarray) -> float:
+        """nlme's ``logLik.glsStruct`` at ``theta``; ``-inf`` where
+        :meth:`pieces` is None."""
+        pc = self.pieces(theta)
+        if pc is None:
             return -math.inf
-        if d[self.p] == 0.0:
-            return math.inf
-        val = self.const + ll - self.n_r * math.log(d[self.p])
-        if self.design.reml:
-            val -= float(np.sum(np.log(d[: self.p])))
-        return val
+        ll, lrss, logdet = pc
+        return self.const + ll - self.n_r * lrss - (logdet if self.design.reml else 0.0)
+
+    def full_loglik(self, theta: np.ndarray, lsigma: float) -> float:
+        """nlme's ``glsApVar.fullGlsLogLik``: the log-likelihood at ``theta``
+        and ``log sigma`` (beta profiled out), without the constant."""
+        pc = self.pieces(theta)
+        if pc is None:
+            return -math.inf
+        ll, lrss, logdet = pc
+        aux = 2.0 * (lrss - lsigma)
+        return ll - self.n_r * lrss - (logdet if self.design.reml else 0.0) \
+            + (self.n_r * aux - math.exp(aux)) / 2.0
 
     def deviance(self, theta: np.ndarray) -> float:
         """``-2 logLik`` (the optimiser's objective)."""

@@ -24,10 +24,14 @@ import pandas as pd
 
 from hlm_py.errors import ConvergenceError, HlmError
 from hlm_py.formula.update import update_formula
+from hlm_py.gls import inference
 from hlm_py.gls.control import GlsControl, as_gls_control
 from hlm_py.gls.criterion import GlsCriterion, GlsEstimates
 from hlm_py.gls.design import GlsDesign, gls_design
+from hlm_py.gls.inference import match_arg
+from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
 from hlm_py.linalg.minimise import MinimiseResult, minimise
+from hlm_py.lme.results import AnovaLme, ApVar
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
 
@@ -160,7 +164,7 @@ class GlsFit:
         """nlme's ``residuals.gls``: ``"response"``, ``"pearson"`` (over
         sigma / weights) or ``"normalized"`` (the Pearson residuals whitened by
         the correlation structure's factor)."""
-        kind = _match_arg(type, ("response", "pearson", "normalized"), "type")
+        kind = match_arg(type, ("response", "pearson", "normalized"), "type")
         r = np.asarray(self.estimates.resid, dtype=float)
         if kind != "response":
             r = r / self.std
@@ -213,6 +217,33 @@ class GlsFit:
             args["model"] = update_formula(self.model.model, model, args["data"])
         return gls(**args)
 
+    # -- hlm_py.gls.inference ------------------------------------------------
+    def summary(self) -> GlsSummary:
+        return inference.summary(self)
+
+    def anova(self, *args: Any, **kwargs: Any) -> AnovaLme:
+        return inference.anova(self, *args, **kwargs)
+
+    @cached_property
+    def _apvar(self) -> ApVar | HlmError:
+        return inference.compute_apvar(self)
+
+    @property
+    def apVar(self) -> ApVar:  # noqa: N802 - nlme's name
+        """nlme's ``fit$apVar``; ``HlmError`` with nlme's message where the
+        Hessian is not negative definite."""
+        return inference.apvar(self)
+
+    def intervals(self, level: float = 0.95, which: str = "all") -> IntervalsGls:
+        return inference.intervals(self, level=level, which=which)
+
+    def getVarCov(self, individual: Any = 1) -> VarCov:  # noqa: N802
+        return inference.getVarCov(self, individual=individual)
+
+    def ACF(self, maxLag: int | None = None, resType: str = "pearson",  # noqa: N802,N803
+            form: str | None = None) -> ACFResult:
+        return inference.ACF(self, maxLag=maxLag, resType=resType, form=form)
+
     def __repr__(self) -> str:
         return render(self)
 
@@ -233,14 +264,6 @@ def _pmatch_arg(key: str) -> str:
     if len(hits) == 1:
         return hits[0]
     raise HlmError(f"unused argument ({key})")
-
-
-def _match_arg(value: str, choices: tuple[str, ...], what: str) -> str:
-    hits = [c for c in choices if isinstance(value, str) and value and c.startswith(value)]
-    if len(hits) != 1:
-        opts = ", ".join(f'"{c}"' for c in choices)
-        raise HlmError(f"'{what}' should be one of {opts}, not {value!r}")
-    return hits[0]
 
 
 def _relative_change(old: np.ndarray, new: np.ndarray) -> float:

@@ -8,7 +8,7 @@ Importing this package registers the renderers with :mod:`hlm_py.report`, so
 
 from __future__ import annotations
 
-from hlm_py.printing import coefmat, lme_reports, matrixprint, reports, rformat
+from hlm_py.printing import coefmat, gls_reports, lme_reports, matrixprint, reports, rformat
 from hlm_py.printing.coefmat import FANCY_QUOTES, format_coefmat, signif_legend, signif_stars
 from hlm_py.printing.matrixprint import (
     print_data_frame,
@@ -44,7 +44,7 @@ from hlm_py.printing.rformat import (
 )
 
 __all__ = [
-    "coefmat", "lme_reports", "matrixprint", "reports", "rformat",
+    "coefmat", "gls_reports", "lme_reports", "matrixprint", "reports", "rformat",
     "FANCY_QUOTES", "format_coefmat", "signif_legend", "signif_stars",
     "print_data_frame", "print_matrix", "print_named_strings", "print_named_vector",
     "print_row", "print_series", "print_string_matrix", "print_vector",
@@ -56,3 +56,4 @@ __all__ = [
 
 REGISTERED = reports.register_all()
 REGISTERED_LME = lme_reports.register_lme()
+REGISTERED_GLS = gls_reports.register_gls()

@@ -33,6 +33,7 @@ from hlm_py.printing.matrixprint import (
     print_named_vector,
     print_row,
     print_string_matrix,
+    print_vector,
 )
 from hlm_py.printing.rformat import abbreviate, round_r, zapsmall
 from hlm_py.rbase.ascharacter import as_character_double
@@ -318,6 +319,8 @@ def _pvalue_strings(p: np.ndarray) -> list[str]:
 def _l_text(L: pd.DataFrame | pd.Series) -> str:
     """``print(zapsmall(L))``: a named vector for one row, else a matrix."""
     if isinstance(L, pd.Series):
+        if L.size == 1:  # R's L[, j] of one row and one column drops the names
+            return print_vector(zapsmall(L.to_numpy(dtype=float)))
         return print_named_vector(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index])
     return print_matrix(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index],
                         [str(c) for c in L.columns])
