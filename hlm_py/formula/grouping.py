@@ -20,14 +20,16 @@ Level 1 is the outermost grouping factor, level ``Q`` the innermost.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hlm_py.errors import GroupingError, MissingValueError, UnknownVariableError
+from hlm_py.errors import GroupingError, HlmError, MissingValueError, UnknownVariableError
+from hlm_py.formula.parser import Call, Name, parse
 from hlm_py.formula.values import column_value, make_factor
 
-__all__ = ["Grouping", "as_factor", "build_grouping", "value_labels"]
+__all__ = ["Grouping", "as_factor", "build_grouping", "group_names", "value_labels"]
 
 
 def as_factor(values: pd.Series) -> tuple[np.ndarray, list[str], bool]:
@@ -140,3 +142,27 @@ def build_grouping(data: pd.DataFrame, names: list[str]) -> Grouping:
             "at least two groups are needed to estimate a random effect"
         )
     return Grouping(list(names), codes_out, labels_out, parents_out)
+
+
+def group_names(formula: str) -> list[str]:
+    """The grouping factors of a one-sided groups formula, outer to inner
+    (``"~ Subject"`` -> ``["Subject"]``, ``"~ a/b"`` -> ``["a", "b"]``)."""
+    tree = parse(formula)
+    if isinstance(tree, Call) and tree.fn == "~":
+        tree = tree.values[-1]
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Call) and node.fn == "/" and len(node.values) == 2:
+            walk(node.values[0])
+            walk(node.values[1])
+        elif isinstance(node, Name):
+            out.append(node.name)
+        elif isinstance(node, Call) and node.fn == "(" and len(node.values) == 1:
+            walk(node.values[0])
+        else:
+            raise HlmError(f"invalid grouping formula {formula}: groups must be variables "
+                           "separated by '/'")
+
+    walk(tree)
+    return out

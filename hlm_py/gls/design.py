@@ -22,47 +22,18 @@ from hlm_py.callnames import data_name
 from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.frame import as_data_frame
-from hlm_py.formula.grouping import Grouping, build_grouping
-from hlm_py.formula.parser import Call, Name, parse
-from hlm_py.structs.base import BoundCorStruct, BoundVarFunc, CorStructSpec, VarFuncSpec
+from hlm_py.formula.grouping import Grouping, build_grouping, group_names
+from hlm_py.structs.base import (
+    BoundCorStruct,
+    BoundVarFunc,
+    CorStructSpec,
+    VarFuncSpec,
+    component_names,
+)
 from hlm_py.structs.corstruct import as_corstruct
 from hlm_py.structs.varfunc import as_varfunc
 
-__all__ = ["GlsDesign", "gls_design", "group_names", "component_names"]
-
-
-def group_names(formula: str) -> list[str]:
-    """The grouping factors of a one-sided groups formula, outer to inner
-    (``"~ Subject"`` -> ``["Subject"]``, ``"~ a/b"`` -> ``["a", "b"]``)."""
-    tree = parse(formula)
-    if isinstance(tree, Call) and tree.fn == "~":
-        tree = tree.values[-1]
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, Call) and node.fn == "/" and len(node.values) == 2:
-            walk(node.values[0])
-            walk(node.values[1])
-        elif isinstance(node, Name):
-            out.append(node.name)
-        elif isinstance(node, Call) and node.fn == "(" and len(node.values) == 1:
-            walk(node.values[0])
-        else:
-            raise HlmError(f"invalid grouping formula {formula}: groups must be variables "
-                           "separated by '/'")
-
-    walk(tree)
-    return out
-
-
-def component_names(prefix: str, names: list[str]) -> list[str]:
-    """R's ``unlist`` names of one component's coefficients in ``coef(modelStruct)``:
-    ``corStruct.Phi`` for named ones, ``corStruct`` / ``corStruct1``, ... otherwise."""
-    if all(names):
-        return [f"{prefix}.{n}" for n in names]
-    if len(names) == 1:
-        return [prefix]
-    return [f"{prefix}{i + 1}" for i in range(len(names))]
+__all__ = ["GlsDesign", "gls_design"]
 
 
 @dataclass

@@ -12,8 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from hlm_py.errors import HlmError
-from hlm_py.formula.grouping import build_grouping
-from hlm_py.gls.design import group_names
+from hlm_py.formula.grouping import build_grouping, group_names
 from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
 from hlm_py.linalg.qt import qt
 from hlm_py.lme.apvar import (

@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-__all__ = ["ModelComponent", "VarFuncSpec", "BoundVarFunc", "CorStructSpec", "BoundCorStruct"]
+__all__ = ["component_names", "ModelComponent", "VarFuncSpec", "BoundVarFunc", "CorStructSpec", "BoundCorStruct"]
 
 
 @runtime_checkable
@@ -171,3 +171,13 @@ class CorStructSpec(Protocol):
     def bind(self, data: pd.DataFrame, groups: np.ndarray | None = None) -> BoundCorStruct: ...
 
     def deparse(self) -> str: ...
+
+
+def component_names(prefix: str, names: list[str]) -> list[str]:
+    """R's ``unlist`` names of one component's coefficients in ``coef(modelStruct)``:
+    ``corStruct.Phi`` for named ones, ``corStruct`` / ``corStruct1``, ... otherwise."""
+    if all(names):
+        return [f"{prefix}.{n}" for n in names]
+    if len(names) == 1:
+        return [prefix]
+    return [f"{prefix}{i + 1}" for i in range(len(names))]
