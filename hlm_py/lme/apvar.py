@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,9 +61,35 @@ def natural_params(fit: FittedLme, psis: list[np.ndarray] | None = None,
         q = len(fit.random_names[li])
         vals += list(lev.pd.natural_of_matrix(s2 * np.asarray(psis[li], dtype=float)))
         names += list(lev.pd.param_names(lev.name, q))
+    if fit.structured and fit.phi is not None:
+        vals += list(struct_natural(fit.model, fit.phi, fit.control.natural))
+        names += fit.model.struct_names
     vals.append(math.log(sigma))
     names.append("lSigma")
     return pd.Series(vals, index=pd.Index(names))
+
+
+def struct_natural(design: Any, phi: np.ndarray, natural: bool) -> np.ndarray:
+    """The structures' parameters as nlme's apVar takes them: a corStruct's
+    ``natural`` form (corSymm's Fisher z, nlme's ``corNatural``), the rest as
+    they are."""
+    blocks = design.split_phi(phi)
+    out = []
+    for name, comp in design.components:
+        b = blocks[name]
+        out.append(comp.natural(b) if natural and name == "corStruct" else b)
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def struct_from_natural(design: Any, eta: np.ndarray, natural: bool) -> np.ndarray:
+    """The inverse of :func:`struct_natural`."""
+    out = []
+    at = 0
+    for name, comp in design.components:
+        b = eta[at:at + comp.n_params]
+        at += comp.n_params
+        out.append(comp.from_natural(b) if natural and name == "corStruct" else b)
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def natural_loglik(fit: FittedLme):
@@ -77,10 +104,23 @@ def natural_loglik(fit: FittedLme):
     levels = fit.levels
     qs = [len(n) for n in fit.random_names]
     sizes = [lv.pd.n_params(q) for lv, q in zip(levels, qs)]
-    lik = fit.model.qr_criterion()
-    const = 0.5 * lik.n_eff * math.log(2 * math.pi)
+    k_re = sum(sizes)
+    structured = fit.structured
+    base = fit.model
+    lik0 = (fit.whitened if structured and fit.whitened is not None else base).qr_criterion()
+    const = 0.5 * lik0.n_eff * math.log(2 * math.pi)
 
     def f(pars: np.ndarray) -> float:
+        lik = lik0
+        struct_ll = 0.0
+        if structured:
+            phi = struct_from_natural(base, pars[k_re:-1], fit.control.natural)
+            try:
+                w = base.at(phi)
+            except (FloatingPointError, np.linalg.LinAlgError, ValueError, HlmError):
+                return -math.inf
+            lik = w.qr_criterion()
+            struct_ll = w.struct_ll
         sigma = math.exp(pars[-1])
         s2 = sigma * sigma
         lams: list[np.ndarray] = [np.empty(0)] * len(levels)
@@ -93,7 +133,7 @@ def natural_loglik(fit: FittedLme):
                 lams[li] = np.linalg.cholesky(0.5 * (D + D.T) / s2)
             except (np.linalg.LinAlgError, ValueError):
                 return -math.inf
-        return -0.5 * lik.deviance_at_roots(lams, sigma) + const
+        return -0.5 * lik.deviance_at_roots(lams, sigma) + const + struct_ll
 
     return f
 
@@ -236,6 +276,7 @@ def intervals(fit: FittedLme, level: float = 0.95, which: str = "all") -> Interv
         fixed = pd.DataFrame({"lower": est - half, "est.": est, "upper": est + half},
                              index=fit.coefficients.index.copy())
     re: dict[str, pd.DataFrame] | None = None
+    structs: dict[str, pd.DataFrame] = {}
     sig = None
     if which != "fixed":
         try:
@@ -262,4 +303,23 @@ def intervals(fit: FittedLme, level: float = 0.95, which: str = "all") -> Interv
             pos += k
         for li in range(fit.Q):
             re[fit.levels[li].name] = chunks[li]
-    return IntervalsLme(fixed=fixed, reStruct=re, sigma=sig, level=level)
+        if fit.structured:
+            structs = _struct_intervals(fit, [v[pos:-1] for v in (lo, pars, hi)])
+    return IntervalsLme(fixed=fixed, reStruct=re, sigma=sig, level=level,
+                        corStruct=structs.get("corStruct"), varStruct=structs.get("varStruct"))
+
+
+def _struct_intervals(fit: FittedLme, ends: list[np.ndarray]) -> dict[str, pd.DataFrame]:
+    """The structures' intervals: each column of bounds (apVar's scale) back
+    to their parameters, then to the constrained values (nlme's ``coef<-``
+    then ``coef(unconstrained = FALSE)``)."""
+    base = fit.model
+    phis = [struct_from_natural(base, e, fit.control.natural) for e in ends]
+    out: dict[str, pd.DataFrame] = {}
+    for name, comp in base.components:
+        if comp.n_params == 0:
+            continue
+        cols = [comp.coef(base.split_phi(ph)[name], unconstrained=False) for ph in phis]
+        out[name] = pd.DataFrame({"lower": cols[0], "est.": cols[1], "upper": cols[2]},
+                                 index=pd.Index(list(comp.constrained_names())))
+    return out

@@ -12,6 +12,8 @@ criterion at any parameters (:meth:`LmeDesign.deviance`,
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -24,8 +26,9 @@ from hlm_py.errors import GroupingError, HlmError, NonFiniteError
 from hlm_py.formula.deparse import deparse
 from hlm_py.formula.design import Design, build_design, design_from_frame
 from hlm_py.formula.frame import as_data_frame
-from hlm_py.formula.grouping import Grouping, build_grouping, grouping_variable
+from hlm_py.formula.grouping import Grouping, build_grouping, group_names, grouping_variable
 from hlm_py.formula.parser import Name
+from hlm_py.linalg.minimise import central_gradient
 from hlm_py.lme.criterion import ProfiledLikelihood
 from hlm_py.lme.pdmat import PdClass
 from hlm_py.lme.random import RandomLevel, deparse_random, parse_random, random_variables
@@ -33,6 +36,15 @@ from hlm_py.lme.rank import check_fixed_rank, check_squares
 from hlm_py.lme.reduce import Reduced, reduce_data
 from hlm_py.lme.refine import Refinement
 from hlm_py.lme.span import Span, confounded_levels, random_effects_span
+from hlm_py.structs.base import (
+    BoundCorStruct,
+    BoundVarFunc,
+    CorStructSpec,
+    VarFuncSpec,
+    component_names,
+)
+from hlm_py.structs.corstruct import as_corstruct
+from hlm_py.structs.varfunc import as_varfunc
 
 __all__ = ["LmeDesign", "lme_design"]
 
@@ -73,6 +85,97 @@ class LmeDesign:
     call: str
     contrasts: dict[str, Any] | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    #: the within-group structures as given and bound (None when absent)
+    cor_spec: CorStructSpec | None = None
+    var_spec: VarFuncSpec | None = None
+    cor: BoundCorStruct | None = None
+    var: BoundVarFunc | None = None
+    #: on a whitened design (:meth:`at`): the design it was made from, the
+    #: structures' parameters and their log-likelihood
+    base: LmeDesign | None = None
+    phi: np.ndarray | None = None
+    struct_ll: float = 0.0
+
+    # -- the within-group structures (nlme's corStruct and varStruct) --------
+    @property
+    def components(self) -> list[tuple[str, Any]]:
+        """``(name, bound component)`` beyond the reStruct, in nlme's order."""
+        out: list[tuple[str, Any]] = []
+        if self.cor is not None:
+            out.append(("corStruct", self.cor))
+        if self.var is not None:
+            out.append(("varStruct", self.var))
+        return out
+
+    @property
+    def structured(self) -> bool:
+        return bool(self.components)
+
+    @property
+    def n_struct(self) -> int:
+        """The structures' free parameters (``phi``)."""
+        return int(sum(c.n_params for _, c in self.components))
+
+    @property
+    def struct_names(self) -> list[str]:
+        """nlme's names of the structures' part of ``coef(fit$modelStruct)``."""
+        out: list[str] = []
+        for name, c in self.components:
+            if c.n_params:
+                out += component_names(name, list(c.param_names()))
+        return out
+
+    def struct_start(self) -> np.ndarray:
+        parts = [np.asarray(c.start, dtype=float) for _, c in self.components]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def split_phi(self, phi: np.ndarray) -> dict[str, np.ndarray]:
+        """``phi`` cut into the components' blocks, by component name."""
+        phi = np.asarray(phi, dtype=float).ravel()
+        if phi.size != self.n_struct:
+            raise HlmError(f"the structures have {self.n_struct} parameters "
+                           f"({', '.join(self.struct_names) or 'none'}), not {phi.size}")
+        out: dict[str, np.ndarray] = {}
+        at = 0
+        for name, c in self.components:
+            out[name] = phi[at:at + c.n_params]
+            at += c.n_params
+        return out
+
+    def whiten(self, phi: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, float]:
+        """Rows ``M`` whitened as nlme's ``recalc`` (weights, then the
+        correlation factor), and the structures' log-likelihood."""
+        blocks = self.split_phi(phi)
+        ll = 0.0
+        if self.var is not None:
+            w = np.asarray(self.var.weights(blocks["varStruct"]), dtype=float)
+            M = M * (w[:, None] if M.ndim == 2 else w)
+            ll += float(self.var.loglik(blocks["varStruct"]))
+        if self.cor is not None:
+            M = self.cor.whiten(blocks["corStruct"], M)
+            ll += float(self.cor.loglik(blocks["corStruct"]))
+        return M, ll
+
+    def at(self, phi: np.ndarray) -> LmeDesign:
+        """The design with its rows whitened at the structures' parameters
+        ``phi``: an unstructured design whose criterion, plus ``struct_ll``,
+        is the structured model's (nlme's ``recalc`` of the conLin)."""
+        phi = np.asarray(phi, dtype=float).ravel()
+        ks = [z.shape[1] for z in self.Z]
+        M = np.column_stack(self.Z + [self.X, self.y])
+        W, ll = self.whiten(phi, M)
+        if not np.all(np.isfinite(W)) or not np.isfinite(ll):
+            raise FloatingPointError("the structures' parameters give a non-finite whitening")
+        cuts = np.cumsum(ks)
+        Z = [np.asfortranarray(W[:, a - k:a]) for a, k in zip(cuts, ks)]
+        X = np.asfortranarray(W[:, cuts[-1] if ks else 0:-1])
+        return dataclasses.replace(self, X=X, y=np.ascontiguousarray(W[:, -1]), Z=Z, cor=None,
+                                   var=None, base=self, phi=phi, struct_ll=ll)
+
+    def with_var(self, var: BoundVarFunc) -> LmeDesign:
+        """The design with the variance function replaced (nlme's ``update``
+        of a ``fitted(.)`` covariate)."""
+        return dataclasses.replace(self, var=var)
 
     # -- small facts --------------------------------------------------------
     @property
@@ -159,12 +262,29 @@ class LmeDesign:
 
     def deviance(self, theta: np.ndarray) -> float:
         """The profiled criterion, ``-2`` times the REML or ML log-likelihood with
-        nlme's constants, at ``theta`` (``inf`` where undefined)."""
-        return self.criterion.deviance(self._theta(theta))
+        nlme's constants, at ``theta`` (``inf`` where undefined); with
+        structures, ``theta`` is the reStruct's parameters then the
+        structures' (nlme's ``coef(lmeStruct)`` order)."""
+        t = self._theta(theta)
+        if not self.structured:
+            return self.criterion.deviance(t) - 2.0 * self.struct_ll
+        k = self.n_params
+        try:
+            w = self.at(t[k:])
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError):
+            return float("inf")
+        return w.deviance(t[:k])
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
-        """The exact gradient of :meth:`deviance` in ``theta``."""
-        return self.criterion.deviance_and_gradient(self._theta(theta))[1]
+        """The gradient of :meth:`deviance`: exact in the reStruct's
+        parameters, by central differences in the structures'."""
+        t = self._theta(theta)
+        if not self.structured:
+            return self.criterion.deviance_and_gradient(t)[1]
+        k = self.n_params
+        g_re = self.at(t[k:]).criterion.deviance_and_gradient(t[:k])[1]
+        g_phi = central_gradient(lambda ph: self.deviance(np.r_[t[:k], ph]), t[k:])
+        return np.r_[g_re, g_phi]
 
     def _theta(self, theta: np.ndarray) -> np.ndarray:
         try:
@@ -172,9 +292,10 @@ class LmeDesign:
         except (TypeError, ValueError) as exc:
             raise HlmError(f"theta must be {self.n_params} numbers "
                            f"({', '.join(self.theta_names)}), not {theta!r}") from exc
-        if t.size != self.n_params:
-            raise HlmError(f"theta has {t.size} values; this model has {self.n_params} "
-                           f"({', '.join(self.theta_names)})")
+        names = self.theta_names + self.struct_names
+        if t.size != len(names):
+            raise HlmError(f"theta has {t.size} values; this model has {len(names)} "
+                           f"({', '.join(names)})")
         return t
 
     @cached_property
@@ -218,6 +339,29 @@ def _check_sizes(levels: list[RandomLevel], Z: list[np.ndarray], grouping: Group
                 "random-effects parameters of its level")
 
 
+def _correlation_groups(spec: CorStructSpec, cor_names: list[str], levels: list[RandomLevel],
+                        kept: pd.DataFrame, grouping: Grouping
+                        ) -> tuple[CorStructSpec, np.ndarray]:
+    """nlme's groups of a correlation structure in lme: its own ``| g`` when
+    it names the random effects' outer levels in order, or finer ones; the
+    random effects' grouping when it has none (or a coarser one, with nlme's
+    warning). Returns the spec with its groups set and the group codes."""
+    lme_names = [lv.name for lv in levels]
+    lme_form = "~ " + "/".join(lme_names)
+    if not cor_names:
+        return spec.with_groups(lme_form), grouping.codes[-1]
+    k = min(len(cor_names), len(lme_names))
+    if cor_names[:k] != lme_names[:k]:
+        raise HlmError("incompatible formulas for groups in 'random' and 'correlation'")
+    if len(cor_names) < len(lme_names):
+        warnings.warn("cannot use smaller level of grouping for 'correlation' than for "
+                      "'random'. Replacing the former with the latter.", stacklevel=4)
+        return spec.with_groups(lme_form), grouping.codes[-1]
+    if len(cor_names) == len(lme_names):
+        return spec, grouping.codes[-1]
+    return spec, build_grouping(kept, cor_names).codes[-1]
+
+
 def lme_design(
     fixed: str,
     data: pd.DataFrame,
@@ -233,10 +377,8 @@ def lme_design(
     Raises :class:`HlmError` where nlme would stop before optimising, and
     where hlm_py refuses a design nlme fits to a misleading number.
     """
-    if weights is not None:
-        raise HlmError("lme: 'weights' (variance functions) are not supported yet")
-    if correlation is not None:
-        raise HlmError("lme: 'correlation' structures are not supported yet")
+    cor_spec = as_corstruct(correlation)
+    var_spec = as_varfunc(weights)
     if method not in ("REML", "ML"):
         raise HlmError(f"'arg' should be one of \"REML\", \"ML\", not {method!r}")
     dname = data_name(data)
@@ -247,8 +389,15 @@ def lme_design(
     columns = [str(c) for c in data.columns]
     for lv in levels:
         grouping_variable(data, lv.name)  # UnknownVariableError for a missing factor
+    extra = _frame_variables(levels, columns)
+    for spec in (cor_spec, var_spec):
+        if spec is not None:
+            extra += [v for v in spec.variables(columns) if v not in extra]
+    cor_names = group_names(cor_spec.groups_formula() or "~ 1") \
+        if cor_spec is not None and cor_spec.groups_formula() else []
+    extra += [v for v in cor_names if v not in extra]
     design = build_design(fixed, data, na_action=na_action, contrasts=contrasts,
-                          extra_variables=_frame_variables(levels, columns))
+                          extra_variables=extra)
     design.check_finite()
     if design.y is None:
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
@@ -269,15 +418,26 @@ def lme_design(
     check_squares(X, y, Z, list(design.X.columns), [lv.name for lv in levels])
     _check_sizes(levels, Z, grouping)
 
+    cor = var = None
+    if cor_spec is not None:
+        cor_spec, codes = _correlation_groups(cor_spec, cor_names, levels, kept, grouping)
+        cor = cor_spec.bind(kept, codes)
+    if var_spec is not None:
+        var = var_spec.bind(kept)
     call = (f"lme.formula(fixed = {design.formula}, data = {dname}, "
             f"random = {deparse_random(random)}")
+    if cor_spec is not None:
+        call += f", correlation = {cor_spec.deparse()}"
+    if var_spec is not None:
+        call += f", weights = {var_spec.deparse()}"
     call += f', method = "{method}")' if method != "REML" else ")"
     out = LmeDesign(
         fixed=design.formula, levels=levels, method=method, fixed_design=design,
         random_designs=random_designs, grouping=grouping, X=X, y=y, Z=Z,
         row_names=design.frame.row_names, data=data, data_name=dname, call=call,
         contrasts=contrasts,
-        args=dict(fixed=fixed, data=data, random=random, method=method,
-                  na_action=na_action, contrasts=contrasts))
+        args=dict(fixed=fixed, data=data, random=random, method=method, weights=weights,
+                  correlation=correlation, na_action=na_action, contrasts=contrasts),
+        cor_spec=cor_spec, var_spec=var_spec, cor=cor, var=var)
     check_fixed_rank(X, out.reduced, out.fixed_names)
     return out

@@ -34,6 +34,9 @@ class FittedLme(Protocol):
     theta_opt: np.ndarray
     dims: dict[str, Any]
     likelihood: ProfiledLikelihood
+    phi: np.ndarray | None
+    whitened: LmeDesign | None
+    control: Any
 
     @property
     def call(self) -> str: ...
@@ -61,6 +64,9 @@ class FittedLme(Protocol):
     def apVar(self) -> ApVar: ...  # noqa: N802
 
     def sigma(self) -> float: ...
+    @property
+    def structured(self) -> bool: ...
+    def component_theta(self, name: str) -> np.ndarray: ...
     def residuals(self, level: int | list[int] | None = None,
                   type: str = "response") -> pd.Series | pd.DataFrame: ...  # noqa: A002
     def logLik(self, REML: bool | None = None) -> LogLik: ...  # noqa: N802, N803

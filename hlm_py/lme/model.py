@@ -36,6 +36,7 @@ from hlm_py.lme.rank import check_fixed_rank_at
 from hlm_py.lme.refine import fitted_products
 from hlm_py.lme.results import AnovaLme, ApVar, FixDF, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.lme.strategy import Optimum, OptSummary, optimise
+from hlm_py.lme.structured import StructuredOptimum, optimise_structured
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
 
@@ -73,6 +74,32 @@ class LmeFit:
     #: the cross-product evaluation was at its rounding noise, so the fit was
     #: made on nlme's elimination by per-group QR decompositions instead
     qr_elimination: bool = False
+    #: the structures' parameters (nlme's corStruct then varStruct
+    #: coefficients) and the design whitened at them (None without structures)
+    phi: np.ndarray | None = None
+    whitened: LmeDesign | None = None
+    #: nlme's ``numIter`` of a ``fitted(.)`` variance function's outer loop
+    outer_iterations: int = 0
+
+    @property
+    def structured(self) -> bool:
+        return self.model.structured
+
+    def component_theta(self, name: str) -> np.ndarray:
+        """The block of ``phi`` of component ``name`` (``corStruct``, ``varStruct``)."""
+        return self.model.split_phi(self.phi if self.phi is not None else np.zeros(0))[name]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """nlme's ``varWeights(fit$modelStruct)`` (1 without a variance function)."""
+        if self.model.var is None:
+            return np.ones(self.n)
+        return np.asarray(self.model.var.weights(self.component_theta("varStruct")), dtype=float)
+
+    @property
+    def std(self) -> np.ndarray:
+        """nlme's ``attr(resid(fit), "std")``: sigma / the variance weights."""
+        return self.sigma_ / self.weights
 
     # -- the design's facts ---------------------------------------------------
     @property
@@ -242,8 +269,10 @@ class LmeFit:
         kind = _match_type(type)
         res = self.residuals_
         if kind != "response":
-            # without a variance function or correlation both are r / sigma
-            res = res / self.sigma_
+            res = res.div(self.std, axis=0)
+            if kind == "normalized" and self.model.cor is not None:
+                w = self.model.cor.whiten(self.component_theta("corStruct"), res.to_numpy())
+                res = pd.DataFrame(w, index=res.index, columns=res.columns)
         return self._by_level(res, level)
 
     resid = residuals
@@ -410,8 +439,11 @@ def _dims(design: LmeDesign) -> dict[str, Any]:
             "ncol": q + [design.p, 1], "names": [lv.name for lv in reversed(design.levels)]}
 
 
-def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFit:
-    """The fit object at the optimum (lme4's ``mkMerMod``)."""
+def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl,
+              whitened: LmeDesign | None = None, outer: int = 0) -> LmeFit:
+    """The fit object at the optimum (lme4's ``mkMerMod``). With structures,
+    ``design`` is the structured design and ``whitened`` it whitened at the
+    structures' parameters, on which ``optimum`` was found."""
     opt, lik = optimum.result, optimum.criterion
     names = design.fixed_names
     check_fixed_rank_at(lik, opt.theta, names)
@@ -421,12 +453,16 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFi
     col_names = ["fixed"] + [lv.name for lv in design.levels]
     # the penalised RSS from the residuals (no cancellation, unlike the
     # cross-products); on the QR elimination the refined one
+    work = whitened if whitened is not None else design
+    struct_ll = work.struct_ll
     if optimum.refinement is not None:
-        prss, loglik = est.rss, est.loglik
+        prss, loglik = est.rss, est.loglik + struct_ll
     else:
-        prss = float(R[:, -1] @ R[:, -1]) + sum(float(np.einsum("gi,gi->", u, u)) for u in est.u)
+        Rw = R if whitened is None else \
+            _fitted_and_residuals(whitened, est, optimum.qr_elimination)[1]
+        prss = float(Rw[:, -1] @ Rw[:, -1]) + sum(float(np.einsum("gi,gi->", u, u)) for u in est.u)
         loglik = -0.5 * profiled_deviance(lik.n_eff, lik.reml, est.logdet_v, prss,
-                                          est.logdet_xvx)
+                                          est.logdet_xvx) + struct_ll
     sigma = float(np.sqrt(prss / lik.n_eff))
     index = pd.Index(names)
     parts = lik.split(opt.theta)
@@ -444,7 +480,7 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFi
                      for nm in lv.pd.param_names(lv.name, q)],
         theta_opt=opt.theta,
         loglik=float(loglik),
-        df=design.p + design.n_params + 1,
+        df=design.p + design.n_params + design.n_struct + 1,
         fitted_values=pd.DataFrame(F, index=design.row_names, columns=col_names, copy=False),
         residuals_=pd.DataFrame(R, index=design.row_names, columns=col_names, copy=False),
         dims=_dims(design),
@@ -452,6 +488,9 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl) -> LmeFi
         likelihood=lik,
         control=control,
         qr_elimination=optimum.qr_elimination,
+        phi=whitened.phi if whitened is not None else None,
+        whitened=whitened,
+        outer_iterations=outer,
     )
 
 
@@ -462,7 +501,19 @@ def lme_fit(design: LmeDesign, control: LmeControl | Mapping[str, Any] | None = 
         raise HlmError(f"lme_fit() fits the unfitted model of hlm.lme_design(...), not "
                        f"{type(design).__name__}")
     ctrl = as_control(control)
+    if design.structured:
+        so = optimise_structured(design, ctrl, _innermost_fitted)
+        return _make_fit(so.design, so.optimum, ctrl, whitened=so.whitened, outer=so.outer)
     return _make_fit(design, optimise(design, ctrl), ctrl)
+
+
+def _innermost_fitted(so: StructuredOptimum) -> np.ndarray:
+    """The innermost level's fitted values of a structured optimum (on the
+    data's scale), for a ``fitted(.)`` variance covariate."""
+    opt = so.optimum
+    est = opt.criterion.estimates(opt.result.theta)
+    F, _ = _fitted_and_residuals(so.design, est, False)
+    return F[:, -1]
 
 
 def lme(

@@ -178,6 +178,9 @@ class IntervalsLme(RReport):
     reStruct: dict[str, pd.DataFrame] | None  # noqa: N815
     sigma: pd.Series | None
     level: float = 0.95
+    #: the structures' intervals (None without them)
+    corStruct: pd.DataFrame | None = None  # noqa: N815
+    varStruct: pd.DataFrame | None = None  # noqa: N815
 
     def to_frame(self) -> pd.DataFrame:
         """All intervals stacked: fixed effects, then ``<level>: <parameter>``, then ``sigma``."""
@@ -188,6 +191,11 @@ class IntervalsLme(RReport):
             t = tab.copy()
             t.index = [f"{lev}: {i}" for i in t.index]
             parts.append(t)
+        for lab, stab in (("corStruct", self.corStruct), ("varStruct", self.varStruct)):
+            if stab is not None:
+                st = stab.copy()
+                st.index = [f"{lab}: {i}" for i in st.index]
+                parts.append(st)
         if self.sigma is not None:
             parts.append(pd.DataFrame([self.sigma.to_numpy()], index=["sigma"],
                                       columns=["lower", "est.", "upper"]))

@@ -81,7 +81,7 @@ def _terms_matrix(terms: Any, assign: Mapping[str, Sequence[int]], p: int
     return np.eye(p)[cols], chosen
 
 
-def _l_matrix(L: Any, names: list[str]) -> tuple[np.ndarray, list[str] | None, np.ndarray]:
+def _l_matrix(L: Any, names: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
     """nlme's handling of ``L``: a vector is one row; column names place the
     entries, else they fill the first columns; zero rows are dropped."""
     p = len(names)
@@ -127,7 +127,7 @@ def _l_matrix(L: Any, names: list[str]) -> tuple[np.ndarray, list[str] | None, n
 
 
 def wald_linear(F: np.ndarray, beta: np.ndarray, names: list[str],
-                assign: Mapping[str, Sequence[int]], term_df: Mapping[str, float],
+                assign: Mapping[str, Sequence[int]], term_df: Any,
                 column_df: Sequence[float], terms: Any = None, L: Any = None,
                 single_df: float | None = None) -> WaldTest:
     """nlme's ``anova(fit, Terms=)`` or ``anova(fit, L=)``: one F-test.
@@ -144,14 +144,14 @@ def wald_linear(F: np.ndarray, beta: np.ndarray, names: list[str],
     else:
         Lm, rn, _ = _l_matrix(L, names)
         used = np.any(Lm != 0, axis=0)
-        dfs = {float(column_df[j]) for j in np.flatnonzero(used)} if single_df is None \
+        dfs = {float(column_df[int(j)]) for j in np.flatnonzero(used)} if single_df is None \
             else {single_df}
         if len(dfs) > 1:
             raise HlmError("L may only involve fixed effects with the same denominator DF")
         label = "F-test for linear combination(s)\n"
-        cols = [names[j] for j in np.flatnonzero(used)]
+        cols = [names[int(j)] for j in np.flatnonzero(used)]
         if Lm.shape[0] > 1:
-            Lm_out = pd.DataFrame(Lm[:, used], index=pd.Index(rn), columns=pd.Index(cols))
+            Lm_out = pd.DataFrame(Lm[:, used], index=pd.Index(list(rn)), columns=pd.Index(cols))
         else:
             Lm_out = pd.Series(Lm[0, used], index=pd.Index(cols))
     ddf = float(next(iter(dfs)))

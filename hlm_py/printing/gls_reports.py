@@ -12,26 +12,13 @@ import pandas as pd
 
 from hlm_py.gls.model import GlsFit
 from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
-from hlm_py.printing.corstruct_reports import render_corstruct
 from hlm_py.printing.lme_reports import _correlation_text, _fmt, _level_text, ttable_text
 from hlm_py.printing.matrixprint import print_data_frame, print_matrix, print_named_vector
 from hlm_py.printing.rformat import signif
-from hlm_py.printing.varfunc_reports import render_varfunc
+from hlm_py.printing.struct_blocks import structs_text
 from hlm_py.report import register_renderer
 
-__all__ = ["render_gls", "render_gls_summary", "structs_text", "register_gls"]
-
-
-def structs_text(fit: Any) -> list[str]:
-    """``print(summary(fit$modelStruct))``: each component's block, in nlme's
-    order (correlation structure, then variance function)."""
-    d = fit.model
-    out: list[str] = []
-    if d.cor is not None:
-        out.append(render_corstruct(d.cor, fit.component_theta("corStruct")))
-    if d.var is not None:
-        out.append(render_varfunc(d.var, fit.component_theta("varStruct")))
-    return out
+__all__ = ["render_gls", "render_gls_summary", "register_gls"]
 
 
 def _header(fit: GlsFit) -> list[str]:

@@ -36,6 +36,7 @@ from hlm_py.printing.matrixprint import (
     print_vector,
 )
 from hlm_py.printing.rformat import abbreviate, round_r, zapsmall
+from hlm_py.printing.struct_blocks import structs_text
 from hlm_py.rbase.ascharacter import as_character_double
 from hlm_py.rbase.formatnum import format_integer, format_real
 from hlm_py.report import register_renderer
@@ -166,6 +167,7 @@ def render_lme(fit: Any, loglik: float | None = None, fixef: pd.Series | None = 
              render_fixef(fe),
              "",
              restruct_text(fit, sigma, psi)]
+    lines += structs_text(fit)
     lines += groups_text(fit)
     return "\n".join(lines)
 
@@ -219,8 +221,9 @@ def render_lme_summary(s: LmeSummary) -> str:
              f"  Data: {_data_name(fit)} ",
              print_data_frame(ic),
              "",
-             restruct_text(fit, s.sigma, s.psi),
-             f"Fixed effects:  {fit.fixed} ",
+             restruct_text(fit, s.sigma, s.psi)]
+    lines += structs_text(fit)
+    lines += [f"Fixed effects:  {fit.fixed} ",
              ttable_text(s.tTable)]
     if s.tTable.shape[0] > 1:
         lines += _correlation_text(s.corFixed)
@@ -320,7 +323,7 @@ def _l_text(L: pd.DataFrame | pd.Series) -> str:
     """``print(zapsmall(L))``: a named vector for one row, else a matrix."""
     if isinstance(L, pd.Series):
         if L.size == 1:  # R's L[, j] of one row and one column drops the names
-            return print_vector(zapsmall(L.to_numpy(dtype=float)))
+            return print_vector(list(zapsmall(L.to_numpy(dtype=float))))
         return print_named_vector(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index])
     return print_matrix(zapsmall(L.to_numpy(dtype=float)), [str(i) for i in L.index],
                         [str(c) for c in L.columns])
@@ -330,12 +333,12 @@ def render_anova_lme(a: AnovaLme) -> str:
     """nlme's ``print.anova.lme``."""
     t = a.table
     if a.kind == "wald":
-        cols = {"numDF": format_integer(t["numDF"])}
+        wcols = {"numDF": format_integer(t["numDF"])}
         if a.den_df_column:
-            cols["denDF"] = _fmt(t["denDF"].to_numpy(dtype=float))
-        cols["F-value"] = _fmt(zapsmall(t["F-value"].to_numpy(dtype=float)))
-        cols["p-value"] = _pvalue_strings(t["p-value"].to_numpy(dtype=float))
-        df = pd.DataFrame(cols, index=[str(i) for i in t.index], dtype=object)
+            wcols["denDF"] = _fmt(t["denDF"].to_numpy(dtype=float))
+        wcols["F-value"] = _fmt(zapsmall(t["F-value"].to_numpy(dtype=float)))
+        wcols["p-value"] = _pvalue_strings(t["p-value"].to_numpy(dtype=float))
+        df = pd.DataFrame(wcols, index=[str(i) for i in t.index], dtype=object)
         head = a.label or ""
         if a.L is not None:
             head += _l_text(a.L) + "\n"
@@ -387,6 +390,11 @@ def render_intervals_lme(iv: IntervalsLme) -> str:
             lines.append(f"  Level: {name} ")
             lines.append(print_matrix(tab.to_numpy(dtype=float), [str(i) for i in tab.index],
                                       list(tab.columns)))
+    for label, tab in ((" Correlation structure:", iv.corStruct),
+                       (" Variance function:", iv.varStruct)):
+        if tab is not None:
+            lines += ["", label, print_matrix(tab.to_numpy(dtype=float),
+                                              [str(i) for i in tab.index], list(tab.columns))]
     if iv.sigma is not None:
         lines += ["", " Within-group standard error:",
                   print_named_vector(iv.sigma.to_numpy(dtype=float), list(iv.sigma.index))]

@@ -170,6 +170,12 @@ class CorStructSpec(Protocol):
 
     def bind(self, data: pd.DataFrame, groups: np.ndarray | None = None) -> BoundCorStruct: ...
 
+    def with_groups(self, groups_formula: str) -> CorStructSpec:
+        """The spec with its form's ``| g`` part replaced by ``groups_formula``
+        (``"~ Subject"``, ``"~ a/b"``), its covariate kept: nlme's lme gives
+        a structure without groups (or coarser ones) the random effects'."""
+        ...
+
     def deparse(self) -> str: ...
 
 
