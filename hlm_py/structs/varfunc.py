@@ -37,7 +37,7 @@ import pandas as pd
 
 from hlm_py.errors import HlmError, MissingValueError, NotAvailableError, UnknownVariableError
 from hlm_py.formula.deparse import deparse, deparse_call, deparse_lines
-from hlm_py.formula.parser import Call, Name, Node, Num, is_syntactic_name, parse, walk_names
+from hlm_py.formula.parser import Call, Name, Node, is_syntactic_name, parse, walk_names
 from hlm_py.formula.transforms import evaluate
 from hlm_py.formula.values import Chr, DataEnv, Factor, Lgl, make_factor
 from hlm_py.linalg.libm import r_log, r_math1, r_pow
@@ -851,7 +851,7 @@ class VarFixed(_Spec):
     r_class = "varFixed"
 
     def __init__(self, value: str = "~ 1"):
-        if not (isinstance(value, (str, _Form)) and (isinstance(value, _Form) or value.strip().startswith("~"))):
+        if not (isinstance(value, str) and value.strip().startswith("~")):
             raise HlmError("'value' must be a one sided formula")
         form = _one_sided(value, "value")
         _check_covariate_form(form)
@@ -1273,6 +1273,6 @@ def as_varfunc(x: object) -> _Spec | None:
     if isinstance(x, _Spec):
         return x
     if isinstance(x, str):
-        return VarFixed(_one_sided(x))
+        return VarFixed(_one_sided(x).text())
     raise HlmError("can only construct \"varFunc\" object from another \"varFunc\" object, a "
                    "formula, or a character string")
