@@ -25,7 +25,7 @@ def _formula_lines(lines: tuple[str, ...]) -> str:
     return " ".join(f" Formula: {ln} \n" for ln in lines)
 
 
-def _block(s: VarFuncSummary, header: bool) -> str:
+def _block(s: VarFuncSummary, header: bool, digits: int = 7) -> str:
     if s.kind == "none":
         return ""
     if s.kind == "fixed":
@@ -33,7 +33,7 @@ def _block(s: VarFuncSummary, header: bool) -> str:
     if s.kind == "combination":
         out = f"{s.structure} \n"
         for part in s.parts:
-            out += _block(part, False)
+            out += _block(part, False, digits)
         return out
     if s.kind == "empty":
         return (f"Variance function structure of class {s.r_class} with no parameters, "
@@ -44,19 +44,21 @@ def _block(s: VarFuncSummary, header: bool) -> str:
     out += " Parameter estimates:\n"
     vals = np.asarray(s.values, dtype=float)
     if vals.ndim == 2:
-        out += print_matrix(vals, list(s.rownames or ()), list(s.colnames or ())) + "\n"
+        out += print_matrix(vals, list(s.rownames or ()), list(s.colnames or ()), digits) + "\n"
     else:
-        out += print_named_vector(vals, list(s.names)) + "\n"
+        out += print_named_vector(vals, list(s.names), digits) + "\n"
     return out
 
 
-def render_varfunc_summary(s: VarFuncSummary, header: bool = True) -> str:
-    """The printed block of a :class:`~hlm_py.structs.varfunc.VarFuncSummary`."""
-    text = _block(s, header)
+def render_varfunc_summary(s: VarFuncSummary, header: bool = True, digits: int = 7) -> str:
+    """The printed block of a :class:`~hlm_py.structs.varfunc.VarFuncSummary`
+    (``digits``: R's ``getOption("digits")``)."""
+    text = _block(s, header, digits)
     return text[:-1] if text.endswith("\n") else text
 
 
-def render_varfunc(bound: Any, theta: np.ndarray) -> str:
+def render_varfunc(bound: Any, theta: np.ndarray, digits: int = 7) -> str:
     """What R prints for ``print(summary(varStruct))`` of the bound variance
-    function ``bound`` at the parameter block ``theta``."""
-    return render_varfunc_summary(bound.summary(np.asarray(theta, dtype=float)))
+    function ``bound`` at the parameter block ``theta`` (``digits``: R's
+    ``getOption("digits")``, which that print uses)."""
+    return render_varfunc_summary(bound.summary(np.asarray(theta, dtype=float)), True, digits)

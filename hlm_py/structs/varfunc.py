@@ -541,6 +541,22 @@ class BoundVarCovariate(BoundVarFuncBase):
         else:
             self.row_stratum = None
         self._updated = False
+        if covariate is not None:
+            self._check_covariate(covariate)
+
+    def _check_covariate(self, cov: np.ndarray) -> None:
+        """Refuse the data where nlme's fits fail: a zero covariate with a free
+        power (weights ``|0|^-delta`` infinite), or NaN weights at the initial
+        values (a negative covariate to a fractional power in ``Initialize``)."""
+        if self.kind != "power":
+            return
+        if self.n_params and (cov == 0).any():
+            raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
+                           "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
+        par = self._per_row(self.start)
+        if not np.isfinite(np.abs(r_pow(cov, -par))).all():
+            raise HlmError("the initial weights of \"varPower\" are not finite (a negative or "
+                           "zero covariate to a fractional or negative power; nlme's fit fails)")
 
     def _length_message(self) -> str:
         if self.n_params == 0:
@@ -593,6 +609,9 @@ class BoundVarCovariate(BoundVarFuncBase):
         out.__dict__.update(self.__dict__)
         out.covariate = _covariate(self.form.covariate, self._data, f)
         out._updated = True
+        if out.kind == "power" and out.n_params and (out.covariate == 0).any():
+            raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
+                           "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
         return out
 
     def summary(self, theta: np.ndarray) -> VarFuncSummary:

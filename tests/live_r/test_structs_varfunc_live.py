@@ -190,11 +190,18 @@ def _compare(r, b, theta, rv="v"):
     if b.n_params:
         assert b.param_names() == _names(r, f"unlist(list(varStruct = coef({rv})))")
         assert b.constrained_names() == _names(r, f"unlist(list(coef({rv}, FALSE)))")
-    if b.r_class != "varComb":
-        vals, names = b.coef_all(theta)
-        _close(vals, _vec(r, f"as.vector(coef({rv}, FALSE, allCoef = TRUE))"))
+    vals, names = b.coef_all(theta)
+    _close(vals, _vec(r, f"as.vector(unlist(coef({rv}, FALSE, allCoef = TRUE)))"))
+    if not bool(r(f"is.matrix(coef({rv}, FALSE, allCoef = TRUE)) || "
+                  f"(inherits({rv}, 'varComb') && any(sapply({rv}, function(p) "
+                  "is.matrix(coef(p, FALSE, allCoef = TRUE)))))")[0]):
+        assert names == _names(r, f"coef({rv}, FALSE, allCoef = TRUE)")
     text = render_varfunc(b, theta)
     want = list(r(f"capture.output(invisible(print(summary({rv}))))"))
+    assert text.split("\n") == want if text else want == []
+    text = render_varfunc(b, theta, digits=4)
+    want = list(r(f"{{ op <- options(digits = 4); out <- capture.output(invisible(print("
+                  f"summary({rv})))); options(op); out }}"))
     assert text.split("\n") == want if text else want == []
 
 
@@ -314,3 +321,61 @@ def test_coef_assign_length_errors_as_nlme(r):
         with pytest.raises(HlmError) as ei:
             spec.bind(d).weights(np.array([1.0, 2.0, 3.0]))
         assert str(ei.value) == str(msg)
+
+
+# ------------------------------------------------------------------ in fits
+
+# (R fit, Python spec, data set, lme?) -- the structures of ch05.R's fits and
+# more; R's estimates put in the bound structure give R's weights and R's
+# printed block inside print(fit)
+FITS = [
+    ("lme(rate ~ (pressure + I(pressure^2) + I(pressure^3) + I(pressure^4)) * QB, Dialyzer_df, "
+     "~ pressure + I(pressure^2) | Subject, weights = varPower(form = ~ pressure))",
+     lambda: vf.varPower(form="~ pressure"), "Dialyzer", True),
+    ("lme(rate ~ (pressure + I(pressure^2) + I(pressure^3) + I(pressure^4)) * QB, Dialyzer_df, "
+     "~ pressure + I(pressure^2) | Subject, weights = varPower(form = ~ pressure | QB))",
+     lambda: vf.varPower(form="~ pressure | QB"), "Dialyzer", True),
+    ("lme(rate ~ (pressure + I(pressure^2) + I(pressure^3) + I(pressure^4)) * QB, Dialyzer_df, "
+     "~ pressure + I(pressure^2) | Subject, weights = varConstPower(form = ~ pressure))",
+     lambda: vf.varConstPower(form="~ pressure"), "Dialyzer", True),
+    ("lme(weight ~ Time * Diet, BodyWeight_df, random = ~ Time | Rat, weights = varPower())",
+     lambda: vf.varPower(), "BodyWeight", True),
+    ("gls(distance ~ age, Orthodont_df, weights = varIdent(form = ~ 1 | Sex))",
+     lambda: vf.varIdent(form="~ 1 | Sex"), "Orthodont", False),
+    ("gls(distance ~ age, Orthodont_df, weights = varComb(varIdent(form = ~ 1 | Sex), "
+     "varPower(form = ~ age)))",
+     lambda: vf.varComb(vf.varIdent(form="~ 1 | Sex"), vf.varPower(form="~ age")), "Orthodont",
+     False),
+    ("gls(distance ~ age * Sex, Orthodont_df, weights = varExp(form = ~ age | Sex))",
+     lambda: vf.varExp(form="~ age | Sex"), "Orthodont", False),
+    ("lme(distance ~ age, Orthodont_df, random = ~ 1 | Subject, "
+     "weights = varIdent(form = ~ 1 | Sex))",
+     lambda: vf.varIdent(form="~ 1 | Sex"), "Orthodont", True),
+]
+
+
+@pytest.mark.parametrize("case", FITS, ids=[f"fit{i}" for i in range(len(FITS))])
+def test_in_fits(r, case):
+    import rpy2.robjects as ro
+
+    fit, spec, dname, is_lme = case
+    r(f"fit <- {fit}")
+    r("vs <- fit$modelStruct$varStruct")
+    d = _data(dname)
+    if is_lme:
+        grp = "Rat" if dname == "BodyWeight" else "Subject"
+        ord_ = np.array(r(f"order(as.integer({dname}_df${grp}))"), dtype=int) - 1
+        d = d.iloc[ord_]
+    b = spec().bind(d)
+    if b.needs_update:
+        cov = np.array(r("nlme:::getCovariate(vs)"), dtype=float)
+        b = b.update(cov)
+        r("coef(vs) <- coef(vs)")
+    theta = np.array(r("as.vector(coef(vs))"), dtype=float)
+    ro.globalenv["th"] = ro.FloatVector(theta)
+    _close(b.weights(theta), _vec(r, "varWeights(vs)"))
+    block = render_varfunc(b, theta).split("\n")
+    for what in ("print(fit)", "summary(fit)"):
+        out = list(r(f"capture.output({what})"))
+        starts = [i for i in range(len(out)) if out[i:i + len(block)] == block]
+        assert starts, (block, out)
