@@ -36,7 +36,7 @@ from hlm_py.lme.rank import check_fixed_rank_at
 from hlm_py.lme.refine import fitted_products
 from hlm_py.lme.results import AnovaLme, ApVar, FixDF, IntervalsLme, LmeSummary, VarCorrLme
 from hlm_py.lme.strategy import Optimum, OptSummary, optimise
-from hlm_py.lme.structured import StructuredOptimum, optimise_structured
+from hlm_py.lme.structured import optimise_structured
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
 
@@ -507,12 +507,10 @@ def lme_fit(design: LmeDesign, control: LmeControl | Mapping[str, Any] | None = 
     return _make_fit(design, optimise(design, ctrl), ctrl)
 
 
-def _innermost_fitted(so: StructuredOptimum) -> np.ndarray:
-    """The innermost level's fitted values of a structured optimum (on the
-    data's scale), for a ``fitted(.)`` variance covariate."""
-    opt = so.optimum
-    est = opt.criterion.estimates(opt.result.theta)
-    F, _ = _fitted_and_residuals(so.design, est, False)
+def _innermost_fitted(design: LmeDesign, est: Estimates) -> np.ndarray:
+    """The innermost level's fitted values on the data's scale (``design``
+    unwhitened), for a ``fitted(.)`` variance covariate."""
+    F, _ = _fitted_and_residuals(design, est, False)
     return F[:, -1]
 
 

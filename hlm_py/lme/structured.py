@@ -19,14 +19,17 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from hlm_py.errors import ConvergenceError, HlmError
-from hlm_py.linalg.minimise import MinimiseResult, minimise
+from hlm_py.linalg.minimise import STEP, MinimiseResult, minimise
 from hlm_py.lme.control import LmeControl
 from hlm_py.lme.design import LmeDesign
-from hlm_py.lme.runs import optimise as optimise_runs
+from hlm_py.lme.em import em_start
+from hlm_py.lme.runs import optimise_runs
 from hlm_py.lme.strategy import Optimum, optimise
 
 __all__ = ["StructuredOptimum", "optimise_structured", "OUTER_TOL", "CONFIRM_GAIN"]
@@ -36,6 +39,8 @@ OUTER_TOL = 1e-10
 #: a criterion lower by more than this at the full strategy's theta restarts
 #: the search in phi
 CONFIRM_GAIN = 1e-7
+#: the joint search's gradient tolerance (max |d deviance / d parameter|)
+JOINT_GTOL = 1e-6
 #: rounds of (search in phi, full strategy in theta)
 ROUNDS = 4
 
@@ -58,7 +63,8 @@ class StructuredOptimum:
 def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray
              ) -> tuple[Callable[[np.ndarray], float], list[np.ndarray]]:
     """The criterion in phi, theta profiled from a warm start (kept in the
-    returned list, updated at every finite evaluation)."""
+    returned list, updated at every finite evaluation): one run of the
+    quasi-Newton search in theta, no restarts."""
     warm = [theta0.copy()]
     max_iter = control.max_iter
     max_newton = control.max_newton
@@ -70,15 +76,69 @@ def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray
             return math.inf
         with np.errstate(all="ignore"):
             try:
-                r = optimise_runs(w.criterion, warm[0], max_iter, max_newton)
+                runs = optimise_runs(w.criterion, warm[0], max_iter, max_newton,
+                                     unit_start=False)
             except (FloatingPointError, HlmError):
                 return math.inf
+        conv = [r for r in runs if r.converged and math.isfinite(r.deviance)] or runs
+        r = min(conv, key=lambda r: r.deviance)
         if not math.isfinite(r.deviance):
             return math.inf
         warm[0] = r.theta
         return float(r.deviance) - 2.0 * w.struct_ll
 
     return D, warm
+
+
+def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: int
+           ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """BFGS in (theta, phi) together: the exact gradient in theta, central
+    differences in phi (each a whitening and a reduction of the rows)."""
+    k = theta0.size
+
+    def dev(theta: np.ndarray, phi: np.ndarray) -> tuple[float, LmeDesign | None]:
+        try:
+            w = design.at(phi)
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError, HlmError):
+            return math.inf, None
+        return w.criterion.deviance(theta) - 2.0 * w.struct_ll, w
+
+    def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
+        theta, phi = x[:k], x[k:]
+        try:
+            w = design.at(phi)
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError, HlmError):
+            return math.inf, np.zeros_like(x)
+        with np.errstate(all="ignore"):
+            d, g = w.criterion.deviance_and_gradient(theta)
+        d = float(d) - 2.0 * w.struct_ll
+        if not math.isfinite(d):
+            return math.inf, np.zeros_like(x)
+        gp = np.zeros(phi.size)
+        for j in range(phi.size):
+            h = STEP * max(abs(phi[j]), 0.1)
+            e = np.zeros(phi.size)
+            e[j] = h
+            dp, _ = dev(theta, phi + e)
+            dm, _ = dev(theta, phi - e)
+            if math.isfinite(dp) and math.isfinite(dm):
+                gp[j] = (dp - dm) / (2 * h)
+            elif math.isfinite(dp):
+                gp[j] = (dp - d) / h
+            elif math.isfinite(dm):
+                gp[j] = (d - dm) / h
+        return d, np.r_[np.asarray(g, dtype=float), gp]
+
+    x0 = np.r_[theta0, phi0]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        res = optimize.minimize(fg, x0, jac=True, method="BFGS",
+                                options={"maxiter": max(max_iter, 200), "gtol": JOINT_GTOL})
+    x = np.asarray(res.x, dtype=float)
+    f0 = fg(x0)[0]
+    if not math.isfinite(float(res.fun)) or float(res.fun) > f0:
+        return theta0, phi0, f0, False
+    return x[:k], x[k:], float(res.fun), bool(res.success)
 
 
 def _fit_at(design: LmeDesign, phi: np.ndarray, control: LmeControl
@@ -90,61 +150,101 @@ def _fit_at(design: LmeDesign, phi: np.ndarray, control: LmeControl
     return w, opt, float(opt.result.deviance) - 2.0 * w.struct_ll
 
 
-def _search(design: LmeDesign, control: LmeControl, phi0: np.ndarray | None = None
-            ) -> StructuredOptimum:
+def _lean_theta(design: LmeDesign, phi: np.ndarray, control: LmeControl,
+                theta0: np.ndarray | None) -> np.ndarray:
+    """theta fitted at ``phi`` by one set of runs (from ``theta0``, else from
+    nlme's start after its EM iterations)."""
+    w = design.at(phi)
+    lik = w.criterion
+    if theta0 is None:
+        with np.errstate(all="ignore"):
+            theta0 = em_start(lik, w.start(), control.niterEM)
+    with np.errstate(all="ignore"):
+        runs = optimise_runs(lik, theta0, control.max_iter, control.max_newton,
+                             unit_start=False)
+    conv = [r for r in runs if r.converged and math.isfinite(r.deviance)] or runs
+    best = min(conv, key=lambda r: r.deviance)
+    return best.theta if math.isfinite(best.deviance) else theta0
+
+
+def _search(design: LmeDesign, control: LmeControl, phi0: np.ndarray | None = None,
+            theta0: np.ndarray | None = None, full: bool = True) -> StructuredOptimum:
+    """The search from ``(theta0, phi0)``: jointly, then in phi with theta
+    profiled; with ``full``, theta fitted at the end point by the whole
+    strategy, and the search again where that finds a lower criterion."""
     phi = design.struct_start() if phi0 is None else phi0
     try:
-        w, opt, dev = _fit_at(design, phi, control)
+        theta = _lean_theta(design, phi, control, theta0)
     except FloatingPointError as exc:
         raise HlmError("lme: the structures' starting values give a non-finite "
                        f"likelihood ({exc})") from exc
     res: MinimiseResult | None = None
-    if phi.size == 0:
-        return StructuredOptimum(design, phi, w, opt, None, 0)
+    ok, jdev = True, math.inf
     for _ in range(ROUNDS):
-        D, _warm = _profile(design, control, opt.result.theta)
-        res = minimise(D, phi, max_iter=max(control.max_iter, 50))
-        if not res.converged:
-            msg = (f"lme: the search in the structures' parameters did not converge "
-                   f"({res.iterations} iterations: {res.message})")
-            if not control.returnObject:
-                raise ConvergenceError(msg)
-            warnings.warn(msg, stacklevel=4)
-        w2, opt2, dev2 = _fit_at(design, res.x, control)
-        improved = dev2 < dev - CONFIRM_GAIN
-        phi, w, opt, dev = res.x, w2, opt2, dev2
-        if not improved or dev2 >= res.fun - CONFIRM_GAIN:
+        if phi.size:
+            theta, phi, jdev, ok = _joint(design, theta, phi, control.max_iter)
+        if phi.size and not ok:
+            D, warm = _profile(design, control, theta)
+            res = minimise(D, phi, max_iter=max(control.max_iter, 50))
+            if not res.converged:
+                msg = (f"lme: the search in the structures' parameters did not converge "
+                       f"({res.iterations} iterations: {res.message})")
+                if not control.returnObject:
+                    raise ConvergenceError(msg)
+                warnings.warn(msg, stacklevel=4)
+            phi, theta = res.x, warm[0]
+        if not full:
+            w = design.at(phi)
+            with np.errstate(all="ignore"):
+                r = optimise_runs(w.criterion, theta, control.max_iter, control.max_newton,
+                                  unit_start=False)[0]
+            opt = Optimum(result=r, criterion=w.criterion, refinement=None, summary=None)  # type: ignore[arg-type]
+            return StructuredOptimum(design, phi, w, opt, res, 0)
+        w, opt, dev = _fit_at(design, phi, control)
+        theta = opt.result.theta
+        # stop unless the full strategy in theta found a lower criterion
+        reached = res.fun if res is not None and not ok else jdev
+        if dev >= reached - CONFIRM_GAIN:
             break
     return StructuredOptimum(design, phi, w, opt, res, 0)
 
 
 def optimise_structured(design: LmeDesign, control: LmeControl,
-                        fitted: Callable[[StructuredOptimum], np.ndarray]) -> StructuredOptimum:
-    """Fit a structured design (module docstring). ``fitted`` gives the
-    innermost fitted values of an optimum (for a ``fitted(.)`` covariate)."""
+                        fitted: Callable[[LmeDesign, Any], np.ndarray]) -> StructuredOptimum:
+    """Fit a structured design (module docstring). ``fitted(design,
+    estimates)`` gives the innermost fitted values on the data's scale (for
+    a ``fitted(.)`` covariate)."""
     needs = design.var is not None and design.var.needs_update
-    if needs:
-        # nlme's Initialize: the fit at the starting values (unit weights:
-        # the covariate is not known yet), then the update
-        phi0 = design.struct_start()
-        w, opt, _ = _fit_at(design, phi0, control)
-        first = StructuredOptimum(design, phi0, w, opt, None, 0)
-        design = design.with_var(design.var.update(fitted(first)))  # type: ignore[union-attr]
-    out = _search(design, control)
+    if not needs:
+        return _search(design, control)
+    # nlme's Initialize: the fit at the starting values with unit weights
+    # (the covariate is not known yet), then the update; then nlme's loop,
+    # each search warm-started, the whole strategy once at the fixed point
+    phi = design.struct_start()
+    theta = _lean_theta(design, phi, control, None)
+    w = design.at(phi)
+    est = w.criterion.estimates(theta)
+    design = design.with_var(design.var.update(fitted(design, est)))  # type: ignore[union-attr]
     outer = 0
-    while needs:
+    full = False
+    while True:
         outer += 1
-        old = np.r_[out.optimum.result.theta, out.phi]
-        design = design.with_var(design.var.update(fitted(out)))  # type: ignore[union-attr]
-        nxt = _search(design, control, out.phi)
-        new = np.r_[nxt.optimum.result.theta, nxt.phi]
+        out = _search(design, control, phi, theta, full=full)
+        new = np.r_[out.optimum.result.theta, out.phi]
+        old = np.r_[theta, phi]
         den = np.where(new == 0, 1.0, new)
         change = float(np.max(np.abs((old - new) / den))) if new.size else 0.0
-        out = nxt
+        theta, phi = out.optimum.result.theta, out.phi
+        est = out.optimum.criterion.estimates(theta)
+        design = design.with_var(design.var.update(fitted(design, est)))  # type: ignore[union-attr]
         if change <= OUTER_TOL:
-            break
+            if full:
+                break
+            full = True
         if outer > max(control.maxIter or 50, 200):
             raise ConvergenceError("maximum number of iterations (lmeControl(maxIter)) reached "
                                    "without convergence")
+    out = _search(design, control, phi, theta, full=True) if change > 0 else out
+    out.design = design
     out.outer = outer
     return out

@@ -12,7 +12,13 @@ import pandas as pd
 
 from hlm_py.gls.model import GlsFit
 from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
-from hlm_py.printing.lme_reports import _correlation_text, _fmt, _level_text, ttable_text
+from hlm_py.printing.lme_reports import (
+    _correlation_text,
+    _fmt,
+    _level_text,
+    cat_deparse,
+    ttable_text,
+)
 from hlm_py.printing.matrixprint import print_data_frame, print_matrix, print_named_vector
 from hlm_py.printing.rformat import signif
 from hlm_py.printing.struct_blocks import structs_text
@@ -24,7 +30,7 @@ __all__ = ["render_gls", "render_gls_summary", "register_gls"]
 def _header(fit: GlsFit) -> list[str]:
     reml = fit.method == "REML"
     lines = ["Generalized least squares fit by " + ("REML" if reml else "maximum likelihood"),
-             f"  Model: {fit.model.model} ",
+             f"  Model: {cat_deparse(fit.model.model)} ",
              f"  Data: {fit.data_name} "]
     if fit.model.subset is not None:
         lines.append(f"  Subset: {fit.model.subset} ")

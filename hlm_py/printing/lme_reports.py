@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.formula.deparse import deparse_lines
 from hlm_py.lme.inference import (
     correlation_has_names,
     has_correlation,
@@ -65,6 +66,11 @@ def _fmt(values: Iterable[float], digits: int = 7) -> list[str]:
 def _fmt_corr(values: Sequence[float], rdig: int = 3) -> list[str]:
     """``format(round(x, rdig))`` of a vector of correlations."""
     return format_real([float(round_r(float(v), rdig)) for v in values], digits=7)
+
+
+def cat_deparse(formula: str) -> str:
+    """``cat(deparse(formula))``: R's deparse lines (width cutoff 60) joined by a blank."""
+    return " ".join(deparse_lines(formula))
 
 
 def _data_name(fit: Any) -> str:
@@ -163,7 +169,7 @@ def render_lme(fit: Any, loglik: float | None = None, fixef: pd.Series | None = 
     lines = ["Linear mixed-effects model fit by " + ("REML" if reml else "maximum likelihood"),
              f"  Data: {_data_name(fit)} ",
              "  Log-" + ("restricted-" if reml else "") + "likelihood: " + _fmt([ll])[0],
-             f"  Fixed: {fit.fixed} ",
+             f"  Fixed: {cat_deparse(fit.fixed)} ",
              render_fixef(fe),
              "",
              restruct_text(fit, sigma, psi)]
@@ -223,7 +229,7 @@ def render_lme_summary(s: LmeSummary) -> str:
              "",
              restruct_text(fit, s.sigma, s.psi)]
     lines += structs_text(fit)
-    lines += [f"Fixed effects:  {fit.fixed} ",
+    lines += [f"Fixed effects:  {cat_deparse(fit.fixed)} ",
              ttable_text(s.tTable)]
     if s.tTable.shape[0] > 1:
         lines += _correlation_text(s.corFixed)
