@@ -300,7 +300,10 @@ def _unlist_names(prefix: str, names: list[str] | None, n: int) -> list[str]:
 
 
 def _theta(theta: object, n: int, message: str) -> np.ndarray:
-    t = np.asarray(theta, dtype=np.float64).reshape(-1)
+    try:
+        t = np.asarray(theta, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise HlmError(f"the parameters must be numeric, not {theta!r}") from None
     if t.shape[0] != n:
         raise HlmError(message)
     return t
@@ -407,7 +410,10 @@ class BoundVarFuncBase:
         return _theta(theta, self.n_params, self._length_message())
 
     def _check_fitted(self, fitted: object) -> np.ndarray:
-        f = np.asarray(fitted, dtype=np.float64).reshape(-1)
+        try:
+            f = np.asarray(fitted, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise HlmError("the fitted values must be numeric") from None
         if f.shape[0] != self.n:
             raise HlmError("cannot change the length of covariate in \"varFunc\" object")
         if np.isnan(f).any():
@@ -931,7 +937,7 @@ class VarIdent(_Spec):
         out: list[tuple[str | None, str | Node]] = []
         if value is not None:
             out.append(("value", _as_vec(value, "'value'").deparse()))
-        if form != "~ 1":
+        if _one_sided(form).node != parse("~ 1"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             out.append(("fixed", _as_vec(fixed, "'fixed'").deparse()))
@@ -1015,7 +1021,7 @@ class _VarCovariateSpec(_Spec):
         out: list[tuple[str | None, str | Node]] = []
         if value is not None:
             out.append(("value", _as_vec(value, "'value'").deparse()))
-        if form != "~ fitted(.)":
+        if _one_sided(form).node != parse("~ fitted(.)"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             out.append(("fixed", _as_vec(fixed, "'fixed'").deparse()))
@@ -1146,7 +1152,7 @@ class VarConstPower(_Spec):
             out.append(("const", _as_vec(const, "const").deparse()))
         if power is not None:
             out.append(("power", _as_vec(power, "power").deparse()))
-        if form != "~ fitted(.)":
+        if _one_sided(form).node != parse("~ fitted(.)"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             if isinstance(fixed, Mapping):
