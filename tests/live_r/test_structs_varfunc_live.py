@@ -382,6 +382,16 @@ FITS = [
      False),
     ("gls(distance ~ age * Sex, Orthodont_df, weights = varExp(form = ~ age | Sex))",
      lambda: vf.varExp(form="~ age | Sex"), "Orthodont", False),
+    ("gls(distance ~ age, Orthodont_df, weights = varFixed(~ age))",
+     lambda: vf.varFixed("~ age"), "Orthodont", False),
+    ("gls(weight ~ Time * Diet, BodyWeight_df, weights = varPower())",
+     lambda: vf.varPower(), "BodyWeight", False),
+    ("gls(distance ~ age * Sex, Orthodont_df, weights = varExp(form = ~ fitted(.) | Sex))",
+     lambda: vf.varExp(form="~ fitted(.) | Sex"), "Orthodont", False),
+    ("gls(distance ~ age * Sex, Orthodont_df, weights = varConstPower(form = ~ age | Sex, "
+     "fixed = list(power = c(Female = 0.5))))",
+     lambda: vf.varConstPower(form="~ age | Sex", fixed={"power": {"Female": 0.5}}),
+     "Orthodont", False),
     ("lme(distance ~ age, Orthodont_df, random = ~ 1 | Subject, "
      "weights = varIdent(form = ~ 1 | Sex))",
      lambda: vf.varIdent(form="~ 1 | Sex"), "Orthodont", True),
