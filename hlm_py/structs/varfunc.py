@@ -556,9 +556,7 @@ class BoundVarCovariate(BoundVarFuncBase):
         values (a negative covariate to a fractional power in ``Initialize``)."""
         if self.kind != "power":
             return
-        if self.n_params and (cov == 0).any():
-            raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
-                           "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
+        self._check_zero(cov)
         par = self._per_row(self.start)
         if not np.isfinite(np.abs(r_pow(cov, -par))).all():
             raise HlmError("the initial weights of \"varPower\" are not finite (a negative or "
@@ -615,10 +613,19 @@ class BoundVarCovariate(BoundVarFuncBase):
         out.__dict__.update(self.__dict__)
         out.covariate = _covariate(self.form.covariate, self._data, f)
         out._updated = True
-        if out.kind == "power" and out.n_params and (out.covariate == 0).any():
+        if out.kind == "power":
+            out._check_zero(out.covariate)
+        return out
+
+    def _check_zero(self, cov: np.ndarray) -> None:
+        if not self.n_params:
+            return
+        free = np.ones(self.n, dtype=bool)
+        if self.row_stratum is not None:
+            free = ~self.which_fix[self.row_stratum]
+        if (cov[free] == 0).any():
             raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
                            "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
-        return out
 
     def summary(self, theta: np.ndarray) -> VarFuncSummary:
         vals, names = self.coef_all(theta)

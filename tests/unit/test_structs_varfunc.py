@@ -368,3 +368,14 @@ def test_missing_values_are_errors():
         vf.varIdent(form="~ 1 | g").bind(d)
     with pytest.raises(UnknownVariableError):
         vf.varIdent(form="~ 1 | zz").bind(d)
+
+
+def test_zero_covariate_in_a_fixed_stratum_is_accepted():
+    d = _toy()
+    d.loc[1, "x"] = 0.0  # stratum "a"
+    b = vf.varPower(form="~ x | g", fixed={"a": 0.0}).bind(d)
+    assert b.n_params == 2 and np.isfinite(b.weights(np.array([0.3, 0.2]))).all()
+    with pytest.raises(HlmError, match="is 0"):
+        vf.varPower(form="~ x | g", fixed={"b": 0.0}).bind(d)
+    with pytest.raises(HlmError, match="is 0"):
+        vf.varPower().bind(d).update(d["x"].to_numpy())
