@@ -265,14 +265,6 @@ def test_against_nlme(r, case):
         _compare(r, b, theta)
 
 
-def test_update_does_not_mutate(r):
-    d = _data("Orthodont")
-    b = vf.varPower().bind(d)
-    b2 = b.update(_fitted("Orthodont", len(d)))
-    assert b.needs_update and b.covariate is None
-    assert b2.covariate is not None
-
-
 # ------------------------------------------------------------------ errors
 
 # (R code, Python callable, data, R's message equals ours)
