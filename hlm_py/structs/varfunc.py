@@ -300,7 +300,10 @@ def _unlist_names(prefix: str, names: list[str] | None, n: int) -> list[str]:
 
 
 def _theta(theta: object, n: int, message: str) -> np.ndarray:
-    t = np.asarray(theta, dtype=np.float64).reshape(-1)
+    try:
+        t = np.asarray(theta, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise HlmError(f"the parameters must be numeric, not {theta!r}") from None
     if t.shape[0] != n:
         raise HlmError(message)
     return t
@@ -407,7 +410,10 @@ class BoundVarFuncBase:
         return _theta(theta, self.n_params, self._length_message())
 
     def _check_fitted(self, fitted: object) -> np.ndarray:
-        f = np.asarray(fitted, dtype=np.float64).reshape(-1)
+        try:
+            f = np.asarray(fitted, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise HlmError("the fitted values must be numeric") from None
         if f.shape[0] != self.n:
             raise HlmError("cannot change the length of covariate in \"varFunc\" object")
         if np.isnan(f).any():
@@ -550,9 +556,7 @@ class BoundVarCovariate(BoundVarFuncBase):
         values (a negative covariate to a fractional power in ``Initialize``)."""
         if self.kind != "power":
             return
-        if self.n_params and (cov == 0).any():
-            raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
-                           "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
+        self._check_zero(cov)
         par = self._per_row(self.start)
         if not np.isfinite(np.abs(r_pow(cov, -par))).all():
             raise HlmError("the initial weights of \"varPower\" are not finite (a negative or "
@@ -609,10 +613,19 @@ class BoundVarCovariate(BoundVarFuncBase):
         out.__dict__.update(self.__dict__)
         out.covariate = _covariate(self.form.covariate, self._data, f)
         out._updated = True
-        if out.kind == "power" and out.n_params and (out.covariate == 0).any():
+        if out.kind == "power":
+            out._check_zero(out.covariate)
+        return out
+
+    def _check_zero(self, cov: np.ndarray) -> None:
+        if not self.n_params:
+            return
+        free = np.ones(self.n, dtype=bool)
+        if self.row_stratum is not None:
+            free = ~self.which_fix[self.row_stratum]
+        if (cov[free] == 0).any():
             raise HlmError("the covariate of \"varPower\" is 0 in some rows: the weights "
                            "|0|^(-power) are infinite for a positive power (nlme's fit fails)")
-        return out
 
     def summary(self, theta: np.ndarray) -> VarFuncSummary:
         vals, names = self.coef_all(theta)
@@ -931,7 +944,7 @@ class VarIdent(_Spec):
         out: list[tuple[str | None, str | Node]] = []
         if value is not None:
             out.append(("value", _as_vec(value, "'value'").deparse()))
-        if form != "~ 1":
+        if _one_sided(form).node != parse("~ 1"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             out.append(("fixed", _as_vec(fixed, "'fixed'").deparse()))
@@ -1015,7 +1028,7 @@ class _VarCovariateSpec(_Spec):
         out: list[tuple[str | None, str | Node]] = []
         if value is not None:
             out.append(("value", _as_vec(value, "'value'").deparse()))
-        if form != "~ fitted(.)":
+        if _one_sided(form).node != parse("~ fitted(.)"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             out.append(("fixed", _as_vec(fixed, "'fixed'").deparse()))
@@ -1146,7 +1159,7 @@ class VarConstPower(_Spec):
             out.append(("const", _as_vec(const, "const").deparse()))
         if power is not None:
             out.append(("power", _as_vec(power, "power").deparse()))
-        if form != "~ fitted(.)":
+        if _one_sided(form).node != parse("~ fitted(.)"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
             if isinstance(fixed, Mapping):

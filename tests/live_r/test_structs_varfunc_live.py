@@ -27,6 +27,8 @@ def r():
     rr = rsession.r()
     for name in ("Orthodont", "Dialyzer", "BodyWeight"):
         rr(f"{name}_df <- as.data.frame(nlme::{name})")
+    rr("Orthodont2_df <- transform(Orthodont_df, Sex2 = as.character(Sex), "
+       "ageI = as.integer(age))[nrow(Orthodont_df):1, ]")
     return rr
 
 
@@ -137,12 +139,30 @@ CASES = [
      lambda: vf.varConstPower(form="~ age", fixed={"const": 1, "power": 0}), "Orthodont", False),
     ("fixedExpr", "varFixed(~ I(1 / Time + 1))", lambda: vf.varFixed("~ I(1 / Time + 1)"),
      "BodyWeight", False),
+    ("cpValuesPositional", "varConstPower(power = list('300' = 0.6, '200' = 0.3), "
+     "form = ~ pressure | QB)",
+     lambda: vf.varConstPower(power={"300": 0.6, "200": 0.3}, form="~ pressure | QB"),
+     "Dialyzer", False),
+    ("powerValuesFixedMixed", "varPower(c('3' = 0.3, '2' = 0.2), form = ~ Time | Diet, "
+     "fixed = c('1' = 0.5))",
+     lambda: vf.varPower({"3": 0.3, "2": 0.2}, form="~ Time | Diet", fixed={"1": 0.5}),
+     "BodyWeight", False),
+    ("identCharacter", "varIdent(form = ~ age | Sex2)", lambda: vf.varIdent(form="~ age | Sex2"),
+     "Orthodont2", False),
+    ("identInteger", "varIdent(form = ~ 1 | ageI * Sex2)",
+     lambda: vf.varIdent(form="~ 1 | ageI * Sex2"), "Orthodont2", False),
+    ("powerIntegerStrata", "varPower(form = ~ distance | ageI)",
+     lambda: vf.varPower(form="~ distance | ageI"), "Orthodont2", False),
     ("combThree", "varComb(varIdent(form = ~ 1 | Diet), varPower(form = ~ Time), "
      "varExp(0.001, form = ~ Time | Diet))",
      lambda: vf.varComb(vf.varIdent(form="~ 1 | Diet"), vf.varPower(form="~ Time"),
                         vf.varExp(0.001, form="~ Time | Diet")), "BodyWeight", False),
     ("combFixedFitted", "varComb(varFixed(~ Time), varPower())",
      lambda: vf.varComb(vf.varFixed("~ Time"), vf.varPower()), "BodyWeight", True),
+    ("combNested", "varComb(varComb(varIdent(form = ~ 1 | Sex), varPower(form = ~ age)), "
+     "varExp(form = ~ age))",
+     lambda: vf.varComb(vf.varComb(vf.varIdent(form="~ 1 | Sex"), vf.varPower(form="~ age")),
+                        vf.varExp(form="~ age")), "Orthodont", False),
     ("combConst", "varComb(varIdent(), varConstPower(form = ~ pressure | QB))",
      lambda: vf.varComb(vf.varIdent(), vf.varConstPower(form="~ pressure | QB")), "Dialyzer",
      False),
@@ -156,6 +176,10 @@ def _rdata(name):
 
 
 def _pydata(name):
+    if name == "Orthodont2":
+        d = _data("Orthodont")
+        d = d.assign(Sex2=d["Sex"].astype(str).astype(object), ageI=d["age"].astype(int))
+        return d.iloc[::-1]
     if name == "OrthodontMale":
         d = _data("Orthodont")
         return d[d["Sex"] == "Male"]
@@ -241,14 +265,6 @@ def test_against_nlme(r, case):
         _compare(r, b, theta)
 
 
-def test_update_does_not_mutate(r):
-    d = _data("Orthodont")
-    b = vf.varPower().bind(d)
-    b2 = b.update(_fitted("Orthodont", len(d)))
-    assert b.needs_update and b.covariate is None
-    assert b2.covariate is not None
-
-
 # ------------------------------------------------------------------ errors
 
 # (R code, Python callable, data, R's message equals ours)
@@ -290,6 +306,16 @@ ERRORS = [
      lambda d: vf.varConstPower(const=[1, 2], form="~ age").bind(d), False),
     ("varConstPower(fixed = list(foo = 1), form = ~ age)",
      lambda d: vf.varConstPower(fixed={"foo": 1}, form="~ age"), True),
+    ("Initialize(varConstPower(const = list(Male = 1, Foo = 2), form = ~ age | Sex), "
+     "Orthodont_df)",
+     lambda d: vf.varConstPower(const={"Male": 1, "Foo": 2}, form="~ age | Sex").bind(d), True),
+    ("Initialize(varConstPower(fixed = list(const = 2), form = ~ age | Sex), Orthodont_df)",
+     lambda d: vf.varConstPower(fixed={"const": 2}, form="~ age | Sex").bind(d), True),
+    ("Initialize(varConstPower(fixed = list(power = c(Foo = 2)), form = ~ age | Sex), "
+     "Orthodont_df)",
+     lambda d: vf.varConstPower(fixed={"power": {"Foo": 2}}, form="~ age | Sex").bind(d), True),
+    ("varConstPower(const = c(1, 2), form = ~ age | Sex)",
+     lambda d: vf.varConstPower(const=[1, 2], form="~ age | Sex"), True),
     ("varComb(varIdent(), 1)", lambda d: vf.varComb(vf.varIdent(), 1), True),
     ("varFunc(1)", lambda d: vf.as_varfunc(1), True),
     ("varFixed(1)", lambda d: vf.varFixed(1), True),
@@ -348,6 +374,16 @@ FITS = [
      False),
     ("gls(distance ~ age * Sex, Orthodont_df, weights = varExp(form = ~ age | Sex))",
      lambda: vf.varExp(form="~ age | Sex"), "Orthodont", False),
+    ("gls(distance ~ age, Orthodont_df, weights = varFixed(~ age))",
+     lambda: vf.varFixed("~ age"), "Orthodont", False),
+    ("gls(weight ~ Time * Diet, BodyWeight_df, weights = varPower())",
+     lambda: vf.varPower(), "BodyWeight", False),
+    ("gls(distance ~ age * Sex, Orthodont_df, weights = varExp(form = ~ fitted(.) | Sex))",
+     lambda: vf.varExp(form="~ fitted(.) | Sex"), "Orthodont", False),
+    ("gls(distance ~ age * Sex, Orthodont_df, weights = varConstPower(form = ~ age | Sex, "
+     "fixed = list(power = c(Female = 0.5))))",
+     lambda: vf.varConstPower(form="~ age | Sex", fixed={"power": {"Female": 0.5}}),
+     "Orthodont", False),
     ("lme(distance ~ age, Orthodont_df, random = ~ 1 | Subject, "
      "weights = varIdent(form = ~ 1 | Sex))",
      lambda: vf.varIdent(form="~ 1 | Sex"), "Orthodont", True),

@@ -257,6 +257,8 @@ def test_variables_and_deparse():
     assert vf.varComb(vf.varIdent(), vf.varPower(1)).deparse() == \
         "varComb(varIdent(), varPower(value = 1))"
     assert vf.varIdent(form="~1|Sex").formula() == "~1 | Sex"
+    assert vf.varIdent(form="~1").deparse() == "varIdent()"
+    assert vf.varPower(form="~fitted( . )").deparse() == "varPower()"
 
 
 def test_as_varfunc():
@@ -344,6 +346,10 @@ def test_printed_blocks(orth):
      'length of the "varIdent" parameter'),
     (lambda d: vf.varComb(vf.varPower(form="~ x")).bind(d).weights(np.zeros(3)),
      'parameter length of initialized "varComb"'),
+    (lambda d: vf.varPower(form="~ x").bind(d).weights(["a"]), "must be numeric"),
+    (lambda d: vf.varPower().bind(d).update(["a"] * 6), "must be numeric"),
+    (lambda d: vf.varPower(form="~ I(x - 1)").bind(d), "is 0"),
+    (lambda d: vf.varPower(0.5, form="~ I(x - 2.2)").bind(d), "not finite"),
 ])
 def test_errors(call, message):
     with pytest.raises(HlmError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -362,3 +368,14 @@ def test_missing_values_are_errors():
         vf.varIdent(form="~ 1 | g").bind(d)
     with pytest.raises(UnknownVariableError):
         vf.varIdent(form="~ 1 | zz").bind(d)
+
+
+def test_zero_covariate_in_a_fixed_stratum_is_accepted():
+    d = _toy()
+    d.loc[1, "x"] = 0.0  # stratum "a"
+    b = vf.varPower(form="~ x | g", fixed={"a": 0.0}).bind(d)
+    assert b.n_params == 2 and np.isfinite(b.weights(np.array([0.3, 0.2]))).all()
+    with pytest.raises(HlmError, match="is 0"):
+        vf.varPower(form="~ x | g", fixed={"b": 0.0}).bind(d)
+    with pytest.raises(HlmError, match="is 0"):
+        vf.varPower().bind(d).update(d["x"].to_numpy())
