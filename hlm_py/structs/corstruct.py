@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import solve_triangular
 
 from hlm_py.errors import HlmError, MissingValueError
 from hlm_py.formula.deparse import deparse, deparse_call
@@ -65,12 +66,13 @@ from hlm_py.rbase.ascharacter import as_character_double
 __all__ = [
     "corCompSymm", "corSymm", "corAR1", "corCAR1", "corARMA",
     "corExp", "corGaus", "corLin", "corRatio", "corSpher",
-    "CorSpec", "BoundCor", "corstruct_groups", "EXACT_MAX",
+    "CorSpec", "BoundCor", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
 ]
 
 #: Largest group for which factors and products follow nlme's order of
-#: operations exactly (larger groups use numpy's LAPACK/BLAS).
-EXACT_MAX = 64
+#: operations exactly (larger groups use numpy's LAPACK/BLAS: fast, but
+#: not R's bits).
+EXACT_MAX = 1000
 
 _INT_MAX = 2147483647
 _R_CONSTANTS = {"T", "F", "TRUE", "FALSE", "pi", "NA", "Inf", "NaN", "NULL"}
@@ -183,52 +185,93 @@ def corstruct_groups(form: str, data: pd.DataFrame) -> tuple[np.ndarray, list[st
 # ---------------------------------------------------------------- linear algebra
 
 
-def _chol_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """nlme's factor of a batch of correlation matrices ``a`` (P, s, s):
-    ``F = (U')^-1`` with ``U'U = a`` (LINPACK ``dpofa`` then ``dtrsl`` job 11,
-    dot products left to right), and ``sum(log(diag(U)))`` per matrix.
-    A matrix that is not positive definite gives NaN."""
+#: R's LINPACK ``dpofa`` (``src/appl/dpofa.f``) declares a column singular
+#: when its pivot is at most this times its diagonal (not at 0, as LINPACK).
+DPOFA_EPS = 1e-14
+
+
+def _dpofa(a: np.ndarray) -> np.ndarray:
+    """R's ``chol`` (its LINPACK ``dpofa``) of a batch (P, s, s): the upper
+    factor ``U`` with ``U'U = a``, each entry computed with the same
+    operations in the same order as ``dpofa`` (dot products left to right;
+    the rows of ``U`` are formed in turn, which leaves every entry's
+    arithmetic unchanged). nlme ignores ``dpofa``'s ``info``: a matrix whose
+    pivot ``j`` falls to ``DPOFA_EPS * a[j, j]`` or below keeps what ``dpofa``
+    leaves, the columns before ``j`` factored, column ``j`` above the
+    diagonal reduced, the rest as in ``a``."""
     P, s, _ = a.shape
-    if s > EXACT_MAX:
-        with np.errstate(all="ignore"):
-            F = np.empty_like(a)
-            ld = np.empty(P)
-            for p in range(P):
-                try:
-                    L = np.linalg.cholesky(a[p])
-                except np.linalg.LinAlgError:
-                    F[p] = np.nan
-                    ld[p] = np.nan
-                    continue
-                F[p] = np.linalg.solve(L, np.eye(s))
-                F[p] = np.tril(F[p])
-                ld[p] = float(np.sum(r_math1_log(np.diag(L))))
-            return F, ld
-    U = np.zeros_like(a)
+    U = np.triu(a).copy()
+    acc = np.zeros((P, s))
+    alive = np.ones(P, dtype=bool)
+    fail_at = np.full(P, s, dtype=np.int64)
     with np.errstate(all="ignore"):
-        for j in range(s):
-            acc = np.zeros(P)
-            for k in range(j):
+        for k in range(s):
+            d = a[:, k, k] - acc[:, k]
+            ok = alive & (d > DPOFA_EPS * np.abs(a[:, k, k]))
+            fail_at[alive & ~ok] = k
+            alive = ok
+            U[:, k, k] = np.where(ok, np.sqrt(np.where(ok, d, 1.0)), a[:, k, k])
+            if k + 1 < s and alive.any():
                 if k:
-                    dot = np.cumsum(U[:, :k, k] * U[:, :k, j], axis=1)[:, -1]
-                    t = a[:, k, j] - dot
+                    dot = np.cumsum(U[:, :k, k, None] * U[:, :k, k + 1:], axis=1)[:, -1, :]
+                    t = a[:, k, k + 1:] - dot
                 else:
-                    t = a[:, k, j].copy()
-                t = t / U[:, k, k]
-                U[:, k, j] = t
-                acc = acc + t * t
-            d = a[:, j, j] - acc
-            U[:, j, j] = np.where(d > 0, np.sqrt(np.where(d > 0, d, 1.0)), np.nan)
-        F = np.zeros_like(a)
-        eye = np.eye(s)
+                    t = a[:, k, k + 1:].copy()
+                t = t / U[:, k, k, None]
+                U[:, k, k + 1:] = np.where(alive[:, None], t, U[:, k, k + 1:])
+                acc[:, k + 1:] = acc[:, k + 1:] + t * t
+    for p in np.flatnonzero(fail_at < s).tolist():
+        f = int(fail_at[p])
+        U[p, :f, f + 1:] = a[p, :f, f + 1:]
+    return U
+
+
+def _dtrsl_inverse(U: np.ndarray) -> np.ndarray:
+    """``(U')^-1`` per matrix as nlme builds it: LINPACK ``dtrsl`` (job 11) on
+    each column of the identity, dot products left to right."""
+    P, s, _ = U.shape
+    F = np.zeros_like(U)
+    eye = np.eye(s)
+    with np.errstate(all="ignore"):
         for j in range(s):
             if j:
                 dot = np.cumsum(U[:, :j, j, None] * F[:, :j, :], axis=1)[:, -1, :]
                 F[:, j, :] = (eye[j] - dot) / U[:, j, j, None]
             else:
                 F[:, 0, :] = eye[0] / U[:, 0, 0, None]
-        diag = U[:, np.arange(s), np.arange(s)]
-        ld = np.cumsum(r_math1_log(np.abs(diag)), axis=1)[:, -1] if s else np.zeros(P)
+    return F
+
+
+def _chol_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """nlme's factor of a batch of correlation matrices ``a`` (P, s, s):
+    ``F = (U')^-1`` with ``U'U = a`` (``chol`` then ``dtrsl``), and
+    ``sum(log(abs(diag(U))))`` per matrix (nlme's ``-logDet`` of the factor).
+    Groups larger than :data:`EXACT_MAX` use LAPACK's Cholesky factor and a
+    triangular solve (LINPACK's order only where LAPACK finds the matrix not
+    positive definite)."""
+    P, s, _ = a.shape
+    if s > EXACT_MAX:
+        F = np.empty_like(a)
+        ld = np.empty(P)
+        for p in range(P):
+            try:
+                L = np.linalg.cholesky(a[p])
+            except np.linalg.LinAlgError:
+                Fp, ldp = _chol_factor_exact(a[p:p + 1])
+                F[p], ld[p] = Fp[0], ldp[0]
+                continue
+            F[p] = solve_triangular(L, np.eye(s), lower=True)
+            ld[p] = float(np.cumsum(r_math1_log(np.diag(L)))[-1])
+        return F, ld
+    return _chol_factor_exact(a)
+
+
+def _chol_factor_exact(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    U = _dpofa(a)
+    F = _dtrsl_inverse(U)
+    s = a.shape[1]
+    diag = U[:, np.arange(s), np.arange(s)]
+    ld = np.cumsum(r_math1_log(np.abs(diag)), axis=1)[:, -1] if s else np.zeros(a.shape[0])
     return F, ld
 
 
@@ -1015,6 +1058,23 @@ class _AR1Bound(BoundCor):
                 C[np.arange(s), np.arange(s)] = 1.0
                 cache[s] = C
             out.append(cache[s].copy())
+        return out
+
+    def factors(self, theta: np.ndarray) -> list[np.ndarray]:
+        """nlme's ``corFactor`` per group (``AR1_fact``: 1, then the lag rows)."""
+        phi = _safe_phi(float(self._full(theta)[0]))
+        aux = math.sqrt(1 - phi * phi)
+        aux1 = -phi / aux
+        aux = 1 / aux
+        out = []
+        for s in self._layout.sizes.tolist():
+            F = np.zeros((s, s))
+            if s:
+                F[0, 0] = 1.0
+                i = np.arange(1, s)
+                F[i, i] = aux
+                F[i, i - 1] = aux1
+            out.append(F)
         return out
 
     def whiten(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
