@@ -246,13 +246,14 @@ def _chol_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """nlme's factor of a batch of correlation matrices ``a`` (P, s, s):
     ``F = (U')^-1`` with ``U'U = a`` (``chol`` then ``dtrsl``), and
     ``sum(log(abs(diag(U))))`` per matrix (nlme's ``-logDet`` of the factor).
+    The second result holds the terms ``log|U_jj|`` (P, s) that nlme adds up.
     Groups larger than :data:`EXACT_MAX` use LAPACK's Cholesky factor and a
     triangular solve (LINPACK's order only where LAPACK finds the matrix not
     positive definite)."""
     P, s, _ = a.shape
     if s > EXACT_MAX:
         F = np.empty_like(a)
-        ld = np.empty(P)
+        ld = np.empty((P, s))
         for p in range(P):
             try:
                 L = np.linalg.cholesky(a[p])
@@ -261,7 +262,7 @@ def _chol_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 F[p], ld[p] = Fp[0], ldp[0]
                 continue
             F[p] = solve_triangular(L, np.eye(s), lower=True)
-            ld[p] = float(np.cumsum(r_math1_log(np.diag(L)))[-1])
+            ld[p] = r_math1_log(np.diag(L))
         return F, ld
     return _chol_factor_exact(a)
 
@@ -271,8 +272,7 @@ def _chol_factor_exact(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     F = _dtrsl_inverse(U)
     s = a.shape[1]
     diag = U[:, np.arange(s), np.arange(s)]
-    ld = np.cumsum(r_math1_log(np.abs(diag)), axis=1)[:, -1] if s else np.zeros(a.shape[0])
-    return F, ld
+    return F, r_math1_log(np.abs(diag))
 
 
 def r_math1_log(x: np.ndarray) -> np.ndarray:
@@ -339,6 +339,20 @@ def _pair_index(s: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     i, j = np.triu_indices(s, 1)
     return i.astype(np.int64), j.astype(np.int64)
+
+
+def _sequential_total(batches: list[_Batch], terms: list[np.ndarray], n_groups: int) -> float:
+    """nlme's running sum of the log-determinant terms: group by group in
+    level order, each group's terms in turn, left to right."""
+    width = np.zeros(n_groups, dtype=np.int64)
+    for b, t in zip(batches, terms):
+        width[b.groups] = t.shape[1]
+    off = np.r_[0, np.cumsum(width)].astype(np.int64)
+    seq = np.empty(int(off[-1]))
+    for b, t in zip(batches, terms):
+        if t.shape[1]:
+            seq[off[b.groups][:, None] + np.arange(t.shape[1])[None, :]] = t[b.inv]
+    return float(np.cumsum(seq)[-1]) if seq.size else 0.0
 
 
 # ---------------------------------------------------------------- specs
@@ -649,12 +663,12 @@ class _DenseBound(BoundCor):
         full = self._full(theta)
         key = full.tobytes()
         if self._cache_key != key:
-            fs, total = [], 0.0
+            fs, terms = [], []
             for b in self._batches:
                 F, ld = self._factor(full, b)
                 fs.append(F)
-                total += float(np.sum(ld[b.inv]))
-            self._cache = (fs, total)
+                terms.append(ld)
+            self._cache = (fs, _sequential_total(self._batches, terms, self.n_groups))
             self._cache_key = key
         return self._cache  # type: ignore[return-value]
 
@@ -772,15 +786,15 @@ class _CompSymmBound(_DenseBound):
         n = b.s
         F = np.zeros((n, n))
         aux = 1 + (n - 1) * rho
-        ld = math.log(aux) / 2
+        ld0 = math.log(aux) / 2
         F[0, :] = 1 / math.sqrt(aux * n)
         aux = 1 - rho
-        ld += (n - 1) * math.log(aux) / 2
+        ld1 = (n - 1) * math.log(aux) / 2
         for i in range(1, n):
             aux1 = -1 / math.sqrt(aux * i * (i + 1))
             F[i, :i] = aux1
             F[i, i] = -i * aux1
-        return F[None, :, :], np.array([ld])
+        return F[None, :, :], np.array([[ld0, ld1]])
 
     def whiten(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
         A, vec = self._check_rows(M)
@@ -1038,7 +1052,6 @@ class _AR1Bound(BoundCor):
         prev[o[1:][nz[1:]]] = o[:-1][nz[1:]]
         self._rows = np.flatnonzero(prev >= 0)
         self._prev = prev[self._rows]
-        self._n_lagged = int(np.sum(np.maximum(lay.sizes - 1, 0)))
 
     def constrained_names(self) -> list[str]:
         return ["Phi"]
@@ -1089,9 +1102,11 @@ class _AR1Bound(BoundCor):
         return out[:, 0] if vec else out
 
     def loglik(self, theta: np.ndarray) -> float:
+        """``-sum_i (n_i - 1) log(sqrt(1 - Phi^2))``, summed group by group as nlme."""
         phi = _safe_phi(float(self._full(theta)[0]))
-        aux = math.sqrt(1 - phi * phi)
-        return -self._n_lagged * math.log(aux)
+        la = math.log(math.sqrt(1 - phi * phi))
+        terms = (self._layout.sizes - 1).astype(float) * la
+        return -float(np.cumsum(terms)[-1])
 
 
 # ---------------------------------------------------------------- corARMA
