@@ -66,7 +66,7 @@ from hlm_py.rbase.ascharacter import as_character_double
 __all__ = [
     "corCompSymm", "corSymm", "corAR1", "corCAR1", "corARMA",
     "corExp", "corGaus", "corLin", "corRatio", "corSpher",
-    "CorSpec", "BoundCor", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
+    "CorSpec", "BoundCor", "as_corstruct", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
 ]
 
 #: Largest group for which factors and products follow nlme's order of
@@ -1586,3 +1586,12 @@ def corSpher(value: Sequence[float] | float | None = None, form: str = "~ 1",  #
     ``u = d/range < 1``, else 0; range parametrised as in :func:`corLin`."""
     return _spatial("corSpher", value, form, nugget, metric, fixed)
 
+
+
+def as_corstruct(x: object) -> CorSpec | None:
+    """A ``correlation=`` argument: None, or a correlation structure
+    (``hlm.corAR1(...)``); anything else is nlme's error."""
+    if x is None or isinstance(x, CorSpec):
+        return x
+    raise HlmError("'correlation' must be a correlation structure such as "
+                   f"hlm.corAR1(form=\"~ 1 | g\"), not {x!r}")
