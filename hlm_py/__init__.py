@@ -5,9 +5,9 @@ translates to a Python line (``hlm.summary(fit)``, ``hlm.anova(m1, m2)``,
 ``hlm.fixef(fit)["age"]``). Names of rows, columns and coefficients are R's;
 R's ``NA`` is ``NaN``; bad input raises :class:`HlmError`.
 
-nlme's variance functions and correlation structures (``varIdent``,
-``varPower``, ``corAR1``, ``corCompSymm``) are named by API.md but not
-implemented: they raise :class:`NotAvailableError`, an :class:`HlmError`.
+nlme's ``gls`` and its variance functions (``varIdent``, ``varPower``, ...)
+and correlation structures (``corAR1``, ``corSymm``, ...) work in ``gls``
+and in ``lme`` (``weights=``, ``correlation=``).
 """
 
 from __future__ import annotations
@@ -61,11 +61,35 @@ from hlm_py.lme import (
     pdLogChol,
     pdSymm,
 )
-from hlm_py.lme.varstruct import corAR1, corCompSymm, varIdent, varPower
+from hlm_py.structs.corstruct import (
+    corAR1,
+    corARMA,
+    corCAR1,
+    corCompSymm,
+    corExp,
+    corGaus,
+    corLin,
+    corRatio,
+    corSpher,
+    corSymm,
+)
+from hlm_py.structs.varfunc import varComb, varConstPower, varExp, varFixed, varIdent, varPower
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "varFixed",
+    "varExp",
+    "varConstPower",
+    "varComb",
+    "corSymm",
+    "corSpher",
+    "corRatio",
+    "corLin",
+    "corGaus",
+    "corExp",
+    "corCAR1",
+    "corARMA",
     "ACF",
     "AIC",
     "GlsControl",
