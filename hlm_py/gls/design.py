@@ -28,7 +28,6 @@ from hlm_py.structs.base import (
     BoundVarFunc,
     CorStructSpec,
     VarFuncSpec,
-    component_names,
 )
 from hlm_py.structs.corstruct import as_corstruct
 from hlm_py.structs.varfunc import as_varfunc
@@ -117,9 +116,9 @@ class GlsDesign:
     def theta_names(self) -> list[str]:
         """nlme's names of ``coef(fit$modelStruct)``."""
         out: list[str] = []
-        for name, c in self.components:
+        for _, c in self.components:
             if c.n_params:
-                out += component_names(name, list(c.param_names()))
+                out += list(c.param_names())
         return out
 
     def start(self) -> np.ndarray:

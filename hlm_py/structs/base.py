@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-__all__ = ["component_names", "ModelComponent", "VarFuncSpec", "BoundVarFunc", "CorStructSpec", "BoundCorStruct"]
+__all__ = ["ModelComponent", "VarFuncSpec", "BoundVarFunc", "CorStructSpec", "BoundCorStruct"]
 
 
 @runtime_checkable
@@ -42,7 +42,8 @@ class ModelComponent(Protocol):
     ``n_params``
         the length of its block of ``theta`` (free parameters only).
     ``param_names()``
-        nlme's names of ``coef(component)`` for the block.
+        nlme's names of the block in ``coef(fit$modelStruct)`` (R's
+        ``unlist`` names: ``corStruct1``, ``varStruct.power``, ...).
     ``split(theta)``
         the block cut into its parts (one part: ``[theta]``).
     ``coef(theta, unconstrained=True)``
@@ -177,13 +178,3 @@ class CorStructSpec(Protocol):
         ...
 
     def deparse(self) -> str: ...
-
-
-def component_names(prefix: str, names: list[str]) -> list[str]:
-    """R's ``unlist`` names of one component's coefficients in ``coef(modelStruct)``:
-    ``corStruct.Phi`` for named ones, ``corStruct`` / ``corStruct1``, ... otherwise."""
-    if all(names):
-        return [f"{prefix}.{n}" for n in names]
-    if len(names) == 1:
-        return [prefix]
-    return [f"{prefix}{i + 1}" for i in range(len(names))]
