@@ -108,12 +108,13 @@ def anova(fit: Any, *others: Any, test: bool = True, type: str = "sequential",  
     if Terms is None and L is None:
         kind = match_arg(type, ("sequential", "marginal"), "type")
         w = wald_terms(F, beta, assign, [ddf] * len(assign), kind)
-        return AnovaLme(table=w.table, kind="wald", type=kind, label=lab, den_df_column=False)
+        return AnovaLme(table=w.table.drop(columns="denDF"), kind="wald", type=kind, label=lab,
+                        den_df_column=False)
     names_ = list(fit.coefficients.index)
     w = wald_linear(F, beta, names_, assign, {}, [ddf] * len(names_), terms=Terms, L=L,
                     single_df=float(ddf))
-    return AnovaLme(table=w.table, kind="wald", type=None, label=lab + " " + (w.label or ""),
-                    L=w.L, den_df_column=False)
+    return AnovaLme(table=w.table.drop(columns="denDF"), kind="wald", type=None,
+                    label=lab + " " + (w.label or ""), L=w.L, den_df_column=False)
 
 
 # ---------------------------------------------------------------------------
@@ -262,8 +263,8 @@ def getVarCov(fit: Any, individual: Any = 1) -> VarCov:  # noqa: N802 - nlme's n
     S = d.cor.matrices(fit.component_theta("corStruct"))[g]
     sd = fit.sigma() / fit.weights[codes == g]
     M = S * sd[:, None] * sd[None, :]
-    names = [str(i + 1) for i in range(M.shape[0])]
-    return VarCov(type="marginal", matrices={"": pd.DataFrame(M, index=names, columns=names)})
+    # nlme's gls result has no dimnames: R prints [1,] and [,1]
+    return VarCov(type="marginal", matrices={"": pd.DataFrame(M)}, dimnames=False)
 
 
 def ACF(fit: Any, maxLag: int | None = None, resType: str = "pearson",  # noqa: N802,N803

@@ -217,6 +217,16 @@ class GlsFit:
             args["model"] = update_formula(self.model.model, model, args["data"])
         return gls(**args)
 
+    def at(self, theta: np.ndarray) -> GlsFit:
+        """The fit's model evaluated at other parameters ``theta`` (not
+        optimised: e.g. another program's estimates, to print its numbers)."""
+        theta = np.asarray(theta, dtype=float)
+        self.model.split(theta)  # checks the length
+        crit = GlsCriterion(self.model)
+        return GlsFit(model=self.model, control=self.control, theta=theta,
+                      estimates=crit.estimates(theta, self.control.singular_ok), optim=None,
+                      numIter=self.numIter, criterion=crit)
+
     # -- hlm_py.gls.inference ------------------------------------------------
     def summary(self) -> GlsSummary:
         return inference.summary(self)

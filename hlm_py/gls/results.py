@@ -28,6 +28,8 @@ class GlsSummary(RReport):
     BIC: float
     logLik: float  # noqa: N815
     sigma: float
+    #: the structures' parameters the summary prints (None: the fit's)
+    theta: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.tTable.copy()
@@ -75,6 +77,8 @@ class VarCov(RReport):
     matrices: dict[str, pd.DataFrame]
     listed: bool = False
     group_levels: str | None = None
+    #: whether R's matrices carry row and column names
+    dimnames: bool = True
 
     def to_frame(self) -> pd.DataFrame:
         if len(self.matrices) == 1:
@@ -90,4 +94,7 @@ class ACFResult(RReport):
     n_used: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """``lag`` and ``ACF``, rows named ``1``, ``2``, ... as R's data frame."""
+        t = self.table.copy()
+        t.index = pd.Index([str(i + 1) for i in range(len(t))])
+        return t

@@ -20,7 +20,7 @@ from hlm_py.printing.lme_reports import (
     ttable_text,
 )
 from hlm_py.printing.matrixprint import print_data_frame, print_matrix, print_named_vector
-from hlm_py.printing.rformat import signif
+from hlm_py.printing.rformat import cat_number, signif
 from hlm_py.printing.struct_blocks import structs_text
 from hlm_py.report import register_renderer
 
@@ -37,18 +37,23 @@ def _header(fit: GlsFit) -> list[str]:
     return lines
 
 
-def render_gls(fit: GlsFit) -> str:
-    """nlme's ``print.gls``."""
+def _blocks(fit: GlsFit, theta: np.ndarray | None) -> dict[str, np.ndarray] | None:
+    return None if theta is None else fit.model.split(theta)
+
+
+def render_gls(fit: GlsFit, loglik: float | None = None, coef: pd.Series | None = None,
+               sigma: float | None = None, theta: np.ndarray | None = None) -> str:
+    """nlme's ``print.gls`` (numbers may be given, e.g. R's own)."""
     reml = fit.method == "REML"
     lines = _header(fit)
     lines.append("  Log-" + ("restricted-" if reml else "") + "likelihood: "
-                 + _fmt([fit.loglik])[0])
-    cf = fit.coefficients
+                 + _fmt([fit.loglik if loglik is None else loglik])[0])
+    cf = fit.coefficients if coef is None else coef
     lines += ["", "Coefficients:", print_named_vector(cf.to_numpy(), [str(i) for i in cf.index]),
               ""]
-    lines += structs_text(fit)
+    lines += structs_text(fit, _blocks(fit, theta))
     lines += [f"Degrees of freedom: {fit.n} total; {fit.n - fit.p} residual",
-              f"Residual standard error: {_fmt([fit.sigma()])[0]} "]
+              f"Residual standard error: {_fmt([fit.sigma() if sigma is None else sigma])[0]} "]
     return "\n".join(lines)
 
 
@@ -58,7 +63,7 @@ def render_gls_summary(s: GlsSummary) -> str:
     ic = pd.DataFrame({"AIC": [float(s.AIC)], "BIC": [float(s.BIC)], "logLik": [float(s.logLik)]},
                       index=[" "])
     lines = _header(fit) + [print_data_frame(ic)]
-    blocks = structs_text(fit)
+    blocks = structs_text(fit, _blocks(fit, s.theta))
     if blocks:
         lines += [""] + blocks
     lines += ["", "Coefficients:", ttable_text(s.tTable)]
@@ -93,24 +98,25 @@ _VARCOV_TITLE = {"random.effects": "Random effects", "conditional": "Conditional
                  "marginal": "Marginal"}
 
 
-def _varcov_block(type_: str, m: pd.DataFrame) -> list[str]:
+def _varcov_block(type_: str, m: pd.DataFrame, dimnames: bool) -> list[str]:
     x = m.to_numpy(dtype=float)
     sd = np.sqrt(np.diag(x))
-    sds = " ".join(_fmt(signif(sd, 5), digits=7))
+    sds = " ".join(cat_number(v) for v in signif(sd, 5))
+    rn = [str(i) for i in m.index] if dimnames else None
+    cn = [str(c) for c in m.columns] if dimnames else None
     return [f"{_VARCOV_TITLE[type_]} variance covariance matrix",
-            print_matrix(signif(x, 5), [str(i) for i in m.index], [str(c) for c in m.columns]),
-            f"  Standard Deviations: {sds} "]
+            print_matrix(signif(x, 5), rn, cn), f"  Standard Deviations: {sds} "]
 
 
 def render_varcov(v: VarCov) -> str:
     """nlme's ``print.VarCov`` (``digits = 5``)."""
     if not v.listed:
-        return "\n".join(_varcov_block(v.type, next(iter(v.matrices.values()))))
+        return "\n".join(_varcov_block(v.type, next(iter(v.matrices.values())), v.dimnames))
     lines: list[str] = []
     for name, m in v.matrices.items():
         head = f"{v.group_levels} {name} " if v.group_levels else f" {name} "
         lines.append(head)
-        lines += _varcov_block(v.type, m)
+        lines += _varcov_block(v.type, m, v.dimnames)
     return "\n".join(lines)
 
 

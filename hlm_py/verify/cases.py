@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hlm_py.verify.context import DataChecksumError, all_failed, case_name, new_data, rebuild_data
+from hlm_py.verify.gls_cases import run_gls
 from hlm_py.verify.lm_cases import run_lm, run_model_matrix
 from hlm_py.verify.lme_cases import run_lme
 
@@ -31,6 +32,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "lm": run_lm,
     "model_matrix": run_model_matrix,
     "lme": run_lme,
+    "gls": run_gls,
 }
 
 

@@ -68,6 +68,15 @@ def _walk(case: str, kind: str, name: str, py: Any, r: Any, rows: list[Row]) -> 
     if isinstance(py, BaseException):
         rows.append(Row(case, name, 0, math.inf, False, f"py raised {type(py).__name__}: {py}"))
         return
+    if isinstance(r, list) and r and all(isinstance(e, dict) and not _is_leaf(e) for e in r):
+        # a list of R lists (e.g. one per ACF call): element by element
+        if not isinstance(py, list) or len(py) != len(r):
+            rows.append(Row(case, name, 0, math.inf, False,
+                            f"py gave {type(py).__name__}, R has a list of {len(r)} lists"))
+            return
+        for i, (p_el, r_el) in enumerate(zip(py, r)):
+            _walk(case, kind, f"{name}/{i + 1}", p_el, r_el, rows)
+        return
     if _is_leaf(r):
         rows.append(compare_quantity(case, kind, name, py, r))
         return
@@ -116,7 +125,7 @@ def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any
             rows.append(py_text.compare(case, name, r_text))
         else:
             rows.append(compare_text(case, name, py_text, r_text))
-    if kind == "lme":
+    if kind in ("lme", "gls", "lme_struct"):
         # boundary, apVar and declared differences (hlm_py.verify.lme_rules)
         rows = apply_lme_rules(case, rows, targets, py_results)
     if not rows:

@@ -12,7 +12,7 @@ from hlm_py.errors import HlmError
 __all__ = ["KINDS", "LME_FIT_ONLY", "LME_R_ONLY", "default_golden_dir", "golden_files",
            "golden_targets", "load_golden", "quantity_groups"]
 
-KINDS = ("lm", "model_matrix", "lme")
+KINDS = ("lm", "model_matrix", "lme", "gls")
 
 
 def default_golden_dir() -> Path:
@@ -55,11 +55,15 @@ def quantity_groups(golden: dict[str, Any]) -> list[str]:
     return names
 
 
+#: the kinds whose goldens hold R's default and tight fits (lme's layout)
+FIT_KINDS = ("lme", "gls", "lme_struct")
+
 #: lme golden keys that describe R's run, not the fit (nothing for Python to match)
 LME_R_ONLY = frozenset({
     "fit_warnings", "tight_control", "tight_warnings", "tight_error", "tight_distance",
     "default", "tight", "anova_compare_call", "anova_compare_warnings", "compare_default",
     "tight_optimizer", "tight_candidates", "compare_tight", "anova_compare_default",
+    "tight_logLik_gain",
 })
 
 
@@ -80,7 +84,7 @@ def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
     if golden.get("error") is not None:
         # R's code failed as the case expects: hlm_py must raise an HlmError
         results["error"] = golden["error"]
-    if kind != "lme":
+    if kind not in FIT_KINDS:
         return results
     base = results.get("tight") or results.get("default") or {}
     out = {k: v for k, v in base.items() if k not in LME_FIT_ONLY}

@@ -124,7 +124,8 @@ LME_INTERVALS = Tolerance(1e-3, 1e-10)
 #: is known to 1e-6 of its column's scale, not of its own size.
 LME_DERIVED = Tolerance(1e-6, 1e-6, min_scale=0.0)
 _LME_DERIVED = re.compile(r"^(fitted|resid|ranef|coef|corFixed|vcov|resid_quantiles|pd_constrained"
-                          r"|predict|varcorr/[^/]+/(cov|corr))(/|$)")
+                          r"|predict|varcorr/[^/]+/(cov|corr)|varBeta|corBeta|resid_std|getVarCov"
+                          r"|ACF|Variogram)(/|$)")
 #: nlme's unconstrained parameters (log SDs, Cholesky entries) at the optimum:
 #: absolute 1e-6, which on a log SD is relative 1e-6 on the SD (a log SD near 0,
 #: e.g. 0.0112, makes a relative rule meaningless)
@@ -141,10 +142,11 @@ _DF = re.compile(r"(^|[^a-z])(df|numdf|dendf|df_residual|res\.df)([^a-z]|$)", re
 def tolerance_for(kind: str, quantity: str, column: str | None = None) -> Tolerance:
     """The tolerance for ``quantity`` (and ``column`` of it) of a case of ``kind``."""
     label = f"{quantity} {column or ''}"
-    if kind != "lme":
+    if kind not in ("lme", "gls", "lme_struct"):
         return PVALUE_TOL if _PVALUE.search(label) else LM_TOL
     low = label.lower()
-    if "pd_unconstrained" in low or "apvar_pars" in low:
+    if "pd_unconstrained" in low or "apvar_pars" in low or "modelstruct_unconstrained" in low \
+            or re.search(r"(cor|var)struct/unconstrained", low):
         return LME_PARAMS
     if _LME_DERIVED.search(quantity):
         return LME_DERIVED

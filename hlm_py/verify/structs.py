@@ -1,0 +1,70 @@
+"""The structures of golden cases as the public API takes them, and their
+numbers as the goldens record them (gls and lme cases alike).
+
+A case's structure is ``{"class": "<nlme class>", "args": {...}}`` with the
+R argument names as keywords (``r_reference/cases/structs.py``); ``varComb``
+has ``{"parts": [...]}``; ``weights`` may be a formula string (varFixed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import hlm_py as hlm
+from hlm_py.errors import HlmError
+
+__all__ = ["py_struct", "struct_numbers"]
+
+
+def py_struct(spec: Any) -> Any:
+    """The hlm_py structure of a case's spec (None stays None)."""
+    if spec is None or isinstance(spec, str):
+        return spec
+    if not isinstance(spec, dict) or "class" not in spec:
+        raise HlmError(f"unsupported structure specification {spec!r}")
+    cls = spec["class"]
+    args = dict(spec.get("args") or {})
+    fn = getattr(hlm, cls, None)
+    if fn is None:
+        raise HlmError(f"hlm_py has no structure class {cls}")
+    if cls == "varComb":
+        return fn(*[py_struct(p) for p in args.get("parts") or []])
+    return fn(**args)
+
+
+def _named(values: np.ndarray, names: list[str] | None) -> Any:
+    vals = [float(v) for v in np.atleast_1d(values)]
+    if names is None:
+        return vals
+    return pd.Series(vals, index=list(names), dtype=float)
+
+
+def struct_numbers(fit: Any, name: str) -> dict[str, Any] | None:
+    """``corStruct`` / ``varStruct`` as the goldens record them: the class,
+    the formula as R deparses it, the unconstrained and constrained
+    coefficients (and, for a variance function, all of them, fixed ones too)."""
+    comp = fit.model.cor if name == "corStruct" else fit.model.var
+    if comp is None:
+        return None
+    theta = np.asarray(fit.component_theta(name), dtype=float)
+    out: dict[str, Any] = {"class": comp.r_class}
+    if name == "corStruct":
+        out["formula"] = comp.formula_text
+        out["fixed"] = bool(comp.fixed)
+        out["unconstrained"] = [float(v) for v in theta] if theta.size != 1 else float(theta[0])
+        cons = comp.coef(theta, unconstrained=False)
+        names = list(comp.constrained_names())
+        out["constrained"] = _named(cons, names) if comp.r_class != "corSymm" else \
+            [float(v) for v in cons]
+    else:
+        s = comp.summary(theta)
+        out["formula"] = " ".join(s.formula_lines) if s.formula_lines else None
+        out["unconstrained"] = [float(v) for v in theta] if theta.size != 1 else float(theta[0])
+        out["constrained"] = _named(comp.coef(theta, unconstrained=False),
+                                    list(comp.constrained_names()))
+        vals, nms = comp.coef_all(theta, unconstrained=False)
+        out["all"] = _named(vals, list(nms))
+    return out
