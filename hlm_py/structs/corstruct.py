@@ -1052,6 +1052,9 @@ class _AR1Bound(BoundCor):
         prev[o[1:][nz[1:]]] = o[:-1][nz[1:]]
         self._rows = np.flatnonzero(prev >= 0)
         self._prev = prev[self._rows]
+        # rows already by group, in order: the recursion works on slices
+        self._contiguous = bool(np.array_equal(self._prev, self._rows - 1))
+        self._firsts = np.flatnonzero(prev < 0)
 
     def constrained_names(self) -> list[str]:
         return ["Phi"]
@@ -1096,9 +1099,14 @@ class _AR1Bound(BoundCor):
         aux = math.sqrt(1 - phi * phi)
         aux1 = -phi / aux
         aux = 1 / aux
-        out = A.copy()
-        r = self._rows
-        out[r] = aux1 * A[self._prev] + aux * A[r]
+        if self._contiguous:
+            out = np.empty_like(A)
+            out[1:] = aux1 * A[:-1] + aux * A[1:]
+            out[self._firsts] = A[self._firsts]
+        else:
+            out = A.copy()
+            r = self._rows
+            out[r] = aux1 * A[self._prev] + aux * A[r]
         return out[:, 0] if vec else out
 
     def loglik(self, theta: np.ndarray) -> float:

@@ -325,3 +325,33 @@ def test_corsymm_natural_as_r(r):
     assert close(b.natural(b.start), np.asarray(r("as.double(coef(cn))"), float))
     assert [str(x) for x in r("names(coef(cn, FALSE))")] == b.constrained_names()
     assert close(b.from_natural(b.natural(b.start)), b.start, 1e-10)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bits_as_r_in_r_group_order(r, case):
+    """In R's order of the groups, every entry of corFactor and logLik are
+    R's to the bit (nlme's operations in nlme's order)."""
+    _id, make, rexpr, data = case
+    r(f"cs <- suppressWarnings(Initialize({rexpr}, {data}))")
+    g = [str(x) for x in r(f"if (is.null(g <- getGroups(cs))) rep('1', nrow({data})) "
+                           "else as.character(g)")]
+    grp = pd.Categorical(g, categories=list(dict.fromkeys(g)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = make().bind(frame(r, data), groups=grp)
+    theta = np.zeros(0) if b.fixed else b.start
+    assert b.loglik(theta) == float(r(f"as.double(logLik(cs, {data}))")[0])
+    fac = np.asarray(r("as.double(corFactor(cs))"), float)
+    mine = np.concatenate([F.ravel(order="F") for F in b.factors(theta)])
+    assert np.array_equal(mine, fac)
+
+
+@pytest.mark.parametrize("form", ["~ 1 | Subject", "~ 1 | Sex/Subject", "~ age | Sex/Subject"])
+def test_groups_in_gls_order(r, form):
+    """corstruct_groups numbers the groups as gls orders its rows."""
+    O = frame(r, "O")
+    want = [str(x) for x in r(f"names(corMatrix(gls(distance ~ age, O, correlation = "
+                              f"corCompSymm(form = {form}))$modelStruct$corStruct))")]
+    _codes, labels = C.corstruct_groups(form, O)
+    assert labels == want
+    assert C.corCompSymm(form=form).bind(O).group_labels == want
