@@ -346,7 +346,8 @@ def test_bits_as_r_in_r_group_order(r, case):
     assert np.array_equal(mine, fac)
 
 
-@pytest.mark.parametrize("form", ["~ 1 | Subject", "~ 1 | Sex/Subject", "~ age | Sex/Subject"])
+@pytest.mark.parametrize("form", ["~ 1 | Subject", "~ 1 | Sex/Subject", "~ age | Sex/Subject",
+                                  "~ 1 | Subject/Sex"])
 def test_groups_in_gls_order(r, form):
     """corstruct_groups numbers the groups as gls orders its rows."""
     O = frame(r, "O")

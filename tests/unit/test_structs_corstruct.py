@@ -419,3 +419,17 @@ def test_large_panels_are_batched():
     assert sum(bt.pats.shape[0] for bt in b2._batches) == 7
     W2 = b2.whiten(b2.start + 0.1, rng.normal(size=(len(d2), 4)))
     assert np.isfinite(W2).all()
+
+
+def test_group_beyond_exact_size_uses_lapack_path():
+    n = C.EXACT_MAX + 7
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"t": np.cumsum(rng.uniform(0.1, 1.0, n))})
+    for spec in (C.corExp(2.0, form="~ t"), C.corCompSymm(0.2)):
+        b = spec.bind(d)
+        Cm = b.matrices(b.start)[0]
+        M = rng.normal(size=(n, 2))
+        W = b.whiten(b.start, M)
+        Z = np.linalg.solve(np.linalg.cholesky(Cm), M)
+        assert np.allclose(W.T @ W, Z.T @ Z, rtol=1e-9)
+        assert b.loglik(b.start) == pytest.approx(-0.5 * np.linalg.slogdet(Cm)[1], rel=1e-10)
