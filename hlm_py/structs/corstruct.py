@@ -25,22 +25,26 @@ What binding reproduces (behaviour described from nlme's sources, code our own):
   ``corARMA(p = 1, q = 0)`` with consecutive times becomes ``corAR1``, as
   nlme's ``Initialize`` turns one into the other;
 * the factor of each group's correlation matrix as nlme computes it
-  (LINPACK ``chol`` then ``dtrsl``, in the reference BLAS's order of
+  (R's LINPACK ``chol``, with R's tolerance and what it leaves when a matrix
+  is not positive definite, then ``dtrsl``, in the reference BLAS's order of
   operations; ``corCompSymm``'s Helmert-type factor; ``corAR1``'s closed
-  form) and its application to data in ``mult_mat``'s order, so that the
-  whitened numbers are R's bit for bit on any CPU (groups up to
-  :data:`EXACT_MAX` rows; larger groups use LAPACK/BLAS).
+  form), its application to data in ``mult_mat``'s order and the
+  log-determinant summed group by group in level order, so that the
+  whitened numbers and ``logLik`` are R's bit for bit on any CPU (groups up
+  to :data:`EXACT_MAX` rows; larger groups use LAPACK/BLAS).
 
 Speed: groups are batched by size and by distinct covariate pattern (one
 factor per pattern, applied to all groups that share it); ``corAR1`` with
 consecutive times whitens by the lag recursion, without matrices.
 
-Differences from nlme (each clearer than R, never a different number where R
-gives one): a non-integer covariate where nlme truncates it (``as.integer``
-in ``corARMA``) is an error; a covariate with NA, ``corCompSymm`` on groups
-of one row only, spatial structures with no distance at all and
-``corARMA(p = 0, q = 0)`` (nlme's deprecated ``corIdent``) are errors in
-words instead of R's foreign-function errors or warnings.
+Differences from nlme: a non-integer covariate that nlme's ``corARMA`` (and
+``corAR1`` with gaps) silently truncates with ``as.integer`` is an error; a
+covariate with NA, ``corCompSymm`` on groups of one row only, spatial
+structures without a single distance and ``corARMA(p = 0, q = 0)`` (nlme's
+deprecated ``corIdent``) are errors in words where R fails in a foreign
+function call, warns or returns a deprecated class. ``matrices`` has one
+matrix per group, also for the groups of one row that nlme's spatial
+``corMatrix`` leaves out.
 """
 
 from __future__ import annotations
