@@ -344,6 +344,21 @@ def test_bits_as_r_in_r_group_order(r, case):
     fac = np.asarray(r("as.double(corFactor(cs))"), float)
     mine = np.concatenate([F.ravel(order="F") for F in b.factors(theta)])
     assert np.array_equal(mine, fac)
+    # whiten is nlme's recalc (its rows are by group already in these data)
+    n = b.group_codes.size
+    M = np.random.default_rng(5).normal(size=(n, 3))
+    src = ", ".join(float(v).hex() for v in M.ravel(order="F"))
+    rng = np.random.default_rng(11)
+    for k in range(3):
+        if k:
+            if b.fixed:
+                break
+            theta = b.start + rng.normal(scale=0.4, size=b.start.size)
+            r(f"coef(cs) <- as.double(c({', '.join(float(v).hex() for v in theta)}))")
+        got = r(f"nlme:::recalc(cs, list(Xy = matrix(c({src}), {n}), logLik = 0))")
+        Xy = np.asarray(got.rx2("Xy"), float).reshape(n, 3, order="F")
+        assert np.array_equal(b.whiten(theta, M), Xy)
+        assert b.loglik(theta) == float(got.rx2("logLik")[0])
 
 
 @pytest.mark.parametrize("form", ["~ 1 | Subject", "~ 1 | Sex/Subject", "~ age | Sex/Subject",
