@@ -1274,7 +1274,7 @@ def _bind_arma(spec: CorSpec, data: pd.DataFrame, codes: np.ndarray, labels: lis
                       p=p, q=q, max_lag=max_lag)
 
 
-def corARMA(value: Sequence[float] | None = None, form: str = "~ 1", p: int = 0,  # noqa: N802
+def corARMA(value: Sequence[float] | float | None = None, form: str = "~ 1", p: int = 0,  # noqa: N802
             q: int = 0, fixed: bool = False) -> CorSpec:
     """nlme's ``corARMA``: ARMA(p, q) correlation over integer times.
     ``value``: the ``p`` AR then ``q`` MA coefficients (default 0);

@@ -49,7 +49,7 @@ def frame(r, name: str) -> pd.DataFrame:
         if bool(r(f"is.factor({e})")[0]):
             levels = [str(x) for x in r(f"levels({e})")]
             codes = np.asarray(r(f"as.integer({e}) - 1L"), dtype=int)
-            cols[col] = pd.Categorical.from_codes(codes, categories=levels,
+            cols[col] = pd.Categorical.from_codes(codes, categories=levels,  # type: ignore[call-overload]
                                                   ordered=bool(r(f"is.ordered({e})")[0]))
         else:
             cols[col] = np.asarray(r(f"as.double({e})"), dtype=float)
@@ -262,7 +262,7 @@ ERRORS = [
     (lambda d: C.corCompSymm(-0.5, form="~ 1 | Subject").bind(d),
      "Initialize(corCompSymm(-0.5, form = ~ 1 | Subject), O)"),
     (lambda d: C.corARMA(p=-1), "corARMA(p = -1)"),
-    (lambda d: C.corARMA(p=1.5), "corARMA(p = 1.5)"),
+    (lambda d: C.corARMA(p=1.5), "corARMA(p = 1.5)"),  # type: ignore[arg-type]
     (lambda d: C.corARMA(q=-1), "corARMA(q = -1)"),
     (lambda d: C.corARMA([0.1, 0.2], p=1), "corARMA(c(0.1, 0.2), p = 1)"),
     (lambda d: C.corARMA([1.0], p=1), "corARMA(1, p = 1)"),

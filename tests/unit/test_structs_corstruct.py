@@ -311,7 +311,7 @@ def test_no_groups_is_one_group():
     (lambda: C.corCAR1(0.0), "parameter in CAR(1) structure must be between 0 and 1"),
     (lambda: C.corCompSymm(-1.0), "parameter in \"corCompSymm\" structure must be < 1 in absolute value"),
     (lambda: C.corARMA(p=-1), "autoregressive order must be a non-negative integer"),
-    (lambda: C.corARMA(q=0.5), "moving average order must be a non-negative integer"),
+    (lambda: C.corARMA(q=0.5), "moving average order must be a non-negative integer"),  # type: ignore[arg-type]
     (lambda: C.corARMA(), "corARMA with p = 0 and q = 0"),
     (lambda: C.corARMA([0.1], p=1, q=1), "initial value for parameter of wrong length"),
     (lambda: C.corARMA([0.5, 0.6], p=2), "All parameters must be less than 1 in absolute value"),
