@@ -76,7 +76,7 @@ __all__ = [
 #: Largest group for which factors and products follow nlme's order of
 #: operations exactly (larger groups use numpy's LAPACK/BLAS: fast, but
 #: not R's bits).
-EXACT_MAX = 1000
+EXACT_MAX = 256
 
 _INT_MAX = 2147483647
 _R_CONSTANTS = {"T", "F", "TRUE", "FALSE", "pi", "NA", "Inf", "NaN", "NULL"}
@@ -238,9 +238,9 @@ def _dtrsl_inverse(U: np.ndarray) -> np.ndarray:
     eye = np.eye(s)
     with np.errstate(all="ignore"):
         for j in range(s):
-            if j:
-                dot = np.cumsum(U[:, :j, j, None] * F[:, :j, :], axis=1)[:, -1, :]
-                F[:, j, :] = (eye[j] - dot) / U[:, j, j, None]
+            if j:  # F is lower triangular: columns > j stay 0
+                dot = np.cumsum(U[:, :j, j, None] * F[:, :j, :j + 1], axis=1)[:, -1, :]
+                F[:, j, :j + 1] = (eye[j, :j + 1] - dot) / U[:, j, j, None]
             else:
                 F[:, 0, :] = eye[0] / U[:, 0, 0, None]
     return F
