@@ -371,3 +371,40 @@ def test_groups_in_gls_order(r, form):
     _codes, labels = C.corstruct_groups(form, O)
     assert labels == want
     assert C.corCompSymm(form=form).bind(O).group_labels == want
+
+
+FITS = [
+    ("distance ~ age", "O", lambda: C.corSymm(form="~ 1 | Subject"), "corSymm(form = ~ 1 | Subject)"),
+    ("distance ~ age", "O", lambda: C.corCompSymm(form="~ 1 | Subject"), "corCompSymm(form = ~ 1 | Subject)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov", lambda: C.corAR1(form="~ 1 | Mare"),
+     "corAR1(form = ~ 1 | Mare)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov",
+     lambda: C.corARMA(form="~ 1 | Mare", p=1, q=1), "corARMA(form = ~ 1 | Mare, p = 1, q = 1)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov", lambda: C.corCAR1(form="~ Time | Mare"),
+     "corCAR1(form = ~ Time | Mare)"),
+    ("weight ~ Time * Diet", "BW", lambda: C.corExp(form="~ Time | Rat", nugget=True),
+     "corExp(form = ~ Time | Rat, nugget = TRUE)"),
+    ("yield ~ variety - 1", "W2", lambda: C.corSpher([28, 0.2], form="~ latitude + longitude", nugget=True),
+     "corSpher(c(28, 0.2), form = ~ latitude + longitude, nugget = TRUE)"),
+]
+
+
+@pytest.mark.parametrize("k", range(len(FITS)))
+def test_gls_likelihood_at_r_estimates(r, k):
+    """The ML log-likelihood of R's gls fit, recomputed at R's estimates of
+    the correlation parameters from our whitening and logLik(corStruct):
+    what a gls fit built on these components reaches."""
+    model, data, make, rexpr = FITS[k]
+    r(f"fm <- gls({model}, {data}, correlation = {rexpr}, method = 'ML')")
+    theta = np.asarray(r("as.double(coef(fm$modelStruct$corStruct))"), float)
+    X = np.asarray(r(f"model.matrix({model}, {data})"), float)
+    y = np.asarray(r(f"model.response(model.frame({model}, {data}))"), float)
+    b = make().bind(frame(r, data))
+    Xw, yw = b.whiten(theta, X), b.whiten(theta, y)
+    beta, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+    rss = float(np.sum((yw - Xw @ beta) ** 2))
+    N = len(y)
+    ll = -N / 2 * (np.log(2 * np.pi) + 1 + np.log(rss / N)) + b.loglik(theta)
+    want = float(r("as.double(logLik(fm))")[0])
+    assert ll == pytest.approx(want, rel=1e-10)
+    assert np.allclose(beta, np.asarray(r("as.double(coef(fm))"), float), rtol=1e-8)
