@@ -25,22 +25,26 @@ What binding reproduces (behaviour described from nlme's sources, code our own):
   ``corARMA(p = 1, q = 0)`` with consecutive times becomes ``corAR1``, as
   nlme's ``Initialize`` turns one into the other;
 * the factor of each group's correlation matrix as nlme computes it
-  (LINPACK ``chol`` then ``dtrsl``, in the reference BLAS's order of
+  (R's LINPACK ``chol``, with R's tolerance and what it leaves when a matrix
+  is not positive definite, then ``dtrsl``, in the reference BLAS's order of
   operations; ``corCompSymm``'s Helmert-type factor; ``corAR1``'s closed
-  form) and its application to data in ``mult_mat``'s order, so that the
-  whitened numbers are R's bit for bit on any CPU (groups up to
-  :data:`EXACT_MAX` rows; larger groups use LAPACK/BLAS).
+  form), its application to data in ``mult_mat``'s order and the
+  log-determinant summed group by group in level order, so that the
+  whitened numbers and ``logLik`` are R's bit for bit on any CPU (groups up
+  to :data:`EXACT_MAX` rows; larger groups use LAPACK/BLAS).
 
 Speed: groups are batched by size and by distinct covariate pattern (one
 factor per pattern, applied to all groups that share it); ``corAR1`` with
 consecutive times whitens by the lag recursion, without matrices.
 
-Differences from nlme (each clearer than R, never a different number where R
-gives one): a non-integer covariate where nlme truncates it (``as.integer``
-in ``corARMA``) is an error; a covariate with NA, ``corCompSymm`` on groups
-of one row only, spatial structures with no distance at all and
-``corARMA(p = 0, q = 0)`` (nlme's deprecated ``corIdent``) are errors in
-words instead of R's foreign-function errors or warnings.
+Differences from nlme: a non-integer covariate that nlme's ``corARMA`` (and
+``corAR1`` with gaps) silently truncates with ``as.integer`` is an error; a
+covariate with NA, ``corCompSymm`` on groups of one row only, spatial
+structures without a single distance and ``corARMA(p = 0, q = 0)`` (nlme's
+deprecated ``corIdent``) are errors in words where R fails in a foreign
+function call, warns or returns a deprecated class. ``matrices`` has one
+matrix per group, also for the groups of one row that nlme's spatial
+``corMatrix`` leaves out.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ __all__ = [
 #: Largest group for which factors and products follow nlme's order of
 #: operations exactly (larger groups use numpy's LAPACK/BLAS: fast, but
 #: not R's bits).
-EXACT_MAX = 1000
+EXACT_MAX = 256
 
 _INT_MAX = 2147483647
 _R_CONSTANTS = {"T", "F", "TRUE", "FALSE", "pi", "NA", "Inf", "NaN", "NULL"}
@@ -234,9 +238,9 @@ def _dtrsl_inverse(U: np.ndarray) -> np.ndarray:
     eye = np.eye(s)
     with np.errstate(all="ignore"):
         for j in range(s):
-            if j:
-                dot = np.cumsum(U[:, :j, j, None] * F[:, :j, :], axis=1)[:, -1, :]
-                F[:, j, :] = (eye[j] - dot) / U[:, j, j, None]
+            if j:  # F is lower triangular: columns > j stay 0
+                dot = np.cumsum(U[:, :j, j, None] * F[:, :j, :j + 1], axis=1)[:, -1, :]
+                F[:, j, :j + 1] = (eye[j, :j + 1] - dot) / U[:, j, j, None]
             else:
                 F[:, 0, :] = eye[0] / U[:, 0, 0, None]
     return F
@@ -1052,6 +1056,9 @@ class _AR1Bound(BoundCor):
         prev[o[1:][nz[1:]]] = o[:-1][nz[1:]]
         self._rows = np.flatnonzero(prev >= 0)
         self._prev = prev[self._rows]
+        # rows already by group, in order: the recursion works on slices
+        self._contiguous = bool(np.array_equal(self._prev, self._rows - 1))
+        self._firsts = np.flatnonzero(prev < 0)
 
     def constrained_names(self) -> list[str]:
         return ["Phi"]
@@ -1096,9 +1103,14 @@ class _AR1Bound(BoundCor):
         aux = math.sqrt(1 - phi * phi)
         aux1 = -phi / aux
         aux = 1 / aux
-        out = A.copy()
-        r = self._rows
-        out[r] = aux1 * A[self._prev] + aux * A[r]
+        if self._contiguous:
+            out = np.empty_like(A)
+            out[1:] = aux1 * A[:-1] + aux * A[1:]
+            out[self._firsts] = A[self._firsts]
+        else:
+            out = A.copy()
+            r = self._rows
+            out[r] = aux1 * A[self._prev] + aux * A[r]
         return out[:, 0] if vec else out
 
     def loglik(self, theta: np.ndarray) -> float:
@@ -1262,7 +1274,7 @@ def _bind_arma(spec: CorSpec, data: pd.DataFrame, codes: np.ndarray, labels: lis
                       p=p, q=q, max_lag=max_lag)
 
 
-def corARMA(value: Sequence[float] | None = None, form: str = "~ 1", p: int = 0,  # noqa: N802
+def corARMA(value: Sequence[float] | float | None = None, form: str = "~ 1", p: int = 0,  # noqa: N802
             q: int = 0, fixed: bool = False) -> CorSpec:
     """nlme's ``corARMA``: ARMA(p, q) correlation over integer times.
     ``value``: the ``p`` AR then ``q`` MA coefficients (default 0);

@@ -49,7 +49,7 @@ def frame(r, name: str) -> pd.DataFrame:
         if bool(r(f"is.factor({e})")[0]):
             levels = [str(x) for x in r(f"levels({e})")]
             codes = np.asarray(r(f"as.integer({e}) - 1L"), dtype=int)
-            cols[col] = pd.Categorical.from_codes(codes, categories=levels,
+            cols[col] = pd.Categorical.from_codes(codes, categories=levels,  # type: ignore[call-overload]
                                                   ordered=bool(r(f"is.ordered({e})")[0]))
         else:
             cols[col] = np.asarray(r(f"as.double({e})"), dtype=float)
@@ -262,7 +262,7 @@ ERRORS = [
     (lambda d: C.corCompSymm(-0.5, form="~ 1 | Subject").bind(d),
      "Initialize(corCompSymm(-0.5, form = ~ 1 | Subject), O)"),
     (lambda d: C.corARMA(p=-1), "corARMA(p = -1)"),
-    (lambda d: C.corARMA(p=1.5), "corARMA(p = 1.5)"),
+    (lambda d: C.corARMA(p=1.5), "corARMA(p = 1.5)"),  # type: ignore[arg-type]
     (lambda d: C.corARMA(q=-1), "corARMA(q = -1)"),
     (lambda d: C.corARMA([0.1, 0.2], p=1), "corARMA(c(0.1, 0.2), p = 1)"),
     (lambda d: C.corARMA([1.0], p=1), "corARMA(1, p = 1)"),
@@ -325,3 +325,86 @@ def test_corsymm_natural_as_r(r):
     assert close(b.natural(b.start), np.asarray(r("as.double(coef(cn))"), float))
     assert [str(x) for x in r("names(coef(cn, FALSE))")] == b.constrained_names()
     assert close(b.from_natural(b.natural(b.start)), b.start, 1e-10)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bits_as_r_in_r_group_order(r, case):
+    """In R's order of the groups, every entry of corFactor and logLik are
+    R's to the bit (nlme's operations in nlme's order)."""
+    _id, make, rexpr, data = case
+    r(f"cs <- suppressWarnings(Initialize({rexpr}, {data}))")
+    g = [str(x) for x in r(f"if (is.null(g <- getGroups(cs))) rep('1', nrow({data})) "
+                           "else as.character(g)")]
+    grp = pd.Categorical(g, categories=list(dict.fromkeys(g)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = make().bind(frame(r, data), groups=grp)
+    theta = np.zeros(0) if b.fixed else b.start
+    assert b.loglik(theta) == float(r(f"as.double(logLik(cs, {data}))")[0])
+    fac = np.asarray(r("as.double(corFactor(cs))"), float)
+    mine = np.concatenate([F.ravel(order="F") for F in b.factors(theta)])
+    assert np.array_equal(mine, fac)
+    # whiten is nlme's recalc (its rows are by group already in these data)
+    n = b.group_codes.size
+    M = np.random.default_rng(5).normal(size=(n, 3))
+    src = ", ".join(float(v).hex() for v in M.ravel(order="F"))
+    rng = np.random.default_rng(11)
+    for k in range(3):
+        if k:
+            if b.fixed:
+                break
+            theta = b.start + rng.normal(scale=0.4, size=b.start.size)
+            r(f"coef(cs) <- as.double(c({', '.join(float(v).hex() for v in theta)}))")
+        got = r(f"nlme:::recalc(cs, list(Xy = matrix(c({src}), {n}), logLik = 0))")
+        Xy = np.asarray(got.rx2("Xy"), float).reshape(n, 3, order="F")
+        assert np.array_equal(b.whiten(theta, M), Xy)
+        assert b.loglik(theta) == float(got.rx2("logLik")[0])
+
+
+@pytest.mark.parametrize("form", ["~ 1 | Subject", "~ 1 | Sex/Subject", "~ age | Sex/Subject",
+                                  "~ 1 | Subject/Sex"])
+def test_groups_in_gls_order(r, form):
+    """corstruct_groups numbers the groups as gls orders its rows."""
+    O = frame(r, "O")
+    want = [str(x) for x in r(f"names(corMatrix(gls(distance ~ age, O, correlation = "
+                              f"corCompSymm(form = {form}))$modelStruct$corStruct))")]
+    _codes, labels = C.corstruct_groups(form, O)
+    assert labels == want
+    assert C.corCompSymm(form=form).bind(O).group_labels == want
+
+
+FITS = [
+    ("distance ~ age", "O", lambda: C.corSymm(form="~ 1 | Subject"), "corSymm(form = ~ 1 | Subject)"),
+    ("distance ~ age", "O", lambda: C.corCompSymm(form="~ 1 | Subject"), "corCompSymm(form = ~ 1 | Subject)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov", lambda: C.corAR1(form="~ 1 | Mare"),
+     "corAR1(form = ~ 1 | Mare)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov",
+     lambda: C.corARMA(form="~ 1 | Mare", p=1, q=1), "corARMA(form = ~ 1 | Mare, p = 1, q = 1)"),
+    ("follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", "Ov", lambda: C.corCAR1(form="~ Time | Mare"),
+     "corCAR1(form = ~ Time | Mare)"),
+    ("weight ~ Time * Diet", "BW", lambda: C.corExp(form="~ Time | Rat", nugget=True),
+     "corExp(form = ~ Time | Rat, nugget = TRUE)"),
+    ("yield ~ variety - 1", "W2", lambda: C.corSpher([28, 0.2], form="~ latitude + longitude", nugget=True),
+     "corSpher(c(28, 0.2), form = ~ latitude + longitude, nugget = TRUE)"),
+]
+
+
+@pytest.mark.parametrize("k", range(len(FITS)))
+def test_gls_likelihood_at_r_estimates(r, k):
+    """The ML log-likelihood of R's gls fit, recomputed at R's estimates of
+    the correlation parameters from our whitening and logLik(corStruct):
+    what a gls fit built on these components reaches."""
+    model, data, make, rexpr = FITS[k]
+    r(f"fm <- gls({model}, {data}, correlation = {rexpr}, method = 'ML')")
+    theta = np.asarray(r("as.double(coef(fm$modelStruct$corStruct))"), float)
+    X = np.asarray(r(f"model.matrix({model}, {data})"), float)
+    y = np.asarray(r(f"model.response(model.frame({model}, {data}))"), float)
+    b = make().bind(frame(r, data))
+    Xw, yw = b.whiten(theta, X), b.whiten(theta, y)
+    beta, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+    rss = float(np.sum((yw - Xw @ beta) ** 2))
+    N = len(y)
+    ll = -N / 2 * (np.log(2 * np.pi) + 1 + np.log(rss / N)) + b.loglik(theta)
+    want = float(r("as.double(logLik(fm))")[0])
+    assert ll == pytest.approx(want, rel=1e-10)
+    assert np.allclose(beta, np.asarray(r("as.double(coef(fm))"), float), rtol=1e-8)
