@@ -396,11 +396,11 @@ def render_intervals_lme(iv: IntervalsLme) -> str:
             lines.append(f"  Level: {name} ")
             lines.append(print_matrix(tab.to_numpy(dtype=float), [str(i) for i in tab.index],
                                       list(tab.columns)))
-    for label, tab in ((" Correlation structure:", iv.corStruct),
-                       (" Variance function:", iv.varStruct)):
-        if tab is not None:
-            lines += ["", label, print_matrix(tab.to_numpy(dtype=float),
-                                              [str(i) for i in tab.index], list(tab.columns))]
+    for label, stab in ((" Correlation structure:", iv.corStruct),
+                        (" Variance function:", iv.varStruct)):
+        if stab is not None:
+            lines += ["", label, print_matrix(stab.to_numpy(dtype=float),
+                                              [str(i) for i in stab.index], list(stab.columns))]
     if iv.sigma is not None:
         lines += ["", " Within-group standard error:",
                   print_named_vector(iv.sigma.to_numpy(dtype=float), list(iv.sigma.index))]

@@ -53,6 +53,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,7 @@ from hlm_py.formula.values import DataEnv, Factor, make_factor
 from hlm_py.linalg.dqrdc2 import dqrdc2, qr_coef
 from hlm_py.linalg.libm import r_math1
 from hlm_py.rbase.ascharacter import as_character_double
+from hlm_py.structs.base import CorStructSpec
 
 __all__ = [
     "corCompSymm", "corSymm", "corAR1", "corCAR1", "corARMA",
@@ -1600,10 +1602,12 @@ def corSpher(value: Sequence[float] | float | None = None, form: str = "~ 1",  #
 
 
 
-def as_corstruct(x: object) -> CorSpec | None:
+def as_corstruct(x: object) -> CorStructSpec | None:
     """A ``correlation=`` argument: None, or a correlation structure
     (``hlm.corAR1(...)``); anything else is nlme's error."""
-    if x is None or isinstance(x, CorSpec):
-        return x
+    if x is None:
+        return None
+    if isinstance(x, CorSpec):
+        return cast(CorStructSpec, x)
     raise HlmError("'correlation' must be a correlation structure such as "
                    f"hlm.corAR1(form=\"~ 1 | g\"), not {x!r}")

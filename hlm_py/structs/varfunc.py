@@ -31,6 +31,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from hlm_py.formula.values import Chr, DataEnv, Factor, Lgl, make_factor
 from hlm_py.linalg.libm import r_log, r_math1, r_pow
 from hlm_py.linalg.rsum import r_sum
 from hlm_py.rbase.ascharacter import as_character_double
+from hlm_py.structs.base import VarFuncSpec
 
 __all__ = [
     "varFixed", "varIdent", "varPower", "varExp", "varConstPower", "varComb", "as_varfunc",
@@ -1297,14 +1299,14 @@ def varComb(*parts: object) -> VarComb:  # noqa: N802
     return VarComb(*parts)
 
 
-def as_varfunc(x: object) -> _Spec | None:
+def as_varfunc(x: object) -> VarFuncSpec | None:
     """nlme's ``varFunc(object)``: None, a spec (itself) or a formula string
     (``"~ x"``: ``varFixed``)."""
     if x is None:
         return None
     if isinstance(x, _Spec):
-        return x
+        return cast(VarFuncSpec, x)
     if isinstance(x, str):
-        return VarFixed(_one_sided(x).text())
+        return cast(VarFuncSpec, VarFixed(_one_sided(x).text()))
     raise HlmError("can only construct \"varFunc\" object from another \"varFunc\" object, a "
                    "formula, or a character string")

@@ -162,6 +162,13 @@ def _anova_compare_table(c: GlsContext) -> pd.DataFrame:
     return t
 
 
+def _labels(fit: GlsFit) -> list[str]:
+    """The correlation groups' labels in nlme's order."""
+    if fit.model.groups is None:
+        raise hlm.HlmError("the fit has no correlation groups")
+    return list(fit.model.groups.labels[-1])
+
+
 def _varcov(fit: GlsFit, individual: Any) -> pd.DataFrame:
     m = hlm.getVarCov(fit, individual=individual).to_frame()
     return m
@@ -198,9 +205,9 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "intervals": lambda c: _intervals(c.fit),
     "intervals_error": lambda c: hlm.intervals(c.fit),
     "getVarCov": lambda c: _varcov(c.fit, 1),
-    "getVarCov_2": lambda c: _varcov(c.fit, c.fit.model.groups.labels[-1][1]),
-    "getVarCov_individual_1": lambda c: c.fit.model.groups.labels[-1][0],
-    "getVarCov_individual": lambda c: c.fit.model.groups.labels[-1][1],
+    "getVarCov_2": lambda c: _varcov(c.fit, _labels(c.fit)[1]),
+    "getVarCov_individual_1": lambda c: _labels(c.fit)[0],
+    "getVarCov_individual": lambda c: _labels(c.fit)[1],
     "getVarCov_error": lambda c: hlm.getVarCov(c.fit),
     "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
                                   or [])),
@@ -288,8 +295,7 @@ GLS_PRINTED: dict[str, Callable[[GlsContext], PrintedText]] = {
     "anova_compare": lambda c: PrintedText(str(c.anova_compare),
                                            lambda: lme_reports.render_anova_lme(_r_compare(c))),
     "getVarCov": lambda c: PrintedText(str(hlm.getVarCov(c.fit))),
-    "getVarCov_2": lambda c: PrintedText(str(hlm.getVarCov(
-        c.fit, individual=c.fit.model.groups.labels[-1][1]))),
+    "getVarCov_2": lambda c: PrintedText(str(hlm.getVarCov(c.fit, individual=_labels(c.fit)[1]))),
     "ACF": lambda c: PrintedText(_acf_text(c)),
 }
 
