@@ -91,6 +91,19 @@ def _walk(case: str, kind: str, name: str, py: Any, r: Any, rows: list[Row]) -> 
         _walk(case, kind, f"{name}/{key}", py.get(key, _MISSING), r_val, rows)
 
 
+def _compare_printed(case: str, name: str, py_text: Any, r_text: Any, rows: list[Row]) -> None:
+    if py_text is _MISSING:
+        rows.append(Row(case, name, 0, math.inf, False, "hlm_py produced no such text"))
+    elif isinstance(py_text, BaseException):
+        rows.append(Row(case, name, 0, math.inf, False,
+                        f"py raised {type(py_text).__name__}: {py_text}"))
+    elif isinstance(py_text, TextWithRule):
+        # lme: nlme's early stop explained (hlm_py.verify.lme_cases.PrintedText)
+        rows.append(py_text.compare(case, name, r_text))
+    else:
+        rows.append(compare_text(case, name, py_text, r_text))
+
+
 def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any],
                  quantities: list[str] | None = None) -> list[Row]:
     """Compare every result and printed text of ``golden`` with ``py``.
@@ -115,19 +128,15 @@ def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any
         if quantities is not None and name not in quantities:
             continue
         py_text = py_printed.get(key, _MISSING)
-        if py_text is _MISSING:
-            rows.append(Row(case, name, 0, math.inf, False, "hlm_py produced no such text"))
-        elif isinstance(py_text, BaseException):
-            rows.append(Row(case, name, 0, math.inf, False,
-                            f"py raised {type(py_text).__name__}: {py_text}"))
-        elif isinstance(py_text, TextWithRule):
-            # lme: nlme's early stop explained (hlm_py.verify.lme_cases.PrintedText)
-            rows.append(py_text.compare(case, name, r_text))
+        if isinstance(r_text, dict) and isinstance(py_text, dict):
+            # several texts under one key (one per call, e.g. anova(fit, L=))
+            for sub, r_sub in r_text.items():
+                _compare_printed(case, f"{name}/{sub}", py_text.get(sub, _MISSING), r_sub, rows)
         else:
-            rows.append(compare_text(case, name, py_text, r_text))
+            _compare_printed(case, name, py_text, r_text, rows)
     if kind in ("lme", "gls", "lme_struct"):
         # boundary, apVar and declared differences (hlm_py.verify.lme_rules)
-        rows = apply_lme_rules(case, rows, targets, py_results)
+        rows = apply_lme_rules(case, rows, targets, py_results, py.get("at_r"))
     if not rows:
         rows.append(Row(case, "(nothing)", 0, math.inf, False, "no quantity to compare"))
     return rows

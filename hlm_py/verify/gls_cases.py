@@ -129,11 +129,18 @@ def _acf(fit: Any, r_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def model_struct(fit: Any) -> pd.Series:
-    """``coef(fit$modelStruct)`` beyond the reStruct (nlme's names)."""
-    names = fit.theta_names if isinstance(fit, GlsFit) else fit.model.struct_names
-    vals = fit.theta if isinstance(fit, GlsFit) else (fit.phi if fit.phi is not None else [])
-    return pd.Series([float(v) for v in vals], index=list(names), dtype=float)
+def model_struct(fit: Any) -> pd.Series | None:
+    """``coef(fit$modelStruct)`` (nlme's names; an lme fit's reStruct first,
+    innermost level first); None where it is empty (R's NULL)."""
+    if isinstance(fit, GlsFit):
+        names, vals = list(fit.theta_names), [float(v) for v in fit.theta]
+    else:
+        names = list(fit.theta_names) + list(fit.model.struct_names)
+        vals = [float(v) for v in fit.theta] + \
+            [float(v) for v in (fit.phi if fit.phi is not None else [])]
+    if not vals:
+        return None
+    return pd.Series(vals, index=names, dtype=float)
 
 
 def _gls_numbers(fit: Any) -> dict[str, Any]:
@@ -169,6 +176,35 @@ def _labels(fit: GlsFit) -> list[str]:
     return list(fit.model.groups.labels[-1])
 
 
+def _test_args(spec: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in spec.items() if k in ("L", "Terms")}
+
+
+def _anova_tests(c: GlsContext) -> list[dict[str, Any]]:
+    """``anova(fit, L = ...)`` / ``anova(fit, Terms = ...)`` of the case, at
+    hlm_py's optimum (R's tight fit) and at R's default parameters."""
+    r_list = (c.golden.get("results") or {}).get("anova_tests") or []
+    specs = c.extra.get("anova_tests") or []
+    out = []
+    for entry, spec in zip(r_list, specs):
+        kw = _test_args(spec)
+        item: dict[str, Any] = {"call": entry.get("call"),
+                                "tight": hlm.anova(c.fit, **kw).to_frame()}
+        if "default" in entry:
+            item["default"] = hlm.anova(_at_r(c.fit, c.default), **kw).to_frame()
+        out.append(item)
+    return out
+
+
+def _anova_tests_text(c: GlsContext) -> dict[str, PrintedText]:
+    r_list = (c.golden.get("results") or {}).get("anova_tests") or []
+    specs = c.extra.get("anova_tests") or []
+    return {str(entry.get("call")): PrintedText(
+        str(hlm.anova(c.fit, **_test_args(spec))),
+        (lambda kw: lambda: str(hlm.anova(_at_r(c.fit, c.default), **kw)))(_test_args(spec)))
+        for entry, spec in zip(r_list, specs)}
+
+
 def _varcov(fit: GlsFit, individual: Any) -> pd.DataFrame:
     m = hlm.getVarCov(fit, individual=individual).to_frame()
     return m
@@ -190,8 +226,7 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "corStruct": lambda c: struct_numbers(c.fit, "corStruct"),
     "varStruct": lambda c: struct_numbers(c.fit, "varStruct"),
     "fitted": lambda c: hlm.fitted(c.fit),
-    "predict": lambda c: hlm.predict(c.fit, c.newdata) if c.newdata is not None
-    else hlm.predict(c.fit),
+    "predict": lambda c: hlm.predict(c.fit),
     "predict_newdata": lambda c: hlm.predict(c.fit, c.newdata),
     "resid": lambda c: {ty: hlm.residuals(c.fit, type=ty).to_numpy()
                         for ty in ("response", "pearson", "normalized")},
@@ -211,6 +246,7 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "getVarCov_error": lambda c: hlm.getVarCov(c.fit),
     "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
                                   or [])),
+    "anova_tests": lambda c: _anova_tests(c),
     "compare": lambda c: {k: dict(_gls_numbers(f), name=n)
                           for (k, f), n in zip(c.others.items(), c.names()[1:])},
     "anova_compare": _anova_compare_table,
@@ -276,10 +312,10 @@ def _intervals_text(c: GlsContext) -> str:
         return f"Error in intervals.gls(fit) : \n  {exc}"
 
 
-def _acf_text(c: GlsContext) -> str:
+def _acf_text(fit: GlsFit, c: GlsContext) -> str:
     entries = (c.golden["results"].get("tight") or c.default).get("ACF") or []
     kw = call_args(str(entries[0].get("call", ""))) if entries else {}
-    return str(hlm.ACF(c.fit, **kw))
+    return str(hlm.ACF(fit, **kw))
 
 
 GLS_PRINTED: dict[str, Callable[[GlsContext], PrintedText]] = {
@@ -294,9 +330,13 @@ GLS_PRINTED: dict[str, Callable[[GlsContext], PrintedText]] = {
         _r_intervals(c))),
     "anova_compare": lambda c: PrintedText(str(c.anova_compare),
                                            lambda: lme_reports.render_anova_lme(_r_compare(c))),
-    "getVarCov": lambda c: PrintedText(str(hlm.getVarCov(c.fit))),
-    "getVarCov_2": lambda c: PrintedText(str(hlm.getVarCov(c.fit, individual=_labels(c.fit)[1]))),
-    "ACF": lambda c: PrintedText(_acf_text(c)),
+    "getVarCov": lambda c: PrintedText(str(hlm.getVarCov(c.fit)),
+                                       lambda: str(hlm.getVarCov(_at_r(c.fit, c.default)))),
+    "getVarCov_2": lambda c: PrintedText(
+        str(hlm.getVarCov(c.fit, individual=_labels(c.fit)[1])),
+        lambda: str(hlm.getVarCov(_at_r(c.fit, c.default), individual=_labels(c.fit)[1]))),
+    "ACF": lambda c: PrintedText(_acf_text(c.fit, c), lambda: _acf_text(_at_r(c.fit, c.default), c)),
+    "anova_tests": _anova_tests_text,
 }
 
 
@@ -323,4 +363,24 @@ def run_gls(golden: dict[str, Any]) -> dict[str, Any]:
     results = produce(GLS_RESULTS, keys, ctx, "gls")
     printed = produce(_printed_table(golden), (golden.get("printed") or {}).keys(), ctx,
                       "gls printed")
-    return {"results": results, "printed": printed}
+    return {"results": results, "printed": printed, "at_r": _at_r_results(ctx, keys)}
+
+
+#: quantities evaluated at R's tight parameters for the "stops short" rule
+_AT_R_KEYS = ("coef", "varBeta", "sigma", "tTable", "corBeta", "modelStruct_unconstrained",
+              "corStruct", "varStruct", "fitted", "predict", "resid", "resid_std", "anova",
+              "anova_marginal", "getVarCov", "getVarCov_2", "ACF", "Variogram", "apVar_Pars")
+
+
+def _at_r_results(ctx: GlsContext, keys: list[str]) -> dict[str, Any] | None:
+    """hlm_py's quantities with the fit evaluated at R's tight parameters."""
+    t = (ctx.golden.get("results") or {}).get("tight")
+    if not t or not t.get("modelStruct_unconstrained"):
+        return None
+    try:
+        at = _at_r(ctx.fit, t)
+    except Exception:  # R's parameters outside hlm_py's space: no such check
+        return None
+    other = GlsContext(ctx.golden)
+    other.__dict__["fit"] = at
+    return produce(GLS_RESULTS, [k for k in keys if k in _AT_R_KEYS], other, "gls at R")

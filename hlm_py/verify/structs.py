@@ -42,6 +42,15 @@ def _named(values: np.ndarray, names: list[str] | None) -> Any:
     return pd.Series(vals, index=list(names), dtype=float)
 
 
+def _unconstrained(theta: np.ndarray, names: list[str]) -> Any:
+    """R's ``coef(component)``: named where nlme names it (``corStruct.range``
+    -> ``range``), else a plain vector (a number when there is one)."""
+    if theta.size and all("." in n for n in names):
+        return pd.Series([float(v) for v in theta], index=[n.split(".", 1)[1] for n in names],
+                         dtype=float)
+    return [float(v) for v in theta] if theta.size != 1 else float(theta[0])
+
+
 def struct_numbers(fit: Any, name: str) -> dict[str, Any] | None:
     """``corStruct`` / ``varStruct`` as the goldens record them: the class,
     the formula as R deparses it, the unconstrained and constrained
@@ -51,10 +60,10 @@ def struct_numbers(fit: Any, name: str) -> dict[str, Any] | None:
         return None
     theta = np.asarray(fit.component_theta(name), dtype=float)
     out: dict[str, Any] = {"class": comp.r_class}
+    out["unconstrained"] = _unconstrained(theta, list(comp.param_names()))
     if name == "corStruct":
         out["formula"] = comp.formula_text
         out["fixed"] = bool(comp.fixed)
-        out["unconstrained"] = [float(v) for v in theta] if theta.size != 1 else float(theta[0])
         cons = comp.coef(theta, unconstrained=False)
         names = list(comp.constrained_names())
         out["constrained"] = _named(cons, names) if comp.r_class != "corSymm" else \
@@ -62,7 +71,6 @@ def struct_numbers(fit: Any, name: str) -> dict[str, Any] | None:
     else:
         s = comp.summary(theta)
         out["formula"] = " ".join(s.formula_lines) if s.formula_lines else None
-        out["unconstrained"] = [float(v) for v in theta] if theta.size != 1 else float(theta[0])
         out["constrained"] = _named(comp.coef(theta, unconstrained=False),
                                     list(comp.constrained_names()))
         vals, nms = comp.coef_all(theta, unconstrained=False)
