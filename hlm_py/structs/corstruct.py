@@ -66,7 +66,7 @@ from hlm_py.rbase.ascharacter import as_character_double
 __all__ = [
     "corCompSymm", "corSymm", "corAR1", "corCAR1", "corARMA",
     "corExp", "corGaus", "corLin", "corRatio", "corSpher",
-    "CorSpec", "BoundCor", "as_corstruct", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
+    "CorSpec", "BoundCor", "as_corstruct", "spatial_distances", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
 ]
 
 #: Largest group for which factors and products follow nlme's order of
@@ -1406,6 +1406,15 @@ class _SpatialBound(_DenseBound):
             val[0] = val[0] + self.min_d
         return np.array(val)
 
+    def group_distances(self) -> list[np.ndarray]:
+        """nlme's ``getCovariate``: per group (level order) the distances of
+        its rows' pairs in ``dist``'s order (empty for a one-row group)."""
+        out = [np.zeros(0) for _ in self.group_labels]
+        for b in self._batches:
+            for k, g in enumerate(b.groups):
+                out[int(g)] = np.array(b.pats[b.inv[k]], dtype=float) if b.s > 1 else np.zeros(0)
+        return out
+
     def _corr(self, full: np.ndarray, b: _Batch) -> np.ndarray:
         rng = math.exp(full[0])
         ratio = 1.0
@@ -1586,6 +1595,14 @@ def corSpher(value: Sequence[float] | float | None = None, form: str = "~ 1",  #
     ``u = d/range < 1``, else 0; range parametrised as in :func:`corLin`."""
     return _spatial("corSpher", value, form, nugget, metric, fixed)
 
+
+
+def spatial_distances(cor: object) -> list[np.ndarray] | None:
+    """The per-group distances of a bound spatial structure (nlme's
+    ``getCovariate`` of a ``corSpatial``); None for any other structure."""
+    if isinstance(cor, _SpatialBound):
+        return cor.group_distances()
+    return None
 
 
 def as_corstruct(x: object) -> CorSpec | None:
