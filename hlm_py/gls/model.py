@@ -163,13 +163,14 @@ class GlsFit:
     def residuals(self, type: str = "response") -> pd.Series:  # noqa: A002
         """nlme's ``residuals.gls``: ``"response"``, ``"pearson"`` (over
         sigma / weights) or ``"normalized"`` (the Pearson residuals whitened by
-        the correlation structure's factor)."""
+        the correlation structure's factor, rows matched to groups as nlme
+        does: see ``BoundCor.whiten_as_residuals``)."""
         kind = match_arg(type, ("response", "pearson", "normalized"), "type")
         r = np.asarray(self.estimates.resid, dtype=float)
         if kind != "response":
             r = r / self.std
             if kind == "normalized" and self.model.cor is not None:
-                r = self.model.cor.whiten(self.component_theta("corStruct"), r[:, None])[:, 0]
+                r = self.model.cor.whiten_as_residuals(self.component_theta("corStruct"), r)
         return pd.Series(r, index=self.row_names)
 
     resid = residuals

@@ -275,13 +275,17 @@ class LmeFit:
         return self._by_level(self.fitted_values, level)
 
     def residuals(self, level: int | list[int] | None = None, type: str = "response") -> pd.Series | pd.DataFrame:  # noqa: A002
-        """nlme's ``residuals.lme``; ``type`` ``"response"``, ``"pearson"`` or ``"normalized"``."""
+        """nlme's ``residuals.lme``; ``type`` ``"response"``, ``"pearson"`` or
+        ``"normalized"`` (whitened with the rows matched to groups as nlme
+        does, ``BoundCor.whiten_as_residuals``: right only on data sorted by
+        group, R's numbers either way)."""
         kind = _match_type(type)
         res = self.residuals_
         if kind != "response":
             res = res.div(self.std, axis=0)
             if kind == "normalized" and self.model.cor is not None:
-                w = self.model.cor.whiten(self.component_theta("corStruct"), res.to_numpy())
+                w = self.model.cor.whiten_as_residuals(self.component_theta("corStruct"),
+                                                       res.to_numpy())
                 res = pd.DataFrame(w, index=res.index, columns=res.columns)
         return self._by_level(res, level)
 

@@ -628,6 +628,22 @@ class BoundCor:
     def loglik(self, theta: np.ndarray) -> float:
         raise NotImplementedError  # pragma: no cover
 
+    def whiten_as_residuals(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
+        """nlme's normalized residuals (``residuals.gls`` / ``residuals.lme``,
+        ``recalc`` of the rows in data order): nlme applies group k's factor
+        to the rows at the positions group k takes in the data sorted by
+        group (``order(groups)``), which are group k's own rows only when the
+        data are sorted by group. Reproduced as nlme computes it; on sorted
+        data it is :meth:`whiten`."""
+        A = np.asarray(M, dtype=float)
+        vec = A.ndim == 1
+        A2 = A.reshape(-1, 1) if vec else A
+        order = np.argsort(self.group_codes, kind="stable")
+        T = np.empty_like(A2)
+        T[order] = A2
+        W = np.asarray(self.whiten(theta, T))[order]
+        return W[:, 0] if vec else W
+
     def text(self, theta: np.ndarray) -> str:
         """A plain description (R's printed block: ``hlm_py.printing.corstruct_reports``)."""
         vals = self.coef(theta, unconstrained=False)
