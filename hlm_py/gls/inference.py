@@ -44,7 +44,7 @@ def match_arg(value: Any, choices: tuple[str, ...], what: str) -> str:
 
 
 __all__ = ["match_arg", "summary", "anova", "apvar", "compute_apvar", "intervals", "getVarCov", "ACF",
-           "Variogram"]
+           "Variogram", "variogram_inputs"]
 
 
 def summary(fit: Any) -> GlsSummary:
@@ -303,13 +303,20 @@ def Variogram(fit: Any, form: str | None = None, resType: str = "pearson",  # no
     distances, else the position). Empty distance classes stay as rows
     (``variog`` NaN, ``dist`` NA), as in nlme's gls method."""
     kind = match_arg(resType, ("pearson", "response", "normalized"), "resType")
-    d = fit.model
     res = fit.residuals(type=kind).to_numpy()
+    return fit_variogram(res, res_type=kind, form=form, maxDist=maxDist, length_out=length_out,
+                         collapse=collapse, nint=nint, breaks=breaks, robust=robust,
+                         metric=metric, **variogram_inputs(fit))
+
+
+def variogram_inputs(fit: Any) -> dict[str, Any]:
+    """What ``Variogram.gls`` takes from the fit besides the residuals (the
+    arguments of :func:`hlm_py.lme.empirical.fit_variogram`)."""
+    d = fit.model
     codes = order = None
     if d.groups is not None:
         codes = d.groups.codes[-1]
         order = list(range(len(d.groups.labels[-1])))
     theta = fit.component_theta("corStruct") if d.cor is not None else np.zeros(0)
-    return fit_variogram(res, d.kept, codes, order, d.cor, theta, fit.sigma(), kind, form=form,
-                         maxDist=maxDist, length_out=length_out, collapse=collapse, nint=nint,
-                         breaks=breaks, robust=robust, metric=metric, lme=False)
+    return dict(data=d.kept, codes=codes, order=order, cor=d.cor, cor_theta=theta,
+                sigma=float(fit.sigma()), lme=False)

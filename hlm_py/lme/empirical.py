@@ -48,7 +48,7 @@ from hlm_py.structs.variogram import (
     within_positions,
 )
 
-__all__ = ["match_choice", "fit_variogram", "variogram_lme", "acf_lme", "getvarcov_lme",
+__all__ = ["match_choice", "fit_variogram", "variogram_inputs_lme", "variogram_lme", "acf_lme", "getvarcov_lme",
            "kept_rows"]
 
 RES_TYPES = ("pearson", "response", "normalized")
@@ -181,6 +181,16 @@ def _group_order(fit: Any) -> list[int]:
     return sorted(range(len(labels)), key=lambda g: collate_key(labels[g]))
 
 
+def variogram_inputs_lme(fit: Any) -> dict[str, Any]:
+    """What ``Variogram.lme`` takes from the fit besides the residuals:
+    the kept data, the innermost groups and their order, the correlation
+    structure at its estimate and sigma (arguments of :func:`fit_variogram`)."""
+    data = kept_rows(fit.data, fit.design.frame.row_positions)
+    theta = fit.component_theta("corStruct") if fit.model.cor is not None else np.zeros(0)
+    return dict(data=data, codes=fit.grouping.codes[-1], order=_group_order(fit),
+                cor=fit.model.cor, cor_theta=theta, sigma=float(fit.sigma()), lme=True)
+
+
 def variogram_lme(fit: Any, form: str | None = None, resType: str = "pearson",  # noqa: N803
                   maxDist: float | None = None, length_out: int = 50,  # noqa: N803
                   collapse: str = "quantiles", nint: int | None = None,
@@ -189,12 +199,9 @@ def variogram_lme(fit: Any, form: str | None = None, resType: str = "pearson",  
     """nlme's ``Variogram.lme`` (see :func:`fit_variogram`)."""
     kind = match_choice(resType, RES_TYPES, "resType")
     res = fit.residuals(level=fit.Q, type=kind).to_numpy(dtype=float)
-    data = kept_rows(fit.data, fit.design.frame.row_positions)
-    theta = fit.component_theta("corStruct") if fit.model.cor is not None else np.zeros(0)
-    return fit_variogram(res, data, fit.grouping.codes[-1], _group_order(fit), fit.model.cor,
-                         theta, fit.sigma(), kind, form=form, maxDist=maxDist,
+    return fit_variogram(res, res_type=kind, form=form, maxDist=maxDist,
                          length_out=length_out, collapse=collapse, nint=nint, breaks=breaks,
-                         robust=robust, metric=metric, lme=True)
+                         robust=robust, metric=metric, **variogram_inputs_lme(fit))
 
 
 # ---------------------------------------------------------------- ACF
