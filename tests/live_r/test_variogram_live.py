@@ -49,6 +49,8 @@ fmOrthVC <- lme(distance ~ age, Orthodont, random = ~ 1 | Subject,
 fm1Orth.gls <- gls(distance ~ Sex * I(age - 11), Orthodont,
                    correlation = corSymm(form = ~ 1 | Subject),
                    weights = varIdent(form = ~ 1 | age))
+fmOatsN.lme <- lme(yield ~ nitro, Oats, random = ~ 1 | Block/Variety)
+fmBWar.gls <- gls(weight ~ Time * Diet, BodyWeight, correlation = corAR1(form = ~ 1 | Rat))
 TRUE
 """
 
@@ -98,6 +100,10 @@ def hfit(name: str):
         f = hlm.gls("distance ~ Sex * I(age - 11)", orth,
                     correlation=hlm.corSymm(form="~ 1 | Subject"),
                     weights=hlm.varIdent(form="~ 1 | age"))
+    elif name == "fmOatsN.lme":
+        f = hlm.lme("yield ~ nitro", hlm.datasets.load("Oats"), random="~ 1 | Block/Variety")
+    elif name == "fmBWar.gls":
+        f = hlm.gls("weight ~ Time * Diet", bw, correlation=hlm.corAR1(form="~ 1 | Rat"))
     else:  # pragma: no cover
         raise KeyError(name)
     _FITS[name] = f
@@ -159,6 +165,13 @@ VARIOGRAM_CASES = [
     ("fm3Wheat2", "resType = 'n'", dict(resType="n")),
     ("fm3Wheat2", "", {}),
     ("fm3Wheat2", "resType = 'response', robust = TRUE", dict(resType="response", robust=True)),
+    # nested groups: the "a/b" groups in R's sorted order
+    ("fmOatsN.lme", "form = ~ nitro, collapse = 'none'", dict(form="~ nitro", collapse="none")),
+    ("fmOatsN.lme", "form = ~ nitro", dict(form="~ nitro")),
+    # gls with correlation groups: positions, and a covariate
+    ("fmBWar.gls", "collapse = 'none'", dict(collapse="none")),
+    ("fmBWar.gls", "form = ~ Time, nint = 5", dict(form="~ Time", nint=5)),
+    ("fmBWar.gls", "resType = 'n', maxDist = 30", dict(resType="n", maxDist=30)),
 ]
 
 IDS = [f"{c[0]}({c[1]})" for c in VARIOGRAM_CASES]
