@@ -165,6 +165,9 @@ VARIOGRAM_CASES = [
     ("fm3Wheat2", "resType = 'n'", dict(resType="n")),
     ("fm3Wheat2", "", {}),
     ("fm3Wheat2", "resType = 'response', robust = TRUE", dict(resType="response", robust=True)),
+    # no covariate, data not in the groups' level order (nlme's positions)
+    ("fm1Ovar.lme", "", {}),
+    ("fm1Ovar.lme", "collapse = 'none'", dict(collapse="none")),
     # nested groups: the "a/b" groups in R's sorted order
     ("fmOatsN.lme", "form = ~ nitro, collapse = 'none'", dict(form="~ nitro", collapse="none")),
     ("fmOatsN.lme", "form = ~ nitro", dict(form="~ nitro")),
