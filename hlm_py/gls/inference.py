@@ -1,6 +1,7 @@
 """gls's generics beyond the fit: summary, anova, apVar, intervals,
-getVarCov and ACF, as nlme's ``summary.gls``, ``anova.gls``, ``glsApVar``,
-``intervals.gls``, ``getVarCov.gls`` and ``ACF.gls``."""
+getVarCov, ACF and Variogram, as nlme's ``summary.gls``, ``anova.gls``,
+``glsApVar``, ``intervals.gls``, ``getVarCov.gls``, ``ACF.gls`` and
+``Variogram.gls`` (its numbers: :func:`hlm_py.lme.empirical.fit_variogram`)."""
 
 from __future__ import annotations
 
@@ -264,9 +265,8 @@ def getVarCov(fit: Any, individual: Any = 1) -> VarCov:  # noqa: N802 - nlme's n
     S = d.cor.matrices(fit.component_theta("corStruct"))[g]
     sd = fit.sigma() / fit.weights[codes == g]
     M = S * sd[:, None] * sd[None, :]
-    names = [str(i + 1) for i in range(M.shape[0])]
-    return VarCov(type="marginal", matrices={"": pd.DataFrame(M, index=names, columns=names)},
-                  dimnames=False)
+    # nlme's gls result has no dimnames: R prints [1,] and [,1]
+    return VarCov(type="marginal", matrices={"": pd.DataFrame(M)}, dimnames=False)
 
 
 def ACF(fit: Any, maxLag: int | None = None, resType: str = "pearson",  # noqa: N802,N803

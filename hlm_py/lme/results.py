@@ -2,7 +2,8 @@
 
 Each class is an :class:`hlm_py.report.RReport`: ``print(obj)`` prints what
 nlme 3.1-162 prints for the same call (the renderers live in
-``hlm_py/printing/lme_reports.py``) and ``obj.to_frame()`` gives a plain
+``hlm_py/printing/lme_reports.py``; those of the three classes shared with
+gls in ``hlm_py/printing/gls_reports.py``) and ``obj.to_frame()`` gives a plain
 ``pd.DataFrame`` with R's row and column names at full precision.
 
 * :class:`LmeSummary`   ``summary.lme``  (``tTable``, ``corFixed``, residual quantiles, ...)
@@ -10,6 +11,9 @@ nlme 3.1-162 prints for the same call (the renderers live in
 * :class:`AnovaLme`     ``anova.lme``    (Wald F-tests of one fit, or the LRT table of several)
 * :class:`IntervalsLme` ``intervals.lme`` (``fixed``, ``reStruct``, ``sigma``)
 * :class:`ApVar`        the approximate covariance of the variance parameters (``fit$apVar``)
+* :class:`VarCov`       ``getVarCov`` (lme and gls)
+* :class:`ACFResult`    ``ACF`` (lme and gls)
+* :class:`VariogramResult` ``Variogram`` (lme and gls)
 """
 
 from __future__ import annotations
@@ -246,7 +250,10 @@ class ACFResult(RReport):
     n_used: np.ndarray
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """``lag`` and ``ACF``, rows named ``1``, ``2``, ... as R's data frame."""
+        t = self.table.copy()
+        t.index = pd.Index([str(i + 1) for i in range(len(t))])
+        return t
 
 
 @dataclass(repr=False)
