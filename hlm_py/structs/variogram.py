@@ -140,6 +140,14 @@ def _median(x: np.ndarray) -> float:
     return _mean(s[h - 1:h + 1])
 
 
+def _members(code: np.ndarray, n_class: int) -> list[np.ndarray]:
+    """The pairs of each class ``0..n_class-1`` (data order; -1: none)."""
+    order = np.argsort(code, kind="stable")
+    sorted_codes = code[order]
+    cuts = np.searchsorted(sorted_codes, np.arange(n_class + 1), side="left")
+    return [order[cuts[k]:cuts[k + 1]] for k in range(n_class)]
+
+
 def collapse_variogram(variog: np.ndarray, dist: np.ndarray, collapse: str = "quantiles",
                        nint: int | None = None, breaks: Sequence[float] | None = None,
                        robust: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
@@ -187,8 +195,7 @@ def collapse_variogram(variog: np.ndarray, dist: np.ndarray, collapse: str = "qu
         code = np.searchsorted(brk, dst, side="left")
         ok = (dst > brk[0]) & (dst <= brk[-1])
         code = np.where(ok, code - 1, -1)
-        n_class = brk.size - 1
-        members = [np.flatnonzero(code == k) for k in range(n_class)]
+        members = _members(code, brk.size - 1)
     else:
         # a class per distinct distance, as factor() labels them
         labels = [as_character_double(float(x)) for x in udist]
@@ -197,7 +204,7 @@ def collapse_variogram(variog: np.ndarray, dist: np.ndarray, collapse: str = "qu
             index.setdefault(lab, len(index))
         lab_of = np.array([index[lab] for lab in labels], dtype=np.int64)
         code = lab_of[np.searchsorted(udist, dst)] if dst.size else np.zeros(0, dtype=np.int64)
-        members = [np.flatnonzero(code == k) for k in range(len(index))]
+        members = _members(code, len(index))
     out_v = np.empty(len(members))
     out_d = np.empty(len(members))
     npairs = np.empty(len(members), dtype=np.int64)
