@@ -49,6 +49,7 @@ fmOrthVC <- lme(distance ~ age, Orthodont, random = ~ 1 | Subject,
 fm1Orth.gls <- gls(distance ~ Sex * I(age - 11), Orthodont,
                    correlation = corSymm(form = ~ 1 | Subject),
                    weights = varIdent(form = ~ 1 | age))
+fm1Orth.lme <- lme(distance ~ age, Orthodont, random = ~ age | Subject)
 fmOatsN.lme <- lme(yield ~ nitro, Oats, random = ~ 1 | Block/Variety)
 fmBWar.gls <- gls(weight ~ Time * Diet, BodyWeight, correlation = corAR1(form = ~ 1 | Rat))
 TRUE
@@ -100,6 +101,8 @@ def hfit(name: str):
         f = hlm.gls("distance ~ Sex * I(age - 11)", orth,
                     correlation=hlm.corSymm(form="~ 1 | Subject"),
                     weights=hlm.varIdent(form="~ 1 | age"))
+    elif name == "fm1Orth.lme":
+        f = hlm.lme("distance ~ age", orth, random="~ age | Subject")
     elif name == "fmOatsN.lme":
         f = hlm.lme("yield ~ nitro", hlm.datasets.load("Oats"), random="~ 1 | Block/Variety")
     elif name == "fmBWar.gls":
@@ -317,6 +320,19 @@ def test_getvarcov_lme(r, rargs, kwargs):
     e2e = hlm.getVarCov(hfit("fmOrthVC"), **kwargs)
     close(e2e[0].to_numpy().ravel(order="F"),
           rnum(r, "vc[[1]]" if listed else "vc"), 1e-3)
+
+
+@pytest.mark.parametrize("rargs, kwargs", [
+    ("", {}), ("type = 'marginal', individuals = 'F02'", dict(type="marginal", individuals="F02")),
+    ("type = 'conditional', individuals = 3:4", dict(type="conditional", individuals=[3, 4])),
+])
+def test_getvarcov_lme_random_slope(r, rargs, kwargs):
+    r(f"vc <- getVarCov(fm1Orth.lme{', ' + rargs if rargs else ''}); TRUE")
+    f = _at_r_estimates(r, "fm1Orth.lme")
+    got = hlm.getVarCov(f, **kwargs)
+    want = rnum(r, "vc[[1]]" if got.listed else "vc")
+    close(got[0].to_numpy().ravel(order="F"), want, RTOL)
+    assert str(got).splitlines() == r_text(r, "vc")
 
 
 def test_getvarcov_lme_errors(r):
