@@ -35,6 +35,7 @@ __all__ = [
     "AIC",
     "BIC",
     "getVarCov",
+    "Variogram",
     "VarCorr",
     "anova",
     "coef",
@@ -168,6 +169,13 @@ def getVarCov(fit: Any, **kwargs: Any) -> Any:  # noqa: N802 - nlme's name
 def ACF(fit: Any, maxLag: int | None = None, **kwargs: Any) -> Any:  # noqa: N802,N803
     """nlme's ``ACF`` of a fit's residuals (``maxLag``, ``resType``, ``form``)."""
     return _call("ACF", fit, **_drop_none(maxLag=maxLag), **kwargs)
+
+
+def Variogram(fit: Any, form: str | None = None, **kwargs: Any) -> Any:  # noqa: N802
+    """nlme's ``Variogram`` of a fit's residuals (``form``, ``resType``,
+    ``maxDist``, ``length_out``, ``collapse``, ``nint``, ``breaks``, ``robust``,
+    ``metric``): ``Variogram.gls`` / ``Variogram.lme``."""
+    return _call("Variogram", fit, **_drop_none(form=form), **kwargs)
 
 
 def logLik(fit: Any, REML: bool | None = None) -> LogLik:  # noqa: N802,N803 - R's names

@@ -56,6 +56,7 @@ DATASETS: dict[str, str] = {
     "ergoStool": "ergoStool",
     "Alfalfa": "Alfalfa",
     "Assay": "Assay",
+    "Wheat2": "Wheat2",
     # lme4
     "sleepstudy": "lme4::sleepstudy",
     "Dyestuff": "lme4::Dyestuff",
@@ -76,7 +77,7 @@ DATASETS: dict[str, str] = {
 
 SOURCES: dict[str, str] = {
     "Orthodont": "nlme", "Oats": "nlme", "Machines": "nlme", "Pixel": "nlme",
-    "Rail": "nlme", "Ovary": "nlme", "BodyWeight": "nlme", "Dialyzer": "nlme",
+    "Rail": "nlme", "Ovary": "nlme", "Wheat2": "nlme", "BodyWeight": "nlme", "Dialyzer": "nlme",
     "ergoStool": "nlme", "Alfalfa": "nlme", "Assay": "nlme",
     "sleepstudy": "lme4", "Dyestuff": "lme4", "Dyestuff2": "lme4", "Penicillin": "lme4",
     "Pastes": "lme4", "cake": "lme4",

@@ -1,6 +1,7 @@
 """gls's generics beyond the fit: summary, anova, apVar, intervals,
-getVarCov and ACF, as nlme's ``summary.gls``, ``anova.gls``, ``glsApVar``,
-``intervals.gls``, ``getVarCov.gls`` and ``ACF.gls``."""
+getVarCov, ACF and Variogram, as nlme's ``summary.gls``, ``anova.gls``,
+``glsApVar``, ``intervals.gls``, ``getVarCov.gls``, ``ACF.gls`` and
+``Variogram.gls`` (its numbers: :func:`hlm_py.lme.empirical.fit_variogram`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from scipy import stats
 
 from hlm_py.errors import HlmError
 from hlm_py.formula.grouping import build_grouping, group_names
-from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
+from hlm_py.gls.results import GlsSummary, IntervalsGls
 from hlm_py.linalg.qt import qt
 from hlm_py.lme.apvar import (
     APVAR_MIN_ABS_PAR,
@@ -22,8 +23,9 @@ from hlm_py.lme.apvar import (
     APVAR_SINGULAR,
     central_hessian,
 )
+from hlm_py.lme.empirical import fit_variogram
 from hlm_py.lme.inference import _compare_table
-from hlm_py.lme.results import AnovaLme, ApVar
+from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.lme.wald import wald_linear, wald_terms
 from hlm_py.rbase.loglik import aic, bic
 from hlm_py.rbase.quantile import quantile7
@@ -42,7 +44,8 @@ def match_arg(value: Any, choices: tuple[str, ...], what: str) -> str:
     return hits[0]
 
 
-__all__ = ["match_arg", "summary", "anova", "apvar", "compute_apvar", "intervals", "getVarCov", "ACF"]
+__all__ = ["match_arg", "summary", "anova", "apvar", "compute_apvar", "intervals", "getVarCov", "ACF",
+           "Variogram", "variogram_inputs"]
 
 
 def summary(fit: Any) -> GlsSummary:
@@ -289,3 +292,32 @@ def _form_groups(fit: Any, form: str) -> np.ndarray | None:
         return None
     names = group_names("~ " + form.split("|", 1)[1])
     return build_grouping(fit.model.kept, names).codes[-1]
+
+
+def Variogram(fit: Any, form: str | None = None, resType: str = "pearson",  # noqa: N802,N803
+              maxDist: float | None = None, length_out: int = 50,  # noqa: N803
+              collapse: str = "quantiles", nint: int | None = None, breaks: Any = None,
+              robust: bool = False, metric: str = "euclidean") -> VariogramResult:
+    """nlme's ``Variogram.gls``: the semivariogram of the residuals within the
+    fit's correlation groups (or ``form``'s ``| g`` groups; none: one
+    series), against ``form``'s covariate (default: the spatial structure's
+    distances, else the position). Empty distance classes stay as rows
+    (``variog`` NaN, ``dist`` NA), as in nlme's gls method."""
+    kind = match_arg(resType, ("pearson", "response", "normalized"), "resType")
+    res = fit.residuals(type=kind).to_numpy()
+    return fit_variogram(res, res_type=kind, form=form, maxDist=maxDist, length_out=length_out,
+                         collapse=collapse, nint=nint, breaks=breaks, robust=robust,
+                         metric=metric, **variogram_inputs(fit))
+
+
+def variogram_inputs(fit: Any) -> dict[str, Any]:
+    """What ``Variogram.gls`` takes from the fit besides the residuals (the
+    arguments of :func:`hlm_py.lme.empirical.fit_variogram`)."""
+    d = fit.model
+    codes = order = None
+    if d.groups is not None:
+        codes = d.groups.codes[-1]
+        order = list(range(len(d.groups.labels[-1])))
+    theta = fit.component_theta("corStruct") if d.cor is not None else np.zeros(0)
+    return dict(data=d.kept, codes=codes, order=order, cor=d.cor, cor_theta=theta,
+                sigma=float(fit.sigma()), lme=False)

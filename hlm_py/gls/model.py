@@ -29,9 +29,9 @@ from hlm_py.gls.control import GlsControl, as_gls_control
 from hlm_py.gls.criterion import GlsCriterion, GlsEstimates
 from hlm_py.gls.design import GlsDesign, gls_design
 from hlm_py.gls.inference import match_arg
-from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
+from hlm_py.gls.results import GlsSummary, IntervalsGls
 from hlm_py.linalg.minimise import MinimiseResult, minimise
-from hlm_py.lme.results import AnovaLme, ApVar
+from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
 
@@ -163,13 +163,14 @@ class GlsFit:
     def residuals(self, type: str = "response") -> pd.Series:  # noqa: A002
         """nlme's ``residuals.gls``: ``"response"``, ``"pearson"`` (over
         sigma / weights) or ``"normalized"`` (the Pearson residuals whitened by
-        the correlation structure's factor)."""
+        the correlation structure's factor, rows matched to groups as nlme
+        does: see ``BoundCor.whiten_as_residuals``)."""
         kind = match_arg(type, ("response", "pearson", "normalized"), "type")
         r = np.asarray(self.estimates.resid, dtype=float)
         if kind != "response":
             r = r / self.std
             if kind == "normalized" and self.model.cor is not None:
-                r = self.model.cor.whiten(self.component_theta("corStruct"), r[:, None])[:, 0]
+                r = self.model.cor.whiten_as_residuals(self.component_theta("corStruct"), r)
         return pd.Series(r, index=self.row_names)
 
     resid = residuals
@@ -253,6 +254,15 @@ class GlsFit:
     def ACF(self, maxLag: int | None = None, resType: str = "pearson",  # noqa: N802,N803
             form: str | None = None) -> ACFResult:
         return inference.ACF(self, maxLag=maxLag, resType=resType, form=form)
+
+    def Variogram(self, form: str | None = None, resType: str = "pearson",  # noqa: N802,N803
+                  maxDist: float | None = None, length_out: int = 50,  # noqa: N803
+                  collapse: str = "quantiles", nint: int | None = None, breaks: Any = None,
+                  robust: bool = False, metric: str = "euclidean") -> VariogramResult:
+        """nlme's ``Variogram.gls`` (``nint`` None is R's missing ``nint``, 20)."""
+        return inference.Variogram(self, form=form, resType=resType, maxDist=maxDist,
+                                   length_out=length_out, collapse=collapse, nint=nint,
+                                   breaks=breaks, robust=robust, metric=metric)
 
     def __repr__(self) -> str:
         return render(self)

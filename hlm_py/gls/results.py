@@ -1,4 +1,5 @@
-"""The result objects of gls's generics (each prints what R prints)."""
+"""The result objects of gls's generics (each prints what R prints);
+``VarCov`` and ``ACFResult``, shared with lme, live in :mod:`hlm_py.lme.results`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hlm_py.lme.results import ACFResult, VarCov
 from hlm_py.report import RReport
 
 __all__ = ["GlsSummary", "IntervalsGls", "VarCov", "ACFResult"]
@@ -65,36 +67,3 @@ class IntervalsGls(RReport):
         if not parts:
             return pd.DataFrame(columns=["lower", "est.", "upper"], dtype=float)
         return pd.concat(parts)
-
-
-@dataclass(repr=False)
-class VarCov(RReport):
-    """nlme's ``getVarCov`` result: ``type`` (``"marginal"``,
-    ``"conditional"``, ``"random.effects"``) and the matrices by individual
-    (one unnamed matrix for gls and for ``random.effects``)."""
-
-    type: str
-    matrices: dict[str, pd.DataFrame]
-    listed: bool = False
-    group_levels: str | None = None
-    #: whether R's matrices carry row and column names
-    dimnames: bool = True
-
-    def to_frame(self) -> pd.DataFrame:
-        if len(self.matrices) == 1:
-            return next(iter(self.matrices.values())).copy()
-        return pd.concat(self.matrices)
-
-
-@dataclass(repr=False)
-class ACFResult(RReport):
-    """nlme's ``ACF``: ``lag``, ``ACF`` and ``n_used`` (the pairs at each lag)."""
-
-    table: pd.DataFrame
-    n_used: np.ndarray
-
-    def to_frame(self) -> pd.DataFrame:
-        """``lag`` and ``ACF``, rows named ``1``, ``2``, ... as R's data frame."""
-        t = self.table.copy()
-        t.index = pd.Index([str(i + 1) for i in range(len(t))])
-        return t

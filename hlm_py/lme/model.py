@@ -25,7 +25,7 @@ from hlm_py.formula.design import Design
 from hlm_py.formula.grouping import Grouping
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
-from hlm_py.lme import apvar, inference
+from hlm_py.lme import apvar, empirical, inference
 from hlm_py.lme.control import LmeControl, as_control
 from hlm_py.lme.criterion import Estimates, ProfiledLikelihood, profiled_deviance
 from hlm_py.lme.design import LmeDesign, lme_design
@@ -34,7 +34,17 @@ from hlm_py.lme.predict import predict_levels
 from hlm_py.lme.random import RandomLevel
 from hlm_py.lme.rank import check_fixed_rank_at
 from hlm_py.lme.refine import fitted_products
-from hlm_py.lme.results import AnovaLme, ApVar, FixDF, IntervalsLme, LmeSummary, VarCorrLme
+from hlm_py.lme.results import (
+    ACFResult,
+    AnovaLme,
+    ApVar,
+    FixDF,
+    IntervalsLme,
+    LmeSummary,
+    VarCorrLme,
+    VarCov,
+    VariogramResult,
+)
 from hlm_py.lme.strategy import Optimum, OptSummary, optimise
 from hlm_py.lme.structured import optimise_structured
 from hlm_py.rbase.loglik import LogLik, aic, bic
@@ -265,13 +275,17 @@ class LmeFit:
         return self._by_level(self.fitted_values, level)
 
     def residuals(self, level: int | list[int] | None = None, type: str = "response") -> pd.Series | pd.DataFrame:  # noqa: A002
-        """nlme's ``residuals.lme``; ``type`` ``"response"``, ``"pearson"`` or ``"normalized"``."""
+        """nlme's ``residuals.lme``; ``type`` ``"response"``, ``"pearson"`` or
+        ``"normalized"`` (whitened with the rows matched to groups as nlme
+        does, ``BoundCor.whiten_as_residuals``: right only on data sorted by
+        group, R's numbers either way)."""
         kind = _match_type(type)
         res = self.residuals_
         if kind != "response":
             res = res.div(self.std, axis=0)
             if kind == "normalized" and self.model.cor is not None:
-                w = self.model.cor.whiten(self.component_theta("corStruct"), res.to_numpy())
+                w = self.model.cor.whiten_as_residuals(self.component_theta("corStruct"),
+                                                       res.to_numpy())
                 res = pd.DataFrame(w, index=res.index, columns=res.columns)
         return self._by_level(res, level)
 
@@ -366,6 +380,29 @@ class LmeFit:
 
     def VarCorr(self, *args: Any, **kwargs: Any) -> VarCorrLme:  # noqa: N802
         return inference.VarCorr(self, *args, **kwargs)
+
+    # -- hlm_py.lme.empirical: residual structure ----------------------------
+    def Variogram(self, form: str | None = None, resType: str = "pearson",  # noqa: N802,N803
+                  maxDist: float | None = None, length_out: int = 50,  # noqa: N803
+                  collapse: str = "quantiles", nint: int | None = None,
+                  breaks: Any = None, robust: bool = False,
+                  metric: str = "euclidean") -> VariogramResult:
+        """nlme's ``Variogram.lme``: the semivariogram of the innermost-level
+        residuals within the innermost groups, against ``form``'s covariate
+        (``"~ Time"``; default: the spatial structure's distances, else the
+        position in the group). ``nint`` None is R's missing ``nint`` (20)."""
+        return empirical.variogram_lme(self, form=form, resType=resType, maxDist=maxDist,
+                                       length_out=length_out, collapse=collapse, nint=nint,
+                                       breaks=breaks, robust=robust, metric=metric)
+
+    def ACF(self, maxLag: int | None = None, resType: str = "pearson") -> ACFResult:  # noqa: N802,N803
+        """nlme's ``ACF.lme``."""
+        return empirical.acf_lme(self, maxLag=maxLag, resType=resType)
+
+    def getVarCov(self, individuals: Any = None, type: str = "random.effects") -> VarCov:  # noqa: N802,A002
+        """nlme's ``getVarCov.lme`` (``type``: ``"random.effects"``,
+        ``"conditional"``, ``"marginal"``)."""
+        return empirical.getvarcov_lme(self, individuals=individuals, type=type)
 
     def __repr__(self) -> str:
         return render(self)

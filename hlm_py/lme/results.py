@@ -2,7 +2,8 @@
 
 Each class is an :class:`hlm_py.report.RReport`: ``print(obj)`` prints what
 nlme 3.1-162 prints for the same call (the renderers live in
-``hlm_py/printing/lme_reports.py``) and ``obj.to_frame()`` gives a plain
+``hlm_py/printing/lme_reports.py``; those of the three classes shared with
+gls in ``hlm_py/printing/gls_reports.py``) and ``obj.to_frame()`` gives a plain
 ``pd.DataFrame`` with R's row and column names at full precision.
 
 * :class:`LmeSummary`   ``summary.lme``  (``tTable``, ``corFixed``, residual quantiles, ...)
@@ -10,6 +11,9 @@ nlme 3.1-162 prints for the same call (the renderers live in
 * :class:`AnovaLme`     ``anova.lme``    (Wald F-tests of one fit, or the LRT table of several)
 * :class:`IntervalsLme` ``intervals.lme`` (``fixed``, ``reStruct``, ``sigma``)
 * :class:`ApVar`        the approximate covariance of the variance parameters (``fit$apVar``)
+* :class:`VarCov`       ``getVarCov`` (lme and gls)
+* :class:`ACFResult`    ``ACF`` (lme and gls)
+* :class:`VariogramResult` ``Variogram`` (lme and gls)
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import pandas as pd
 
 from hlm_py.report import RReport
 
-__all__ = ["LmeSummary", "VarCorrLme", "VarCorrLevel", "AnovaLme", "IntervalsLme", "ApVar", "FixDF"]
+__all__ = ["LmeSummary", "VarCorrLme", "VarCorrLevel", "AnovaLme", "IntervalsLme", "ApVar", "FixDF",
+           "VarCov", "ACFResult", "VariogramResult"]
 
 
 @dataclass
@@ -203,3 +208,84 @@ class IntervalsLme(RReport):
             return pd.DataFrame(columns=["lower", "est.", "upper"], dtype=float)
         return pd.concat(parts)
 
+
+@dataclass(repr=False)
+class VarCov(RReport):
+    """nlme's ``getVarCov`` result: ``type`` (``"marginal"``,
+    ``"conditional"``, ``"random.effects"``) and the matrices by individual.
+
+    ``listed``: R's result is a list of matrices named by individual (lme's
+    ``conditional`` and ``marginal``), printed each under a header
+    ``"<group.levels> <name>"``; otherwise one matrix (gls, lme's
+    ``random.effects``). ``dimnames``: False where R's matrix has none (gls:
+    printed ``[1,]``, ``[,1]``); ``group_levels``: nlme's
+    ``attr(, "group.levels")`` (the grouping factor's name; None for gls)."""
+
+    type: str
+    matrices: dict[str, pd.DataFrame]
+    listed: bool = False
+    group_levels: str | None = None
+    dimnames: bool = True
+
+    def __getitem__(self, key: str | int) -> pd.DataFrame:
+        """The matrix of individual ``key`` (name, or 0-based position)."""
+        if isinstance(key, str):
+            return self.matrices[key]
+        return list(self.matrices.values())[int(key)]
+
+    def __len__(self) -> int:
+        return len(self.matrices)
+
+    def to_frame(self) -> pd.DataFrame:
+        if len(self.matrices) == 1:
+            return next(iter(self.matrices.values())).copy()
+        return pd.concat(self.matrices)
+
+
+@dataclass(repr=False)
+class ACFResult(RReport):
+    """nlme's ``ACF``: ``lag``, ``ACF`` and ``n_used`` (the pairs at each lag)."""
+
+    table: pd.DataFrame
+    n_used: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """``lag`` and ``ACF``, rows named ``1``, ``2``, ... as R's data frame."""
+        t = self.table.copy()
+        t.index = pd.Index([str(i + 1) for i in range(len(t))])
+        return t
+
+
+@dataclass(repr=False)
+class VariogramResult(RReport):
+    """nlme's ``Variogram`` of a gls or lme fit (a ``"Variogram"`` data frame).
+
+    ``table``: ``variog``, ``dist`` and, when collapsed, ``n.pairs`` (rows
+    1..n; ``dist`` NaN is R's NA, only in gls's empty classes, whose
+    ``variog`` is R's NaN); ``modelVariog``: the fitted spatial structure's
+    semivariogram (``attr(, "modelVariog")``: ``variog``, ``dist``), or None;
+    ``collapse``: ``attr(, "collapse")``; ``nan_mask``: the rows whose
+    ``variog`` is R's NaN rather than NA."""
+
+    table: pd.DataFrame
+    modelVariog: pd.DataFrame | None = None  # noqa: N815 - nlme's name
+    collapse: bool = True
+    nan_mask: np.ndarray | None = None
+
+    @property
+    def variog(self) -> np.ndarray:
+        return self.table["variog"].to_numpy(dtype=float)
+
+    @property
+    def dist(self) -> np.ndarray:
+        return self.table["dist"].to_numpy(dtype=float)
+
+    @property
+    def n_pairs(self) -> np.ndarray | None:
+        """``n.pairs`` (None when not collapsed)."""
+        if "n.pairs" not in self.table.columns:
+            return None
+        return self.table["n.pairs"].to_numpy()
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()

@@ -1,6 +1,7 @@
 """R's printed text of gls fits and their results: nlme's ``print.gls``,
-``print.summary.gls``, ``print.intervals.gls``, ``print.VarCov`` and the
-``ACF`` data frame; the structures' blocks come from their own renderers."""
+``print.summary.gls``, ``print.intervals.gls``, ``print.VarCov``, the
+``ACF`` and ``Variogram`` data frames (of gls and lme fits alike); the
+structures' blocks come from their own renderers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from hlm_py.gls.model import GlsFit
-from hlm_py.gls.results import ACFResult, GlsSummary, IntervalsGls, VarCov
+from hlm_py.gls.results import GlsSummary, IntervalsGls
+from hlm_py.lme.results import ACFResult, VarCov, VariogramResult
 from hlm_py.printing.lme_reports import (
     _correlation_text,
     _fmt,
@@ -19,12 +21,18 @@ from hlm_py.printing.lme_reports import (
     cat_deparse,
     ttable_text,
 )
-from hlm_py.printing.matrixprint import print_data_frame, print_matrix, print_named_vector
+from hlm_py.printing.matrixprint import (
+    print_data_frame,
+    print_matrix,
+    print_named_vector,
+    print_string_matrix,
+)
 from hlm_py.printing.rformat import cat_number, signif
 from hlm_py.printing.struct_blocks import structs_text
+from hlm_py.rbase.formatnum import format_integer, format_real
 from hlm_py.report import register_renderer
 
-__all__ = ["render_gls", "render_gls_summary", "register_gls"]
+__all__ = ["render_gls", "render_gls_summary", "render_variogram", "render_varcov", "register_gls"]
 
 
 def _header(fit: GlsFit) -> list[str]:
@@ -98,24 +106,28 @@ _VARCOV_TITLE = {"random.effects": "Random effects", "conditional": "Conditional
                  "marginal": "Marginal"}
 
 
-def _varcov_block(type_: str, m: pd.DataFrame, dimnames: bool) -> list[str]:
+def _varcov_block(type_: str, m: pd.DataFrame, dimnames: bool = True) -> list[str]:
     x = m.to_numpy(dtype=float)
     sd = np.sqrt(np.diag(x))
-    sds = " ".join(cat_number(v) for v in signif(sd, 5))
-    rn = [str(i) for i in m.index] if dimnames else None
-    cn = [str(c) for c in m.columns] if dimnames else None
+    sds = " ".join(cat_number(float(v)) for v in signif(sd, 5))
+    if dimnames:
+        rows, cols = [str(i) for i in m.index], [str(c) for c in m.columns]
+    else:
+        rows = [f"[{i + 1},]" for i in range(x.shape[0])]
+        cols = [f"[,{j + 1}]" for j in range(x.shape[1])]
     return [f"{_VARCOV_TITLE[type_]} variance covariance matrix",
-            print_matrix(signif(x, 5), rn, cn), f"  Standard Deviations: {sds} "]
+            print_matrix(signif(x, 5), rows, cols),
+            f"  Standard Deviations: {sds} "]
 
 
 def render_varcov(v: VarCov) -> str:
-    """nlme's ``print.VarCov`` (``digits = 5``)."""
+    """nlme's ``print.VarCov`` (``digits = 5``): one matrix, or for a list
+    each under ``cat(group.levels, name)``."""
     if not v.listed:
         return "\n".join(_varcov_block(v.type, next(iter(v.matrices.values())), v.dimnames))
     lines: list[str] = []
     for name, m in v.matrices.items():
-        head = f"{v.group_levels} {name} " if v.group_levels else f" {name} "
-        lines.append(head)
+        lines.append(" ".join(([v.group_levels] if v.group_levels else []) + [name]) + " ")
         lines += _varcov_block(v.type, m, v.dimnames)
     return "\n".join(lines)
 
@@ -128,6 +140,24 @@ def render_acf(a: ACFResult) -> str:
     return print_data_frame(df)
 
 
+def render_variogram(v: VariogramResult) -> str:
+    """``print`` of nlme's ``Variogram`` data frame (``print.data.frame``:
+    ``variog`` NaN of an empty class prints ``NaN``, its ``dist`` ``NA``)."""
+    t = v.table
+    n = t.shape[0]
+    if n == 0:
+        return print_data_frame(t)
+    mask = v.nan_mask if v.nan_mask is not None and len(v.nan_mask) == n else np.zeros(n, bool)
+    cols = [format_real(t["variog"].to_numpy(dtype=float), digits=7, nan_mask=mask),
+            format_real(t["dist"].to_numpy(dtype=float), digits=7)]
+    names = ["variog", "dist"]
+    if "n.pairs" in t.columns:
+        cols.append(format_integer(t["n.pairs"].tolist()))
+        names.append("n.pairs")
+    cells = [[c[i] for c in cols] for i in range(n)]
+    return print_string_matrix(cells, [str(i) for i in t.index], names, right=True)
+
+
 def _render_fit(fit: GlsFit) -> str:
     return render_gls(fit)
 
@@ -137,6 +167,7 @@ def register_gls() -> list[str]:
     pairs: list[tuple[type, Callable[[Any], str]]] = [
         (GlsFit, _render_fit), (GlsSummary, render_gls_summary),
         (IntervalsGls, render_intervals_gls), (VarCov, render_varcov), (ACFResult, render_acf),
+        (VariogramResult, render_variogram),
     ]
     for cls, fn in pairs:
         register_renderer(cls, fn)

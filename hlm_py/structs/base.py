@@ -111,7 +111,9 @@ class BoundCorStruct(ModelComponent, Protocol):
     of each group (rows in the fit's order; within a group, in data order),
     where ``C_i = L_i L_i'``; shape of ``M`` kept. ``loglik(theta)``:
     ``-sum_i log det L_i`` (nlme's ``logLik(corStruct)``).
-    ``matrices(theta)``: ``corMatrix``, one per group in level order.
+    ``whiten_as_residuals(theta, M)``: nlme's normalized residuals of ``M``
+    in data order (``recalc`` with rows matched to groups by their sorted
+    positions). ``matrices(theta)``: ``corMatrix``, one per group in level order.
     ``natural(theta)`` / ``from_natural(eta)``: the parametrisation nlme's
     ``apVar`` uses (``corSymm``: Fisher z of each correlation; the others:
     ``theta`` itself).
@@ -121,6 +123,8 @@ class BoundCorStruct(ModelComponent, Protocol):
     group_codes: np.ndarray
 
     def whiten(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray: ...
+
+    def whiten_as_residuals(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray: ...
 
     def loglik(self, theta: np.ndarray) -> float: ...
 

@@ -72,7 +72,7 @@ from hlm_py.structs.base import CorStructSpec
 __all__ = [
     "corCompSymm", "corSymm", "corAR1", "corCAR1", "corARMA",
     "corExp", "corGaus", "corLin", "corRatio", "corSpher",
-    "CorSpec", "BoundCor", "as_corstruct", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
+    "CorSpec", "BoundCor", "as_corstruct", "spatial_distances", "corstruct_groups", "EXACT_MAX", "DPOFA_EPS",
 ]
 
 #: Largest group for which factors and products follow nlme's order of
@@ -633,6 +633,22 @@ class BoundCor:
 
     def loglik(self, theta: np.ndarray) -> float:
         raise NotImplementedError  # pragma: no cover
+
+    def whiten_as_residuals(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
+        """nlme's normalized residuals (``residuals.gls`` / ``residuals.lme``,
+        ``recalc`` of the rows in data order): nlme applies group k's factor
+        to the rows at the positions group k takes in the data sorted by
+        group (``order(groups)``), which are group k's own rows only when the
+        data are sorted by group. Reproduced as nlme computes it; on sorted
+        data it is :meth:`whiten`."""
+        A = np.asarray(M, dtype=float)
+        vec = A.ndim == 1
+        A2 = A.reshape(-1, 1) if vec else A
+        order = np.argsort(self.group_codes, kind="stable")
+        T = np.empty_like(A2)
+        T[order] = A2
+        W = np.asarray(self.whiten(theta, T))[order]
+        return W[:, 0] if vec else W
 
     def text(self, theta: np.ndarray) -> str:
         """A plain description (R's printed block: ``hlm_py.printing.corstruct_reports``)."""
@@ -1420,6 +1436,15 @@ class _SpatialBound(_DenseBound):
             val[0] = val[0] + self.min_d
         return np.array(val)
 
+    def group_distances(self) -> list[np.ndarray]:
+        """nlme's ``getCovariate``: per group (level order) the distances of
+        its rows' pairs in ``dist``'s order (empty for a one-row group)."""
+        out = [np.zeros(0) for _ in self.group_labels]
+        for b in self._batches:
+            for k, g in enumerate(b.groups):
+                out[int(g)] = np.array(b.pats[b.inv[k]], dtype=float) if b.s > 1 else np.zeros(0)
+        return out
+
     def _corr(self, full: np.ndarray, b: _Batch) -> np.ndarray:
         rng = math.exp(full[0])
         ratio = 1.0
@@ -1600,6 +1625,14 @@ def corSpher(value: Sequence[float] | float | None = None, form: str = "~ 1",  #
     ``u = d/range < 1``, else 0; range parametrised as in :func:`corLin`."""
     return _spatial("corSpher", value, form, nugget, metric, fixed)
 
+
+
+def spatial_distances(cor: object) -> list[np.ndarray] | None:
+    """The per-group distances of a bound spatial structure (nlme's
+    ``getCovariate`` of a ``corSpatial``); None for any other structure."""
+    if isinstance(cor, _SpatialBound):
+        return cor.group_distances()
+    return None
 
 
 def as_corstruct(x: object) -> CorStructSpec | None:

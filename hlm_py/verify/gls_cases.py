@@ -318,7 +318,7 @@ def _acf_text(fit: GlsFit, c: GlsContext) -> str:
     return str(hlm.ACF(fit, **kw))
 
 
-GLS_PRINTED: dict[str, Callable[[GlsContext], PrintedText]] = {
+GLS_PRINTED: dict[str, Callable[[GlsContext], Any]] = {
     "print": lambda c: PrintedText(str(c.fit), lambda: _r_print(c)),
     "summary": lambda c: PrintedText(str(c.summary), lambda: _r_summary_text(c)),
     "anova": lambda c: PrintedText(str(hlm.anova(c.fit)), lambda: lme_reports.render_anova_lme(
