@@ -159,6 +159,8 @@ def compute_apvar(fit: Any) -> ApVar | HlmError:
     :class:`HlmError` with nlme's message when it is not negative definite.
     The Hessian by central differences, as lme's apVar
     (``docs/differences.md``, "lme intervals")."""
+    if not fit.control.apVar:
+        return HlmError("Approximate variance-covariance matrix not available")
     pars0, natural = _natural_pars(fit)
     if pars0.size == 0:
         return HlmError("no variance or correlation parameters")

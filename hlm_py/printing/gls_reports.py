@@ -110,11 +110,10 @@ def _varcov_block(type_: str, m: pd.DataFrame, dimnames: bool = True) -> list[st
     x = m.to_numpy(dtype=float)
     sd = np.sqrt(np.diag(x))
     sds = " ".join(cat_number(float(v)) for v in signif(sd, 5))
+    rows: list[str] | None = None
+    cols: list[str] | None = None
     if dimnames:
         rows, cols = [str(i) for i in m.index], [str(c) for c in m.columns]
-    else:
-        rows = [f"[{i + 1},]" for i in range(x.shape[0])]
-        cols = [f"[,{j + 1}]" for j in range(x.shape[1])]
     return [f"{_VARCOV_TITLE[type_]} variance covariance matrix",
             print_matrix(signif(x, 5), rows, cols),
             f"  Standard Deviations: {sds} "]

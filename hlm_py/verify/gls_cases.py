@@ -21,12 +21,14 @@ import pandas as pd
 
 import hlm_py as hlm
 from hlm_py.gls.model import GlsFit
-from hlm_py.gls.results import GlsSummary, IntervalsGls
+from hlm_py.gls.results import GlsSummary, IntervalsGls, VarCov
 from hlm_py.lme.results import AnovaLme
 from hlm_py.printing import gls_reports, lme_reports
+from hlm_py.rbase.quantile import quantile7
 from hlm_py.verify.context import CaseContext, all_failed, produce
 from hlm_py.verify.goldens import golden_targets
 from hlm_py.verify.lme_cases import PrintedText, g_frame, g_series
+from hlm_py.verify.quantity import normalise
 from hlm_py.verify.structs import py_struct, struct_numbers
 
 __all__ = ["GlsContext", "run_gls", "GLS_RESULTS", "GLS_PRINTED", "fit_args"]
@@ -83,7 +85,8 @@ class GlsContext(CaseContext):
     def anova_compare(self) -> AnovaLme:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            out = hlm.anova(self.fit, *self.others.values(), names=self.names())
+            out = hlm.anova(self.fit, *self.others.values(), names=self.names(),
+                            test=bool(self.extra.get("anova_test", True)))
         self.warnings["anova_compare"] = [str(w.message) for w in caught]
         return out
 
@@ -133,7 +136,11 @@ def model_struct(fit: Any) -> pd.Series | None:
     """``coef(fit$modelStruct)`` (nlme's names; an lme fit's reStruct first,
     innermost level first); None where it is empty (R's NULL)."""
     if isinstance(fit, GlsFit):
+        if not fit.model.components:
+            return None
         names, vals = list(fit.theta_names), [float(v) for v in fit.theta]
+        if not vals:
+            return pd.Series([], dtype=float)
     else:
         names = list(fit.theta_names) + list(fit.model.struct_names)
         vals = [float(v) for v in fit.theta] + \
@@ -174,6 +181,31 @@ def _labels(fit: GlsFit) -> list[str]:
     if fit.model.groups is None:
         raise hlm.HlmError("the fit has no correlation groups")
     return list(fit.model.groups.labels[-1])
+
+
+def _variogram_specs(c: GlsContext) -> list[tuple[str, dict[str, Any]]]:
+    """(R's call, hlm_py's arguments) of each Variogram the case records."""
+    entries = (c.golden["results"].get("tight") or c.default).get("Variogram") or []
+    specs = c.extra.get("variogram") or [{} for _ in entries]
+    return [(str(e.get("call")), dict(sp)) for e, sp in zip(entries, specs)]
+
+
+def _variogram_numbers(v: Any, call: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"call": call, "collapse": bool(v.collapse), "table": v.to_frame()}
+    if v.modelVariog is not None:
+        out["modelVariog"] = v.modelVariog
+    return out
+
+
+def _variograms(fit: Any, c: GlsContext) -> list[dict[str, Any]]:
+    return [_variogram_numbers(hlm.Variogram(fit, **kw), call) for call, kw in _variogram_specs(c)]
+
+
+def _variogram_texts(c: GlsContext) -> dict[str, PrintedText]:
+    def at_default(kw: dict[str, Any]) -> Callable[[], str]:
+        return lambda: str(hlm.Variogram(_at_r(c.fit, c.default), **kw))
+    return {call: PrintedText(str(hlm.Variogram(c.fit, **kw)), at_default(kw))
+            for call, kw in _variogram_specs(c)}
 
 
 def _test_args(spec: dict[str, Any]) -> dict[str, Any]:
@@ -237,6 +269,7 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "apVar": lambda c: c.fit.apVar.matrix,
     "apVar_Pars": lambda c: c.fit.apVar.Pars,
     "apVar_error": lambda c: c.fit.apVar,
+    "apVar_null": lambda c: c.fit.model.n_params == 0,
     "intervals": lambda c: _intervals(c.fit),
     "intervals_error": lambda c: hlm.intervals(c.fit),
     "getVarCov": lambda c: _varcov(c.fit, 1),
@@ -247,6 +280,7 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
                                   or [])),
     "anova_tests": lambda c: _anova_tests(c),
+    "Variogram": lambda c: _variograms(c.fit, c),
     "compare": lambda c: {k: dict(_gls_numbers(f), name=n)
                           for (k, f), n in zip(c.others.items(), c.names()[1:])},
     "anova_compare": _anova_compare_table,
@@ -270,18 +304,54 @@ def _r_print(c: GlsContext) -> str:
 
 
 def _at_r(fit: GlsFit, d: dict[str, Any]) -> GlsFit:
-    """``fit`` evaluated at R's default-fit parameters ``d`` (hlm_py's numbers
-    there are R's to rounding: what R printed, from hlm_py's printer)."""
+    """``fit`` evaluated at the parameters of R's fit ``d`` (hlm_py's numbers
+    there are R's to rounding: what R printed, from hlm_py's printer); a
+    ``fitted(.)`` variance covariate is R's fitted values."""
     ms = d.get("modelStruct_unconstrained")
     theta = g_series(ms).to_numpy(dtype=float) if ms else np.zeros(0)
+    var = fit.model.var
+    if var is not None and var.needs_update and d.get("fitted") is not None:
+        design = fit.model.with_var(var.update(g_series(d["fitted"]).to_numpy(dtype=float)))
+        fit = GlsFit(model=design, control=fit.control, theta=fit.theta,
+                     estimates=fit.estimates, optim=fit.optim, numIter=fit.numIter,
+                     criterion=fit.criterion)
     return fit.at(theta)
+
+
+def _r_summary(fit: GlsFit, d: dict[str, Any]) -> GlsSummary:
+    """hlm_py's summary carrying R's numbers of fit ``d`` (a golden's
+    default fit): its tTable, correlations, residuals and criteria, the
+    structures at its parameters."""
+    if "resid" in d:
+        pearson = np.asarray(d["resid"]["pearson"], dtype=float)
+    else:  # not recorded (a comparison fit): hlm_py's at R's parameters
+        pearson = hlm.residuals(_at_r(fit, d), type="pearson").to_numpy()
+    if pearson.size > 5:
+        res = pd.Series(quantile7(pearson, [0, 0.25, 0.5, 0.75, 1]),
+                        index=["Min", "Q1", "Med", "Q3", "Max"])
+    else:
+        res = pd.Series(pearson, index=list(d.get("resid_names") or range(pearson.size)))
+    ms = d.get("modelStruct_unconstrained")
+    return GlsSummary(fit=fit, tTable=g_frame(d["tTable"]), corBeta=g_frame(d["corBeta"]),
+                      residuals=res, AIC=float(d["AIC"]), BIC=float(d["BIC"]),
+                      logLik=float(d["logLik"]), sigma=float(d["sigma"]),
+                      theta=g_series(ms).to_numpy(dtype=float) if ms else None)
 
 
 def _r_summary_text(c: GlsContext, name: str | None = None) -> str:
     if name is None:
-        return str(hlm.summary(_at_r(c.fit, c.default)))
+        return gls_reports.render_gls_summary(_r_summary(c.fit, c.default))
     d = (c.golden["results"].get("compare_default") or {})[name]
-    return str(hlm.summary(_at_r(c.others[name], d)))
+    return gls_reports.render_gls_summary(_r_summary(c.others[name], d))
+
+
+def _r_varcov(c: GlsContext, key: str) -> str:
+    m = c.default.get(key)
+    if m is None:
+        raise hlm.HlmError(f"R's default fit has no {key}")
+    n = normalise(m)
+    values = np.array(n.columns, dtype=float).T
+    return str(VarCov(type="marginal", matrices={"": pd.DataFrame(values)}, dimnames=False))
 
 
 def _r_anova(c: GlsContext, key: str, type_: str) -> AnovaLme:
@@ -312,6 +382,15 @@ def _intervals_text(c: GlsContext) -> str:
         return f"Error in intervals.gls(fit) : \n  {exc}"
 
 
+def _or_error(fn: Callable[[], Any]) -> str:
+    """The printed result, or R's ``paste("Error:", message)`` of the
+    golden's R side where hlm_py refuses as R does."""
+    try:
+        return str(fn())
+    except hlm.HlmError as exc:
+        return f"Error: {exc}"
+
+
 def _acf_text(fit: GlsFit, c: GlsContext) -> str:
     entries = (c.golden["results"].get("tight") or c.default).get("ACF") or []
     kw = call_args(str(entries[0].get("call", ""))) if entries else {}
@@ -330,13 +409,14 @@ GLS_PRINTED: dict[str, Callable[[GlsContext], Any]] = {
         _r_intervals(c))),
     "anova_compare": lambda c: PrintedText(str(c.anova_compare),
                                            lambda: lme_reports.render_anova_lme(_r_compare(c))),
-    "getVarCov": lambda c: PrintedText(str(hlm.getVarCov(c.fit)),
-                                       lambda: str(hlm.getVarCov(_at_r(c.fit, c.default)))),
+    "getVarCov": lambda c: PrintedText(_or_error(lambda: hlm.getVarCov(c.fit)),
+                                       lambda: _r_varcov(c, "getVarCov")),
     "getVarCov_2": lambda c: PrintedText(
         str(hlm.getVarCov(c.fit, individual=_labels(c.fit)[1])),
-        lambda: str(hlm.getVarCov(_at_r(c.fit, c.default), individual=_labels(c.fit)[1]))),
+        lambda: _r_varcov(c, "getVarCov_2")),
     "ACF": lambda c: PrintedText(_acf_text(c.fit, c), lambda: _acf_text(_at_r(c.fit, c.default), c)),
     "anova_tests": _anova_tests_text,
+    "Variogram": _variogram_texts,
 }
 
 
@@ -383,4 +463,16 @@ def _at_r_results(ctx: GlsContext, keys: list[str]) -> dict[str, Any] | None:
         return None
     other = GlsContext(ctx.golden)
     other.__dict__["fit"] = at
-    return produce(GLS_RESULTS, [k for k in keys if k in _AT_R_KEYS], other, "gls at R")
+    out = produce(GLS_RESULTS, [k for k in keys if k in _AT_R_KEYS], other, "gls at R")
+    compare_r = (ctx.golden.get("results") or {}).get("compare") or {}
+    if "compare" in keys and compare_r:
+        others = {}
+        for name, f in ctx.others.items():
+            r = compare_r.get(name) or {}
+            try:
+                others[name] = dict(_gls_numbers(_at_r(f, r)), name=r.get("name")) \
+                    if isinstance(f, GlsFit) else None
+            except Exception:  # outside hlm_py's space: no such check
+                others[name] = None
+        out["compare"] = {k: v for k, v in others.items() if v is not None}
+    return out

@@ -375,6 +375,10 @@ def _stops_short(case: str, row: Row, targets: dict[str, Any], py_results: dict[
     py_val: Any = at_r
     r_val: Any = targets
     for key in path:
+        if isinstance(r_val, list) and isinstance(py_val, list) and key.isdigit() \
+                and 0 < int(key) <= min(len(r_val), len(py_val)):
+            py_val, r_val = py_val[int(key) - 1], r_val[int(key) - 1]
+            continue
         if not isinstance(py_val, dict) or key not in py_val or not isinstance(r_val, dict):
             return None
         py_val, r_val = py_val[key], r_val[key]

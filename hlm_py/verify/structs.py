@@ -75,4 +75,17 @@ def struct_numbers(fit: Any, name: str) -> dict[str, Any] | None:
                                     list(comp.constrained_names()))
         vals, nms = comp.coef_all(theta, unconstrained=False)
         out["all"] = _named(vals, list(nms))
+        if comp.r_class == "varComb":
+            out["parts"] = [_var_part(part, block)
+                            for part, block in zip(comp.parts, comp.split(theta))]
     return out
+
+
+def _var_part(comp: Any, theta: np.ndarray) -> dict[str, Any]:
+    """One part of a varComb as the goldens record it."""
+    s = comp.summary(theta)
+    names = list(comp.param_names())
+    vals, nms = comp.coef_all(theta, unconstrained=False)
+    return {"all": _named(vals, list(nms)), "class": comp.r_class,
+            "formula": " ".join(s.formula_lines) if s.formula_lines else None,
+            "unconstrained": _unconstrained(np.asarray(theta, dtype=float), names)}
