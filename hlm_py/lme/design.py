@@ -370,8 +370,10 @@ def lme_design(
     correlation: Any = None,
     na_action: str = "na.fail",
     contrasts: dict[str, Any] | None = None,
+    subset: Any = None,
 ) -> LmeDesign:
-    """The unfitted lme model of ``nlme::lme(fixed, data, random, method, ...)``.
+    """The unfitted lme model of ``nlme::lme(fixed, data, random, method, ...)``;
+    ``subset`` as R's (an expression string or a boolean/position array).
 
     Raises :class:`HlmError` where nlme would stop before optimising, and
     where hlm_py refuses a design nlme fits to a misleading number.
@@ -395,8 +397,8 @@ def lme_design(
     cor_names = group_names(cor_spec.groups_formula() or "~ 1") \
         if cor_spec is not None and cor_spec.groups_formula() else []
     extra += [v for v in cor_names if v not in extra]
-    design = build_design(fixed, data, na_action=na_action, contrasts=contrasts,
-                          extra_variables=extra)
+    design = build_design(fixed, data, subset=subset, na_action=na_action,
+                          contrasts=contrasts, extra_variables=extra)
     design.check_finite()
     if design.y is None:
         raise HlmError('fixed-effects model must be a formula of the form "resp ~ pred"')
@@ -427,6 +429,8 @@ def lme_design(
             f"random = {deparse_random(random)}")
     if cor_spec is not None:
         call += f", correlation = {cor_spec.deparse()}"
+    if subset is not None and isinstance(subset, str):
+        call += f", subset = {subset}"
     if var_spec is not None:
         call += f", weights = {var_spec.deparse()}"
     call += f', method = "{method}")' if method != "REML" else ")"
@@ -436,7 +440,8 @@ def lme_design(
         row_names=design.frame.row_names, data=data, data_name=dname, call=call,
         contrasts=contrasts,
         args=dict(fixed=fixed, data=data, random=random, method=method, weights=weights,
-                  correlation=correlation, na_action=na_action, contrasts=contrasts),
+                  correlation=correlation, na_action=na_action, contrasts=contrasts,
+                  subset=subset),
         cor_spec=cor_spec, var_spec=var_spec, cor=cor, var=var)
     check_fixed_rank(X, out.reduced, out.fixed_names)
     return out

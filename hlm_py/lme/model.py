@@ -561,6 +561,7 @@ def lme(
     na_action: str = "na.fail",
     contrasts: dict[str, Any] | None = None,
     control: LmeControl | Mapping[str, Any] | None = None,
+    subset: Any = None,
 ) -> LmeFit:
     """nlme's ``lme(fixed, data, random, method, ...)``: :func:`lme_design`
     then :func:`lme_fit`.
@@ -570,5 +571,6 @@ def lme(
     """
     ctrl = as_control(control)
     design = lme_design(fixed, data, random=random, method=method, weights=weights,
-                        correlation=correlation, na_action=na_action, contrasts=contrasts)
+                        correlation=correlation, na_action=na_action, contrasts=contrasts,
+                        subset=subset)
     return lme_fit(design, ctrl)

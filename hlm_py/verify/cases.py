@@ -24,6 +24,7 @@ from hlm_py.verify.context import DataChecksumError, all_failed, case_name, new_
 from hlm_py.verify.gls_cases import run_gls
 from hlm_py.verify.lm_cases import run_lm, run_model_matrix
 from hlm_py.verify.lme_cases import run_lme
+from hlm_py.verify.lme_struct_cases import run_lme_struct
 
 __all__ = ["RUNNERS", "DataChecksumError", "case_name", "new_data", "rebuild_data", "run_case"]
 
@@ -33,6 +34,7 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "model_matrix": run_model_matrix,
     "lme": run_lme,
     "gls": run_gls,
+    "lme_struct": run_lme_struct,
 }
 
 

@@ -12,7 +12,7 @@ from hlm_py.errors import HlmError
 __all__ = ["KINDS", "LME_FIT_ONLY", "LME_R_ONLY", "default_golden_dir", "golden_files",
            "golden_targets", "load_golden", "quantity_groups"]
 
-KINDS = ("lm", "model_matrix", "lme", "gls")
+KINDS = ("lm", "model_matrix", "lme", "gls", "lme_struct")
 
 
 def default_golden_dir() -> Path:

@@ -1,0 +1,178 @@
+"""The Python side of the golden cases of lme fits with a variance function
+or a correlation structure (``golden/lme_struct``).
+
+The lme runner's quantities (:mod:`hlm_py.verify.lme_cases`) plus the
+structures' (``corStruct``, ``varStruct``, ``modelStruct_unconstrained``),
+``getVarCov`` of each type, the structures' intervals, ``ACF``,
+``Variogram`` and the F-tests of ``anova(fit, Terms=, L=)``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import hlm_py as hlm
+from hlm_py.lme import LmeFit
+from hlm_py.lme.results import AnovaLme
+from hlm_py.verify.context import all_failed, produce
+from hlm_py.verify.gls_cases import (
+    _acf,
+    _acf_text,
+    _test_args,
+    _variogram_numbers,
+    _variogram_specs,
+    fit_args,
+    model_struct,
+)
+from hlm_py.verify.goldens import golden_targets
+from hlm_py.verify.lme_cases import LME_PRINTED, LME_RESULTS, LmeContext, PrintedText, _lme_random
+from hlm_py.verify.structs import struct_numbers
+
+__all__ = ["LmeStructContext", "run_lme_struct", "LME_STRUCT_RESULTS"]
+
+
+class LmeStructContext(LmeContext):
+    """An lme case whose fits may carry structures (and gls comparison fits)."""
+
+    def _lme(self, args: dict[str, Any]) -> LmeFit:
+        a = fit_args(args)
+        fixed = a.pop("fixed")
+        random = _lme_random(a.pop("random", None))
+        return hlm.lme(fixed, self.data, random=random, **a)
+
+    def _any(self, spec: dict[str, Any]) -> Any:
+        if spec.get("kind") == "gls":
+            a = fit_args(spec.get("args") or {})
+            return hlm.gls(a.pop("model"), self.data, **a)
+        return self._lme(spec.get("args") or {})
+
+    @cached_property
+    def others(self) -> dict[str, Any]:  # type: ignore[override]
+        return {f"fit{k}": self._any(spec)
+                for k, spec in enumerate(self.extra.get("compare") or [], start=2)}
+
+    def names(self) -> list[str]:
+        first = self.extra.get("fit_name") or "fit"
+        rest = [spec.get("name") or f"fit{k}"
+                for k, spec in enumerate(self.extra.get("compare") or [], start=2)]
+        return [first, *rest]
+
+    @cached_property
+    def anova_compare(self) -> AnovaLme:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = hlm.anova(self.fit, *self.others.values(), names=self.names(),
+                            test=bool(self.extra.get("anova_test", True)))
+        self.warnings["anova_compare"] = [str(w.message) for w in caught]
+        return out
+
+
+def _varcov(fit: LmeFit, type_: str, c: LmeStructContext) -> Any:
+    t = (c.golden["results"].get("tight") or c.default)
+    key = f"getVarCov_{type_.replace('.', '_')}_individuals"
+    ind = t.get(key)
+    v = hlm.getVarCov(fit, type=type_, **({"individuals": ind} if ind is not None else {}))
+    if type_ == "random.effects":
+        return v.to_frame()
+    return {name: m for name, m in v.matrices.items()}
+
+
+def _intervals_struct(fit: LmeFit) -> dict[str, Any]:
+    iv = hlm.intervals(fit)
+    out: dict[str, Any] = {}
+    if iv.corStruct is not None:
+        out["corStruct"] = iv.corStruct
+    if iv.varStruct is not None:
+        out["varStruct"] = iv.varStruct
+    return out
+
+
+def _tests(c: LmeStructContext) -> list[dict[str, Any]]:
+    r_list = (c.golden.get("results") or {}).get("anova_tests") or []
+    specs = c.extra.get("anova_tests") or []
+    return [{"call": e.get("call"), "tight": hlm.anova(c.fit, **_test_args(sp)).to_frame()}
+            for e, sp in zip(r_list, specs)]
+
+
+def _numbers(fit: Any) -> dict[str, Any]:
+    ll = hlm.logLik(fit)
+    is_lme = isinstance(fit, LmeFit)
+    return {"AIC": hlm.AIC(fit), "BIC": hlm.BIC(fit),
+            "coef": hlm.fixef(fit) if is_lme else hlm.coef(fit),
+            "kind": "lme" if is_lme else "gls", "logLik": float(ll), "logLik_df": ll.df,
+            "method": fit.method, "modelStruct_unconstrained": model_struct(fit),
+            "sigma": hlm.sigma(fit)}
+
+
+LME_STRUCT_RESULTS: dict[str, Callable[[Any], Any]] = {
+    **LME_RESULTS,
+    "dims": lambda c: {"N": c.fit.n, "REML": int(c.fit.REML), "p": c.fit.p},
+    "corStruct": lambda c: struct_numbers(c.fit, "corStruct"),
+    "varStruct": lambda c: struct_numbers(c.fit, "varStruct"),
+    "modelStruct_unconstrained": lambda c: model_struct(c.fit),
+    "resid_std": lambda c: c.fit.std,
+    "getVarCov_random_effects": lambda c: _varcov(c.fit, "random.effects", c),
+    "getVarCov_conditional": lambda c: _varcov(c.fit, "conditional", c),
+    "getVarCov_marginal": lambda c: _varcov(c.fit, "marginal", c),
+    "getVarCov_conditional_individuals": lambda c: (
+        c.golden["results"].get("tight") or c.default).get("getVarCov_conditional_individuals"),
+    "getVarCov_marginal_individuals": lambda c: (
+        c.golden["results"].get("tight") or c.default).get("getVarCov_marginal_individuals"),
+    "intervals_struct": lambda c: _intervals_struct(c.fit),
+    "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
+                                  or [])),
+    "Variogram": lambda c: [_variogram_numbers(hlm.Variogram(c.fit, **kw), call)
+                            for call, kw in _variogram_specs(c)],
+    "anova_tests": _tests,
+    "compare": lambda c: {k: dict(_numbers(f), name=n)
+                          for (k, f), n in zip(c.others.items(), c.names()[1:])},
+}
+
+
+def _varcov_text(c: LmeStructContext, type_: str) -> str:
+    t = (c.golden["results"].get("tight") or c.default)
+    ind = t.get(f"getVarCov_{type_.replace('.', '_')}_individuals")
+    return str(hlm.getVarCov(c.fit, type=type_, **({"individuals": ind} if ind is not None
+                                                     else {})))
+
+
+LME_STRUCT_PRINTED: dict[str, Callable[[Any], Any]] = {
+    **LME_PRINTED,
+    "getVarCov_random_effects": lambda c: PrintedText(_varcov_text(c, "random.effects")),
+    "getVarCov_conditional": lambda c: PrintedText(_varcov_text(c, "conditional")),
+    "getVarCov_marginal": lambda c: PrintedText(_varcov_text(c, "marginal")),
+    "ACF": lambda c: PrintedText(_acf_text(c.fit, c)),
+    "Variogram": lambda c: {call: PrintedText(str(hlm.Variogram(c.fit, **kw)))
+                            for call, kw in _variogram_specs(c)},
+    "anova_tests": lambda c: {str(e.get("call")): PrintedText(str(hlm.anova(
+        c.fit, **_test_args(sp)))) for e, sp in zip(
+            (c.golden.get("results") or {}).get("anova_tests") or [],
+            c.extra.get("anova_tests") or [])},
+}
+
+
+def _printed_table(golden: dict[str, Any]) -> dict[str, Callable[[Any], Any]]:
+    table = dict(LME_STRUCT_PRINTED)
+    extra = golden["case"].get("extra") or {}
+    for k in range(2, len(extra.get("compare") or []) + 2):
+        table[f"summary_fit{k}"] = (lambda name: lambda c: PrintedText(
+            str(hlm.summary(c.others[name]))))(f"fit{k}")
+    return table
+
+
+def run_lme_struct(golden: dict[str, Any]) -> dict[str, Any]:
+    """Run an lme_struct golden case: ``{"results": {...}, "printed": {...}}``."""
+    try:
+        ctx = LmeStructContext(golden)
+        _ = ctx.fit
+    except Exception as exc:
+        return all_failed(golden, "lme_struct", exc)
+    keys = [k for k in golden_targets("lme_struct", golden) if k != "error"]
+    results = produce(LME_STRUCT_RESULTS, keys, ctx, "lme_struct")
+    printed = produce(_printed_table(golden), (golden.get("printed") or {}).keys(), ctx,
+                      "lme_struct printed")
+    return {"results": results, "printed": printed}
+
