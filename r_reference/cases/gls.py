@@ -44,11 +44,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from r_reference.cases import Case
-from r_reference.cases import structs
+from r_reference.cases import Case, structs
 
 KIND = "gls"
-R_DEPENDS = ("lme",)
+R_DEPENDS = ("lme", "structs")
 
 
 def r_code(case: Case) -> str:
@@ -336,7 +335,11 @@ CASES: list[Case] = [
     _gls("single_obs_group_ar1", OVARY_SINGLE, "ovary1", OVARY_MODEL,
          correlation=AR1_MARE,
          note="corAR1 within Mare, one mare with a single observation"),
-    _gls("ar1_noninteger_refused", OVARY, "Ovary", OVARY_MODEL,
-         correlation=S("corAR1", form="~ Time | Mare"), expect_error=True,
-         note="corAR1 on a non-integer covariate: R refuses it"),
+    _gls("ar1_noninteger_becomes_arma", OVARY, "Ovary", OVARY_MODEL,
+         correlation=S("corAR1", form="~ Time | Mare"),
+         note="corAR1 on the non-integer Time: nlme fits it as corARMA(p = 1) on the "
+              "observation order (class corARMA, 'ARMA(1,0)' printed)"),
+    _gls("ar1_duplicated_covariate_refused", ORTH, "Orthodont", "distance ~ age",
+         correlation=S("corAR1", form="~ age | Sex"), expect_error=True,
+         note="corAR1 whose covariate repeats within a group: R refuses it"),
 ]

@@ -251,9 +251,9 @@ def tight_lines(fit: str, kind: str, control: dict[str, Any] | None = None) -> l
             raise ValueError("lme fits with their own control have no tight refit here")
         cls = "lme"
         names = list(TIGHT_CONTROLS)
-        for name, tc in TIGHT_CONTROLS.items():
+        for name, text in TIGHT_CONTROLS.items():
             lines.append(f"{fit}_tight_{name} <- try(update({fit}, control = "
-                         f"{tc.format(fit=fit)}), silent = TRUE)")
+                         f"{text.format(fit=fit)}), silent = TRUE)")
     cands = ", ".join([f"default = {fit}"] + [f"{n} = {fit}_tight_{n}" for n in names])
     lines.append(f"{fit}_tight_fits <- Filter(function(f) inherits(f, \"{cls}\"), list({cands}))")
     lines.append(f"{fit}_tight <- {fit}_tight_fits[[which.max(sapply({fit}_tight_fits, logLik))]]")
