@@ -224,6 +224,8 @@ hlm_gls_numbers <- function(fit, case, keep_obs = TRUE) {
     av <- fit$apVar
     out$apVar <- matrix(av, nrow(av), dimnames = dimnames(av))
     out$apVar_Pars <- attr(av, "Pars")
+  } else if (is.null(fit$apVar)) {
+    out$apVar_null <- TRUE  # no structure parameters: gls keeps no apVar
   } else {
     out$apVar_error <- as.character(fit$apVar)
   }

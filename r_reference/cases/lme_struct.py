@@ -2,10 +2,11 @@
 ``correlation``, and the R code each one runs.
 
 As for lme (r_reference/cases/lme.py): the default fit ``fit`` and the
-tight refits of lme.py's ``TIGHT_CONTROLS`` (``fit_tight``: the one of highest
-logLik; every candidate's logLik is kept). The R code is ``structs.r_code``;
-the extractor ``r_reference/R/lme_struct.R`` records everything lme.R records
-plus the structures (see gls.R).
+tight refits of ``structs.LME_TIGHT_CONTROLS`` (lme.py's, with optim's
+iterations capped; ``fit_tight``: the one of highest logLik; every
+candidate's logLik is kept). The R code is ``structs.r_code``; the extractor
+``r_reference/R/lme_struct.R`` records everything lme.R records plus the
+structures (``r_reference/R/structs.R``).
 
 ``Case.args`` for lme_struct (shared by the R and the Python side):
 

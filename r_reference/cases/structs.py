@@ -163,6 +163,29 @@ GLS_TIGHT_CONTROLS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The tight refits of an lme_struct fit (and of lme fits compared with a
+#: gls): lme.py's ``TIGHT_CONTROLS`` with optim's iterations capped
+#: (``msMaxIter = 300``) and at most 5 outer iterations: with a ``fitted(.)``
+#: variance function and a flat likelihood (BodyWeight's corExp with nugget)
+#: lme.py's uncapped BFGS runs for many minutes without converging. The cap
+#: is an iteration count, so the goldens do not depend on the machine's speed.
+LME_TIGHT_CONTROLS: dict[str, str] = {
+    "nlminb": (
+        "lmeControl(msTol = 1e-14, tolerance = 1e-12, msMaxIter = 1000, "
+        "msMaxEval = 10000, maxIter = 1000, niterEM = 100)"
+    ),
+    "optim": (
+        "lmeControl(opt = \"optim\", msTol = 1e-15, tolerance = 1e-10, "
+        "msMaxIter = 300, maxIter = 5, niterEM = 100)"
+    ),
+    "optim_ndeps": (
+        "lmeControl(opt = \"optim\", msTol = 1e-15, tolerance = 1e-10, "
+        "msMaxIter = 300, maxIter = 5, niterEM = 100, "
+        "ndeps = rep(1e-4, length(coef({fit}$modelStruct))))"
+    ),
+}
+
+
 def gls_call(args: dict[str, Any], data_name: str) -> str:
     """The ``gls(...)`` call a user would type (R's argument order)."""
     parts = [args["model"], f"data = {data_name}"]
@@ -245,13 +268,11 @@ def tight_lines(fit: str, kind: str, control: dict[str, Any] | None = None) -> l
             lines.append(f"{fit}_tight_{name} <- try(update({fit}, control = "
                          f"{control_r('glsControl', merged)}), silent = TRUE)")
     else:
-        from r_reference.cases.lme import TIGHT_CONTROLS
-
         if control:
             raise ValueError("lme fits with their own control have no tight refit here")
         cls = "lme"
-        names = list(TIGHT_CONTROLS)
-        for name, text in TIGHT_CONTROLS.items():
+        names = list(LME_TIGHT_CONTROLS)
+        for name, text in LME_TIGHT_CONTROLS.items():
             lines.append(f"{fit}_tight_{name} <- try(update({fit}, control = "
                          f"{text.format(fit=fit)}), silent = TRUE)")
     cands = ", ".join([f"default = {fit}"] + [f"{n} = {fit}_tight_{n}" for n in names])
