@@ -86,7 +86,9 @@ hlm_struct_args <- function(a) {
   lapply(a, function(v) {
     if (is.character(v) && length(v) == 1 && grepl("^\\s*~", v)) return(eval(parse(text = v)[[1]]))
     # a dict of the spec (a named list of scalars): R's named vector
-    if (is.list(v) && all(vapply(v, function(e) is.atomic(e) && length(e) == 1, NA))) return(unlist(v))
+    if (is.list(v) && all(vapply(v, function(e) is.atomic(e) && length(e) == 1, NA))) v <- unlist(v)
+    # JSON integers arrive as R integers: numbers, as the script types them
+    if (is.integer(v) && !is.factor(v)) storage.mode(v) <- "double"
     v
   })
 }
