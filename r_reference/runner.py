@@ -225,7 +225,8 @@ def run_case(case: Case) -> dict[str, Any]:
     results, printed = _split(rconvert.r_to_json(parts["value"]) if "value" in parts else None)
     warnings = {
         "r_code": _str_list(rconvert.r_to_json(parts["code_warnings"])),
-        "extract": _str_list(rconvert.r_to_json(parts.get("extract_warnings"))),
+        "extract": (_str_list(rconvert.r_to_json(parts["extract_warnings"]))
+                    if "extract_warnings" in parts else []),
     }
     golden: dict[str, Any] = {
         "format": FORMAT,

@@ -20,8 +20,10 @@ hlm_eval_collect <- function(exprs, env) {
       NULL
     }, error = function(e) {
       call <- conditionCall(e)
+      # the call's first line only: a call on a data frame deparses the data
       err <<- list(message = conditionMessage(e),
-                   call = if (is.null(call)) NULL else paste(deparse(call), collapse = "\n"))
+                   call = if (is.null(call)) NULL else deparse(call, width.cutoff = 500L,
+                                                               nlines = 1L))
       NULL
     }),
     warning = function(w) {
