@@ -349,6 +349,34 @@ class LmeFit:
         return self.n - self.p
 
 
+    def at(self, params: np.ndarray, fitted: np.ndarray | None = None) -> LmeFit:
+        """The fit's model evaluated at other parameters (not optimised: e.g.
+        another program's estimates, to print its numbers). ``params`` are in
+        nlme's order of ``coef(fit$modelStruct)``: the reStruct's, innermost
+        level first, then the structures'; ``fitted`` (the innermost fitted
+        values) sets a ``fitted(.)`` variance covariate."""
+        params = np.asarray(params, dtype=float).ravel()
+        design = self.model
+        k = design.n_params
+        if params.size != k + design.n_struct:
+            raise HlmError(f"{params.size} parameters for a model with {k + design.n_struct}")
+        if fitted is not None and design.var is not None and design.var.needs_update:
+            design = design.with_var(design.var.update(np.asarray(fitted, dtype=float)))
+        sizes = [lv.pd.n_params(q) for lv, q in zip(design.levels, design.q)]
+        inner_first, at = [], 0
+        for sz in sizes[::-1]:
+            inner_first.append(params[at:at + sz])
+            at += sz
+        theta = np.concatenate(inner_first[::-1]) if inner_first else np.zeros(0)
+        whitened = design.at(params[k:]) if design.structured else None
+        lik = (whitened or design).criterion
+        dev = float(lik.deviance(theta))
+        res = OptimResult(theta=theta, deviance=dev, gradient=np.zeros_like(theta), iterations=0,
+                          evaluations=1, converged=True, message="evaluated at given parameters")
+        opt = Optimum(result=res, criterion=lik, refinement=None, summary=self.optsummary)
+        return _make_fit(design, opt, self.control, whitened=whitened,
+                         outer=self.outer_iterations)
+
     # -- what inference computes once per fit --------------------------------
     @cached_property
     def fixDF(self) -> FixDF:  # noqa: N802 - nlme's name

@@ -353,7 +353,7 @@ SHORT_LOGLIK = 1e-6
 #: quantities that describe the fit but not at a given parameter point (R's
 #: optimiser's own numbers, or the Hessian-based apVar and intervals, which the
 #: interval rules judge)
-_NOT_AT_PARAMS = ("logLik", "AIC", "BIC", "numIter")
+_NOT_AT_PARAMS = ("logLik", "AIC", "BIC", "numIter", "intervals", "intervals_struct", "apVar")
 
 
 def _stops_short(case: str, row: Row, targets: dict[str, Any], py_results: dict[str, Any],

@@ -28,7 +28,15 @@ from hlm_py.verify.gls_cases import (
     model_struct,
 )
 from hlm_py.verify.goldens import golden_targets
-from hlm_py.verify.lme_cases import LME_PRINTED, LME_RESULTS, LmeContext, PrintedText, _lme_random
+from hlm_py.verify.lme_cases import (
+    LME_PRINTED,
+    LME_RESULTS,
+    LmeContext,
+    PrintedText,
+    _lme_random,
+    g_frame,
+    g_series,
+)
 from hlm_py.verify.structs import struct_numbers
 
 __all__ = ["LmeStructContext", "run_lme_struct", "LME_STRUCT_RESULTS"]
@@ -174,5 +182,36 @@ def run_lme_struct(golden: dict[str, Any]) -> dict[str, Any]:
     results = produce(LME_STRUCT_RESULTS, keys, ctx, "lme_struct")
     printed = produce(_printed_table(golden), (golden.get("printed") or {}).keys(), ctx,
                       "lme_struct printed")
-    return {"results": results, "printed": printed}
+    return {"results": results, "printed": printed, "at_r": _at_r_results(ctx, keys)}
+
+
+#: quantities that are functions of the parameters (the "stops short" rule)
+_NOT_AT_R = ("logLik", "logLik_df", "AIC", "BIC", "intervals", "intervals_error",
+             "intervals_struct", "apVar", "apVar_error", "compare", "anova_compare",
+             "anova_compare_error", "numIter", "method", "nobs", "ngroups", "dims",
+             "fixDF_X", "fixDF_terms")
+
+
+def r_fit_at(fit: LmeFit, d: dict[str, Any]) -> LmeFit:
+    """``fit`` evaluated at the parameters of R's fit ``d`` (its
+    ``coef(modelStruct)``; a ``fitted(.)`` covariate from its fitted values)."""
+    ms = g_series(d["modelStruct_unconstrained"]).to_numpy(dtype=float)
+    fitted = None
+    if d.get("fitted") is not None:
+        fitted = g_frame(d["fitted"]).iloc[:, -1].to_numpy(dtype=float)
+    return fit.at(ms, fitted=fitted)
+
+
+def _at_r_results(ctx: LmeStructContext, keys: list[str]) -> dict[str, Any] | None:
+    t = (ctx.golden.get("results") or {}).get("tight")
+    if not t or not t.get("modelStruct_unconstrained"):
+        return None
+    try:
+        at = r_fit_at(ctx.fit, t)
+    except Exception:  # R's parameters outside hlm_py's space: no such check
+        return None
+    other = LmeStructContext(ctx.golden)
+    other.__dict__["fit"] = at
+    return produce(LME_STRUCT_RESULTS, [k for k in keys if k not in _NOT_AT_R], other,
+                   "lme_struct at R")
 
