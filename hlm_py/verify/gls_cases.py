@@ -183,7 +183,7 @@ def _labels(fit: GlsFit) -> list[str]:
     return list(fit.model.groups.labels[-1])
 
 
-def _variogram_specs(c: GlsContext) -> list[tuple[str, dict[str, Any]]]:
+def _variogram_specs(c: Any) -> list[tuple[str, dict[str, Any]]]:
     """(R's call, hlm_py's arguments) of each Variogram the case records."""
     entries = (c.golden["results"].get("tight") or c.default).get("Variogram") or []
     specs = c.extra.get("variogram") or [{} for _ in entries]
@@ -391,7 +391,7 @@ def _or_error(fn: Callable[[], Any]) -> str:
         return f"Error: {exc}"
 
 
-def _acf_text(fit: GlsFit, c: GlsContext) -> str:
+def _acf_text(fit: Any, c: Any) -> str:
     entries = (c.golden["results"].get("tight") or c.default).get("ACF") or []
     kw = call_args(str(entries[0].get("call", ""))) if entries else {}
     return str(hlm.ACF(fit, **kw))

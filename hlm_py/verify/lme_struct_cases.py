@@ -14,6 +14,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 import hlm_py as hlm
 from hlm_py.lme import LmeFit
 from hlm_py.lme.results import AnovaLme
@@ -34,6 +37,7 @@ from hlm_py.verify.lme_cases import (
     LmeContext,
     PrintedText,
     _lme_random,
+    _pd_constrained,
     g_frame,
     g_series,
 )
@@ -101,8 +105,14 @@ def _intervals_struct(fit: LmeFit) -> dict[str, Any]:
 def _tests(c: LmeStructContext) -> list[dict[str, Any]]:
     r_list = (c.golden.get("results") or {}).get("anova_tests") or []
     specs = c.extra.get("anova_tests") or []
-    return [{"call": e.get("call"), "tight": hlm.anova(c.fit, **_test_args(sp)).to_frame()}
-            for e, sp in zip(r_list, specs)]
+    out = []
+    for e, sp in zip(r_list, specs):
+        item: dict[str, Any] = {"call": e.get("call"),
+                                "tight": hlm.anova(c.fit, **_test_args(sp)).to_frame()}
+        if "default" in e:
+            item["default"] = hlm.anova(r_fit_at(c.fit, c.default), **_test_args(sp)).to_frame()
+        out.append(item)
+    return out
 
 
 def _numbers(fit: Any) -> dict[str, Any]:
@@ -115,8 +125,25 @@ def _numbers(fit: Any) -> dict[str, Any]:
             "sigma": hlm.sigma(fit)}
 
 
+def _struct_constrained(fit: LmeFit) -> pd.Series:
+    """nlme's ``coef(fit$modelStruct, unconstrained = FALSE)``: the reStruct's
+    (as lme's goldens) then each structure's constrained values."""
+    out = _pd_constrained(fit)
+    names, vals = list(out.index), [float(v) for v in out.to_numpy()]
+    for name, comp in fit.model.components:
+        if comp.n_params == 0:
+            continue
+        cons = comp.coef(fit.component_theta(name), unconstrained=False)
+        for n, v in zip(comp.param_names(), np.atleast_1d(cons)):
+            names.append(str(n))
+            vals.append(float(v))
+    return pd.Series(vals, index=names, dtype=float)
+
+
 LME_STRUCT_RESULTS: dict[str, Callable[[Any], Any]] = {
     **LME_RESULTS,
+    "pd_unconstrained": lambda c: model_struct(c.fit),
+    "pd_constrained": lambda c: _struct_constrained(c.fit),
     "dims": lambda c: {"N": c.fit.n, "REML": int(c.fit.REML), "p": c.fit.p},
     "corStruct": lambda c: struct_numbers(c.fit, "corStruct"),
     "varStruct": lambda c: struct_numbers(c.fit, "varStruct"),
@@ -140,25 +167,51 @@ LME_STRUCT_RESULTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _varcov_text(c: LmeStructContext, type_: str) -> str:
+def _varcov_text(c: LmeStructContext, type_: str, at_default: bool = False) -> str:
     t = (c.golden["results"].get("tight") or c.default)
     ind = t.get(f"getVarCov_{type_.replace('.', '_')}_individuals")
-    return str(hlm.getVarCov(c.fit, type=type_, **({"individuals": ind} if ind is not None
-                                                     else {})))
+    fit = _at_default(c) if at_default else c.fit
+    return str(hlm.getVarCov(fit, type=type_, **({"individuals": ind} if ind is not None
+                                                   else {})))
+
+
+def _at_default(c: LmeStructContext) -> LmeFit:
+    return r_fit_at(c.fit, c.default)
+
+
+def _variogram_texts(c: LmeStructContext) -> dict[str, PrintedText]:
+    def again(kw: dict[str, Any]) -> Callable[[], str]:
+        return lambda: str(hlm.Variogram(_at_default(c), **kw))
+    return {call: PrintedText(str(hlm.Variogram(c.fit, **kw)), again(kw))
+            for call, kw in _variogram_specs(c)}
+
+
+def _tests_texts(c: LmeStructContext) -> dict[str, PrintedText]:
+    def again(kw: dict[str, Any]) -> Callable[[], str]:
+        return lambda: str(hlm.anova(_at_default(c), **kw))
+    r_list = (c.golden.get("results") or {}).get("anova_tests") or []
+    return {str(e.get("call")): PrintedText(str(hlm.anova(c.fit, **_test_args(sp))),
+                                            again(_test_args(sp)))
+            for e, sp in zip(r_list, c.extra.get("anova_tests") or [])}
 
 
 LME_STRUCT_PRINTED: dict[str, Callable[[Any], Any]] = {
     **LME_PRINTED,
-    "getVarCov_random_effects": lambda c: PrintedText(_varcov_text(c, "random.effects")),
-    "getVarCov_conditional": lambda c: PrintedText(_varcov_text(c, "conditional")),
-    "getVarCov_marginal": lambda c: PrintedText(_varcov_text(c, "marginal")),
-    "ACF": lambda c: PrintedText(_acf_text(c.fit, c)),
-    "Variogram": lambda c: {call: PrintedText(str(hlm.Variogram(c.fit, **kw)))
-                            for call, kw in _variogram_specs(c)},
-    "anova_tests": lambda c: {str(e.get("call")): PrintedText(str(hlm.anova(
-        c.fit, **_test_args(sp)))) for e, sp in zip(
-            (c.golden.get("results") or {}).get("anova_tests") or [],
-            c.extra.get("anova_tests") or [])},
+    "print": lambda c: PrintedText(str(c.fit), lambda: str(_at_default(c))),
+    "summary": lambda c: PrintedText(str(c.summary), lambda: str(hlm.summary(_at_default(c)))),
+    "anova": lambda c: PrintedText(str(hlm.anova(c.fit)),
+                                   lambda: str(hlm.anova(_at_default(c)))),
+    "anova_marginal": lambda c: PrintedText(str(hlm.anova(c.fit, type="marginal")),
+                                            lambda: str(hlm.anova(_at_default(c), type="marginal"))),
+    "getVarCov_random_effects": lambda c: PrintedText(
+        _varcov_text(c, "random.effects"), lambda: _varcov_text(c, "random.effects", True)),
+    "getVarCov_conditional": lambda c: PrintedText(
+        _varcov_text(c, "conditional"), lambda: _varcov_text(c, "conditional", True)),
+    "getVarCov_marginal": lambda c: PrintedText(
+        _varcov_text(c, "marginal"), lambda: _varcov_text(c, "marginal", True)),
+    "ACF": lambda c: PrintedText(_acf_text(c.fit, c), lambda: _acf_text(_at_default(c), c)),
+    "Variogram": lambda c: _variogram_texts(c),
+    "anova_tests": lambda c: _tests_texts(c),
 }
 
 
