@@ -26,7 +26,7 @@ from hlm_py.lme.results import AnovaLme
 from hlm_py.printing import gls_reports, lme_reports
 from hlm_py.rbase.quantile import quantile7
 from hlm_py.verify.context import CaseContext, all_failed, produce
-from hlm_py.verify.goldens import golden_targets
+from hlm_py.verify.goldens import fit_base, golden_targets
 from hlm_py.verify.lme_cases import PrintedText, g_frame, g_series
 from hlm_py.verify.quantity import normalise
 from hlm_py.verify.structs import py_struct, struct_numbers
@@ -271,6 +271,7 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "apVar_error": lambda c: c.fit.apVar,
     "apVar_null": lambda c: c.fit.model.n_params == 0,
     "intervals": lambda c: _intervals(c.fit),
+    "intervals_accurate": lambda c: _intervals(c.fit),
     "intervals_error": lambda c: hlm.intervals(c.fit),
     "getVarCov": lambda c: _varcov(c.fit, 1),
     "getVarCov_2": lambda c: _varcov(c.fit, _labels(c.fit)[1]),
@@ -454,7 +455,7 @@ _AT_R_KEYS = ("coef", "varBeta", "sigma", "tTable", "corBeta", "modelStruct_unco
 
 def _at_r_results(ctx: GlsContext, keys: list[str]) -> dict[str, Any] | None:
     """hlm_py's quantities with the fit evaluated at R's tight parameters."""
-    t = (ctx.golden.get("results") or {}).get("tight")
+    t = fit_base(ctx.golden)
     if not t or not t.get("modelStruct_unconstrained"):
         return None
     try:
@@ -463,7 +464,10 @@ def _at_r_results(ctx: GlsContext, keys: list[str]) -> dict[str, Any] | None:
         return None
     other = GlsContext(ctx.golden)
     other.__dict__["fit"] = at
-    out = produce(GLS_RESULTS, [k for k in keys if k in _AT_R_KEYS], other, "gls at R")
+    out = produce(GLS_RESULTS, [k for k in keys if k in _AT_R_KEYS] + ["logLik"], other,
+                  "gls at R")
+    var = ctx.fit.model.var
+    out["_fixed_point"] = bool(var is not None and var.needs_update)
     compare_r = (ctx.golden.get("results") or {}).get("compare") or {}
     if "compare" in keys and compare_r:
         others = {}

@@ -71,6 +71,25 @@ LME_R_ONLY = frozenset({
 LME_FIT_ONLY = frozenset({"numIter", "obs_omitted"})
 
 
+#: cases whose target is R's *default* fit, not its tightest candidate, and
+#: why (docs/differences.md, "gls and lme structures")
+DEFAULT_TARGET: dict[str, str] = {
+    "ch05_fm2Wheat2": "the likelihood rises along a ridge to range -> infinity (Nelder-Mead "
+                      "stops at range 4.7e5, nugget 1.8e-5, logLik +0.513); nlme's fit and the "
+                      "book's, the interior maximum, is the target",
+}
+
+
+def fit_base(golden: dict[str, Any]) -> dict[str, Any]:
+    """The R fit a golden of a fit kind is compared with: the tight refit,
+    else the default fit (and the default fit for :data:`DEFAULT_TARGET`)."""
+    results = golden.get("results") or {}
+    name = (golden.get("case") or {}).get("name")
+    if name in DEFAULT_TARGET:
+        return results.get("default") or {}
+    return results.get("tight") or results.get("default") or {}
+
+
 def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
     """The results hlm_py must reproduce for a golden.
 
@@ -86,7 +105,7 @@ def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
         results["error"] = golden["error"]
     if kind not in FIT_KINDS:
         return results
-    base = results.get("tight") or results.get("default") or {}
+    base = fit_base(golden)
     out = {k: v for k, v in base.items() if k not in LME_FIT_ONLY}
     for key, value in results.items():
         if key not in LME_R_ONLY and not key.endswith("_warnings"):

@@ -30,7 +30,7 @@ from hlm_py.verify.gls_cases import (
     fit_args,
     model_struct,
 )
-from hlm_py.verify.goldens import golden_targets
+from hlm_py.verify.goldens import fit_base, golden_targets
 from hlm_py.verify.lme_cases import (
     LME_PRINTED,
     LME_RESULTS,
@@ -102,6 +102,16 @@ def _intervals_struct(fit: LmeFit) -> dict[str, Any]:
     return out
 
 
+def _intervals_all(fit: LmeFit) -> dict[str, Any]:
+    """Every table of ``intervals(fit)`` (R's, on accurate apVar steps, are
+    recorded so)."""
+    iv = hlm.intervals(fit)
+    out: dict[str, Any] = {"fixed": iv.fixed, "reStruct": dict(iv.reStruct or {}),
+                           "sigma": iv.sigma}
+    out.update(_intervals_struct(fit))
+    return out
+
+
 def _tests(c: LmeStructContext) -> list[dict[str, Any]]:
     r_list = (c.golden.get("results") or {}).get("anova_tests") or []
     specs = c.extra.get("anova_tests") or []
@@ -157,6 +167,7 @@ LME_STRUCT_RESULTS: dict[str, Callable[[Any], Any]] = {
     "getVarCov_marginal_individuals": lambda c: (
         c.golden["results"].get("tight") or c.default).get("getVarCov_marginal_individuals"),
     "intervals_struct": lambda c: _intervals_struct(c.fit),
+    "intervals_accurate": lambda c: _intervals_all(c.fit),
     "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
                                   or [])),
     "Variogram": lambda c: [_variogram_numbers(hlm.Variogram(c.fit, **kw), call)
@@ -240,7 +251,7 @@ def run_lme_struct(golden: dict[str, Any]) -> dict[str, Any]:
 
 #: quantities that are functions of the parameters (the "stops short" rule)
 _NOT_AT_R = ("logLik", "logLik_df", "AIC", "BIC", "intervals", "intervals_error",
-             "intervals_struct", "apVar", "apVar_error", "compare", "anova_compare",
+             "intervals_struct", "intervals_accurate", "apVar", "apVar_error", "compare", "anova_compare",
              "anova_compare_error", "numIter", "method", "nobs", "ngroups", "dims",
              "fixDF_X", "fixDF_terms")
 
@@ -256,7 +267,7 @@ def r_fit_at(fit: LmeFit, d: dict[str, Any]) -> LmeFit:
 
 
 def _at_r_results(ctx: LmeStructContext, keys: list[str]) -> dict[str, Any] | None:
-    t = (ctx.golden.get("results") or {}).get("tight")
+    t = fit_base(ctx.golden)
     if not t or not t.get("modelStruct_unconstrained"):
         return None
     try:
@@ -265,6 +276,9 @@ def _at_r_results(ctx: LmeStructContext, keys: list[str]) -> dict[str, Any] | No
         return None
     other = LmeStructContext(ctx.golden)
     other.__dict__["fit"] = at
-    return produce(LME_STRUCT_RESULTS, [k for k in keys if k not in _NOT_AT_R], other,
-                   "lme_struct at R")
+    out = produce(LME_STRUCT_RESULTS, [k for k in keys if k not in _NOT_AT_R] + ["logLik"],
+                  other, "lme_struct at R")
+    var = ctx.fit.model.var
+    out["_fixed_point"] = bool(var is not None and var.needs_update)
+    return out
 

@@ -271,6 +271,35 @@ hlm_gls_printed <- function(fit) {
 # The case's anova(fit, fit2, ...) and anova(fit, L = / Terms = ) results;
 # the compared fits' numbers. Shared by hlm_extract_gls and
 # hlm_extract_lme_struct.
+# intervals(fit) with apVar's numerical Hessian on larger steps
+# (.relStep = 1e-4, minAbsParApVar = 1): the fit refitted with its own control
+# plus these two settings (the same optimiser path, so the same estimates),
+# or NULL where that fails. nlme's default steps (eps^(1/3) relative) leave
+# its Hessian noisy; these intervals are R's own formula at an accurate one.
+hlm_struct_accurate_intervals <- function(fit, env) {
+  ctl <- getCall(fit)$control
+  ctl <- if (is.null(ctl)) list() else eval(ctl, envir = env)
+  ctl$.relStep <- 1e-4
+  ctl$minAbsParApVar <- 1
+  refit <- hlm_lme_try(update(fit, control = ctl, evaluate = TRUE))
+  if (!is.null(refit$error)) return(NULL)
+  f <- refit$value
+  if (!isTRUE(all.equal(as.numeric(logLik(f)), as.numeric(logLik(fit)), tolerance = 1e-12)))
+    return(NULL)
+  iv <- hlm_lme_try(intervals(f))
+  if (!is.null(iv$error)) return(NULL)
+  v <- iv$value
+  out <- hlm_struct_interval_tables(v)
+  if (inherits(fit, "gls")) {
+    out$coef <- hlm_struct_matrix(v$coef)
+  } else {
+    out$fixed <- hlm_struct_matrix(v$fixed)
+    out$reStruct <- lapply(v$reStruct, function(t) hlm_lme_plain_df(t))
+  }
+  out$sigma <- unclass(v$sigma)[c("lower", "est.", "upper")]
+  out
+}
+
 hlm_struct_extract_common <- function(fit, case, env, results, printed) {
   tight <- hlm_struct_tight(fit, "fit", env)
   results$tight_control <- tight$control
@@ -279,6 +308,8 @@ hlm_struct_extract_common <- function(fit, case, env, results, printed) {
   results$tight_warnings <- tight$warnings
   tn <- hlm_struct_numbers(tight$fit, case)
   results$tight <- hlm_struct_strip(tn)
+  acc <- hlm_struct_accurate_intervals(tight$fit, env)
+  if (!is.null(acc)) results$tight$intervals_accurate <- acc
   results$tight_distance <- hlm_lme_distance(hlm_struct_strip(hlm_struct_numbers(fit, case)),
                                              results$tight)
   results$tight_logLik_gain <- as.numeric(logLik(tight$fit)) - as.numeric(logLik(fit))
