@@ -271,7 +271,6 @@ GLS_RESULTS: dict[str, Callable[[GlsContext], Any]] = {
     "apVar_error": lambda c: c.fit.apVar,
     "apVar_null": lambda c: c.fit.model.n_params == 0,
     "intervals": lambda c: _intervals(c.fit),
-    "intervals_accurate": lambda c: _intervals(c.fit),
     "intervals_error": lambda c: hlm.intervals(c.fit),
     "getVarCov": lambda c: _varcov(c.fit, 1),
     "getVarCov_2": lambda c: _varcov(c.fit, _labels(c.fit)[1]),

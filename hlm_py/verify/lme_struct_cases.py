@@ -102,16 +102,6 @@ def _intervals_struct(fit: LmeFit) -> dict[str, Any]:
     return out
 
 
-def _intervals_all(fit: LmeFit) -> dict[str, Any]:
-    """Every table of ``intervals(fit)`` (R's, on accurate apVar steps, are
-    recorded so)."""
-    iv = hlm.intervals(fit)
-    out: dict[str, Any] = {"fixed": iv.fixed, "reStruct": dict(iv.reStruct or {}),
-                           "sigma": iv.sigma}
-    out.update(_intervals_struct(fit))
-    return out
-
-
 def _tests(c: LmeStructContext) -> list[dict[str, Any]]:
     r_list = (c.golden.get("results") or {}).get("anova_tests") or []
     specs = c.extra.get("anova_tests") or []
@@ -167,7 +157,6 @@ LME_STRUCT_RESULTS: dict[str, Callable[[Any], Any]] = {
     "getVarCov_marginal_individuals": lambda c: (
         c.golden["results"].get("tight") or c.default).get("getVarCov_marginal_individuals"),
     "intervals_struct": lambda c: _intervals_struct(c.fit),
-    "intervals_accurate": lambda c: _intervals_all(c.fit),
     "ACF": lambda c: _acf(c.fit, ((c.golden["results"].get("tight") or c.default).get("ACF")
                                   or [])),
     "Variogram": lambda c: [_variogram_numbers(hlm.Variogram(c.fit, **kw), call)

@@ -44,3 +44,13 @@ def test_model_matrix_live(case):
 @pytest.mark.parametrize("case", case_params("lme"))
 def test_lme_live(case):
     _compare_live("lme", case)
+
+
+@pytest.mark.parametrize("case", case_params("gls"))
+def test_gls_live(case):
+    _compare_live("gls", case)
+
+
+@pytest.mark.parametrize("case", case_params("lme_struct"))
+def test_lme_struct_live(case):
+    _compare_live("lme_struct", case)
