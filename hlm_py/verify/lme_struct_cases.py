@@ -74,9 +74,12 @@ class LmeStructContext(LmeContext):
 
     @cached_property
     def anova_compare(self) -> AnovaLme:
+        names = self.names()
+        fits = dict(zip(names, [self.fit, *self.others.values()]))
+        order = list(self.extra.get("anova_order") or names)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            out = hlm.anova(self.fit, *self.others.values(), names=self.names(),
+            out = hlm.anova(*[fits[n] for n in order], names=order,
                             test=bool(self.extra.get("anova_test", True)))
         self.warnings["anova_compare"] = [str(w.message) for w in caught]
         return out
@@ -134,7 +137,11 @@ def _struct_constrained(fit: LmeFit) -> pd.Series:
         if comp.n_params == 0:
             continue
         cons = comp.coef(fit.component_theta(name), unconstrained=False)
-        for n, v in zip(comp.param_names(), np.atleast_1d(cons)):
+        # R's unlist names: the component's name and its constrained names
+        # (corSymm's constrained coefficients are unnamed: corStruct1, ...)
+        labels = list(comp.param_names()) if comp.r_class == "corSymm" else \
+            [f"{name}.{n}" for n in comp.constrained_names()]
+        for n, v in zip(labels, np.atleast_1d(cons)):
             names.append(str(n))
             vals.append(float(v))
     return pd.Series(vals, index=names, dtype=float)
