@@ -30,6 +30,7 @@ from hlm_py.structs.base import (
     VarFuncSpec,
 )
 from hlm_py.structs.corstruct import as_corstruct
+from hlm_py.structs.reorder import bind_in_order
 from hlm_py.structs.varfunc import as_varfunc
 
 __all__ = ["GlsDesign", "gls_design"]
@@ -204,7 +205,9 @@ def gls_design(
     if cor_spec is not None:
         codes = groups.codes[-1] if groups is not None else None
         cor = cor_spec.bind(kept, codes)
-    var = var_spec.bind(kept) if var_spec is not None else None
+    # nlme binds the variance function on the rows sorted by the groups
+    order = np.argsort(groups.codes[-1], kind="stable") if groups is not None else None
+    var = bind_in_order(var_spec, kept, order) if var_spec is not None else None
     call = _struct_call(design.formula, dname, cor_spec, var_spec, subset, method, na_action)
     return GlsDesign(
         model=design.formula, method=method, design=design, X=X, y=y,

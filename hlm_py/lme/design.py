@@ -43,6 +43,7 @@ from hlm_py.structs.base import (
     VarFuncSpec,
 )
 from hlm_py.structs.corstruct import as_corstruct
+from hlm_py.structs.reorder import bind_in_order
 from hlm_py.structs.varfunc import as_varfunc
 
 __all__ = ["LmeDesign", "lme_design"]
@@ -424,7 +425,8 @@ def lme_design(
         cor_spec, codes = _correlation_groups(cor_spec, cor_names, levels, kept, grouping)
         cor = cor_spec.bind(kept, codes)
     if var_spec is not None:
-        var = var_spec.bind(kept)
+        # nlme binds the variance function on the rows sorted by the grouping
+        var = bind_in_order(var_spec, kept, grouping.order)
     call = (f"lme.formula(fixed = {design.formula}, data = {dname}, "
             f"random = {deparse_random(random)}")
     if cor_spec is not None:

@@ -397,6 +397,24 @@ def _acf_text(fit: Any, c: Any) -> str:
     return str(hlm.ACF(fit, **kw))
 
 
+def acf_texts(c: Any, again: Callable[[], Any]) -> Any:
+    """The printed ACFs: one text, or (R keeps a list when the case has
+    several calls) one per call; ``again()`` gives the fit at R's default."""
+    entries = (c.golden["results"].get("tight") or c.default).get("ACF") or []
+    printed = (c.golden.get("printed") or {}).get("ACF")
+    if not isinstance(printed, dict):
+        return PrintedText(_acf_text(c.fit, c), lambda: _acf_text(again(), c))
+
+    def at(kw: dict[str, Any]) -> Callable[[], str]:
+        return lambda: str(hlm.ACF(again(), **kw))
+    out = {}
+    for e in entries:
+        call = str(e.get("call", ""))
+        kw = call_args(call)
+        out[call] = PrintedText(str(hlm.ACF(c.fit, **kw)), at(kw))
+    return out
+
+
 GLS_PRINTED: dict[str, Callable[[GlsContext], Any]] = {
     "print": lambda c: PrintedText(str(c.fit), lambda: _r_print(c)),
     "summary": lambda c: PrintedText(str(c.summary), lambda: _r_summary_text(c)),
@@ -414,7 +432,7 @@ GLS_PRINTED: dict[str, Callable[[GlsContext], Any]] = {
     "getVarCov_2": lambda c: PrintedText(
         str(hlm.getVarCov(c.fit, individual=_labels(c.fit)[1])),
         lambda: _r_varcov(c, "getVarCov_2")),
-    "ACF": lambda c: PrintedText(_acf_text(c.fit, c), lambda: _acf_text(_at_r(c.fit, c.default), c)),
+    "ACF": lambda c: acf_texts(c, lambda: _at_r(c.fit, c.default)),
     "anova_tests": _anova_tests_text,
     "Variogram": _variogram_texts,
 }

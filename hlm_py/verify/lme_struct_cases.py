@@ -23,10 +23,10 @@ from hlm_py.lme.results import AnovaLme
 from hlm_py.verify.context import all_failed, produce
 from hlm_py.verify.gls_cases import (
     _acf,
-    _acf_text,
     _test_args,
     _variogram_numbers,
     _variogram_specs,
+    acf_texts,
     fit_args,
     model_struct,
 )
@@ -216,7 +216,7 @@ LME_STRUCT_PRINTED: dict[str, Callable[[Any], Any]] = {
         _varcov_text(c, "conditional"), lambda: _varcov_text(c, "conditional", True)),
     "getVarCov_marginal": lambda c: PrintedText(
         _varcov_text(c, "marginal"), lambda: _varcov_text(c, "marginal", True)),
-    "ACF": lambda c: PrintedText(_acf_text(c.fit, c), lambda: _acf_text(_at_default(c), c)),
+    "ACF": lambda c: acf_texts(c, lambda: _at_default(c)),
     "Variogram": lambda c: _variogram_texts(c),
     "anova_tests": lambda c: _tests_texts(c),
 }

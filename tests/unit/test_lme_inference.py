@@ -386,7 +386,8 @@ def test_printed_text_rule():
 def _golden_cases():
     from hlm_py.verify.goldens import default_golden_dir, golden_files, load_golden
 
-    return [load_golden(p) for p in golden_files(default_golden_dir(), "lme")]
+    return [load_golden(p) for kind in ("lme", "gls", "lme_struct")
+            for p in golden_files(default_golden_dir(), kind)]
 
 
 def test_documented_lme_differences_are_on_the_page_and_in_the_catalogue():
