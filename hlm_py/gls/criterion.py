@@ -28,6 +28,7 @@ from scipy import linalg
 from hlm_py.errors import HlmError
 from hlm_py.gls.design import GlsDesign
 from hlm_py.linalg.dqrdc2 import dqrdc2, qr_R
+from hlm_py.structs import within
 
 __all__ = ["GlsCriterion", "GlsEstimates", "loglik_constant"]
 
@@ -84,16 +85,7 @@ class GlsCriterion:
     def whiten(self, theta: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, float]:
         """``M`` (rows of the fit) whitened, and the components' logLik."""
         d = self.design
-        blocks = d.split(theta)
-        ll = 0.0
-        if d.var is not None:
-            w = np.asarray(d.var.weights(blocks["varStruct"]), dtype=float)
-            M = M * (w[:, None] if M.ndim == 2 else w)
-            ll += float(d.var.loglik(blocks["varStruct"]))
-        if d.cor is not None:
-            M = d.cor.whiten(blocks["corStruct"], M)
-            ll += float(d.cor.loglik(blocks["corStruct"]))
-        return M, ll
+        return within.whiten(d.components, d.split(theta), M)
 
     def pieces(self, theta: np.ndarray) -> tuple[float, float, float] | None:
         """``(logLik of the components, log|r|, sum log|R_ii|)`` at ``theta``;

@@ -23,6 +23,7 @@ from hlm_py.errors import HlmError, NonFiniteError
 from hlm_py.formula.design import Design, build_design
 from hlm_py.formula.frame import as_data_frame
 from hlm_py.formula.grouping import Grouping, build_grouping, group_names
+from hlm_py.structs import within
 from hlm_py.structs.base import (
     BoundCorStruct,
     BoundVarFunc,
@@ -85,47 +86,24 @@ class GlsDesign:
     @property
     def components(self) -> list[tuple[str, Any]]:
         """``(name, bound component)`` in nlme's order (``corStruct``, ``varStruct``)."""
-        out: list[tuple[str, Any]] = []
-        if self.cor is not None:
-            out.append(("corStruct", self.cor))
-        if self.var is not None:
-            out.append(("varStruct", self.var))
-        return out
-
-    @property
-    def sizes(self) -> list[int]:
-        return [c.n_params for _, c in self.components]
+        return within.components(self.cor, self.var)
 
     @property
     def n_params(self) -> int:
-        return int(sum(self.sizes))
+        return int(sum(c.n_params for _, c in self.components))
 
     def split(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """``theta`` cut into the components' blocks, by component name."""
-        theta = np.asarray(theta, dtype=float)
-        if theta.shape != (self.n_params,):
-            raise HlmError(f"gls: theta must have {self.n_params} values "
-                           f"({', '.join(self.theta_names) or 'none'}), not {theta.size}")
-        out: dict[str, np.ndarray] = {}
-        at = 0
-        for (name, _), k in zip(self.components, self.sizes):
-            out[name] = theta[at:at + k]
-            at += k
-        return out
+        return within.split(self.components, theta, "gls")
 
     @property
     def theta_names(self) -> list[str]:
         """nlme's names of ``coef(fit$modelStruct)``."""
-        out: list[str] = []
-        for _, c in self.components:
-            if c.n_params:
-                out += list(c.param_names())
-        return out
+        return within.names(self.components)
 
     def start(self) -> np.ndarray:
         """nlme's starting values (the components' ``Initialize``)."""
-        parts = [np.asarray(c.start, dtype=float) for _, c in self.components]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        return within.start(self.components)
 
     def with_var(self, var: BoundVarFunc) -> GlsDesign:
         """The same design with the variance function replaced (nlme's

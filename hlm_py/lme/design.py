@@ -36,6 +36,7 @@ from hlm_py.lme.rank import check_fixed_rank, check_squares
 from hlm_py.lme.reduce import Reduced, reduce_data
 from hlm_py.lme.refine import Refinement
 from hlm_py.lme.span import Span, confounded_levels, random_effects_span
+from hlm_py.structs import within
 from hlm_py.structs.base import (
     BoundCorStruct,
     BoundVarFunc,
@@ -100,12 +101,7 @@ class LmeDesign:
     @property
     def components(self) -> list[tuple[str, Any]]:
         """``(name, bound component)`` beyond the reStruct, in nlme's order."""
-        out: list[tuple[str, Any]] = []
-        if self.cor is not None:
-            out.append(("corStruct", self.cor))
-        if self.var is not None:
-            out.append(("varStruct", self.var))
-        return out
+        return within.components(self.cor, self.var)
 
     @property
     def structured(self) -> bool:
@@ -119,42 +115,19 @@ class LmeDesign:
     @property
     def struct_names(self) -> list[str]:
         """nlme's names of the structures' part of ``coef(fit$modelStruct)``."""
-        out: list[str] = []
-        for _, c in self.components:
-            if c.n_params:
-                out += list(c.param_names())
-        return out
+        return within.names(self.components)
 
     def struct_start(self) -> np.ndarray:
-        parts = [np.asarray(c.start, dtype=float) for _, c in self.components]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        return within.start(self.components)
 
     def split_phi(self, phi: np.ndarray) -> dict[str, np.ndarray]:
         """``phi`` cut into the components' blocks, by component name."""
-        phi = np.asarray(phi, dtype=float).ravel()
-        if phi.size != self.n_struct:
-            raise HlmError(f"the structures have {self.n_struct} parameters "
-                           f"({', '.join(self.struct_names) or 'none'}), not {phi.size}")
-        out: dict[str, np.ndarray] = {}
-        at = 0
-        for name, c in self.components:
-            out[name] = phi[at:at + c.n_params]
-            at += c.n_params
-        return out
+        return within.split(self.components, phi, "lme")
 
     def whiten(self, phi: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, float]:
         """Rows ``M`` whitened as nlme's ``recalc`` (weights, then the
         correlation factor), and the structures' log-likelihood."""
-        blocks = self.split_phi(phi)
-        ll = 0.0
-        if self.var is not None:
-            w = np.asarray(self.var.weights(blocks["varStruct"]), dtype=float)
-            M = M * (w[:, None] if M.ndim == 2 else w)
-            ll += float(self.var.loglik(blocks["varStruct"]))
-        if self.cor is not None:
-            M = self.cor.whiten(blocks["corStruct"], M)
-            ll += float(self.cor.loglik(blocks["corStruct"]))
-        return M, ll
+        return within.whiten(self.components, self.split_phi(phi), M)
 
     def at(self, phi: np.ndarray) -> LmeDesign:
         """The design with its rows whitened at the structures' parameters
