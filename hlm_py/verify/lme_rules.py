@@ -63,6 +63,9 @@ class Documented:
     quantity: str
     size: float
     where: str
+    #: the row may also pass on its own (a flat direction whose end point
+    #: moves with the libraries' last bits): not stale when unused
+    optional: bool = False
 
 
 #: Every declared lme difference (docs/differences.md). Sizes are the measured
@@ -102,12 +105,14 @@ DOCUMENTED: list[Documented] = [
     Documented("near_1e4_interaction", "intervals/sigma", 0.37, _IV),
     # gls and lme with structures (docs/differences.md, "gls and lme structures")
     *[Documented("ar1_noninteger_becomes_arma", q, math.inf, _GLS_REFUSE) for q in ("*",)],
-    *[Documented("dialyzer_gls_varConstPower", q, size, _GLS_BOUNDARY) for q, size in (
+    *[Documented("dialyzer_gls_varConstPower", q, size, _GLS_BOUNDARY, optional=True)
+      for q, size in (
         ("modelStruct_unconstrained", 2.3), ("varStruct/unconstrained", 2.3),
         ("varStruct/all", 3.3e-4), ("varStruct/constrained", 3.3e-4), ("apVar_Pars", math.inf),
         ("intervals", math.inf))],
     # a statistic near 0 (F = 6e-4) of a fitted(.) fit: R's stops before the fixed point
-    Documented("dialyzer_gls_varConstPower_fixed", "anova_marginal", 2e-6, _GLS_FIXED_POINT),
+    Documented("dialyzer_gls_varConstPower_fixed", "anova_marginal", 2e-6, _GLS_FIXED_POINT,
+               optional=True),
     # the printed summary of a comparison fit R keeps no residuals of (its default fit's
     # quantiles cannot be re-rendered), where nlme's default fit stops short
     *[Documented(c, "printed:summary_fit2", math.inf, _GLS_PRINT) for c in (
@@ -410,6 +415,8 @@ def _doc(row: Row, why: str) -> Row:
 #: for its parameters' differences to be explained that way (a larger gap is
 #: another optimum, judged by the logLik rule alone)
 SHORT_LOGLIK = 1e-6
+#: a logLik below R's by at most this is R's (the criterion's rounding)
+SHORT_NOISE = 1e-9
 #: quantities that describe the fit but not at a given parameter point (R's
 #: optimiser's own numbers, or the Hessian-based apVar and intervals, which the
 #: interval rules judge)
@@ -430,7 +437,9 @@ def _stops_short(case: str, row: Row, targets: dict[str, Any], py_results: dict[
         return None
     gain = ll_py - ll_r
     fixed_point = bool(at_r.get("_fixed_point"))
-    if not (0.0 <= gain <= SHORT_LOGLIK or (fixed_point and abs(gain) <= SHORT_LOGLIK)):
+    # -SHORT_NOISE: two optima equal to the logLik's rounding count as one
+    if not (-SHORT_NOISE <= gain <= SHORT_LOGLIK
+            or (fixed_point and abs(gain) <= SHORT_LOGLIK)):
         return None
     if row.quantity.split("/")[0] == "logLik" or row.quantity.split("/")[0] in ("AIC", "BIC"):
         return None
@@ -524,7 +533,8 @@ def apply_lme_rules(case: str, rows: list[Row], targets: dict[str, Any],
     # a declared entry none of whose rows needed it is stale: the difference has
     # gone, so the declaration (and docs/differences.md) must go too
     for d in DOCUMENTED:
-        if fnmatchcase(case, d.case) and d not in used and any(fnmatchcase(q, d.quantity) for q in seen):
+        if fnmatchcase(case, d.case) and d not in used and not d.optional \
+                and any(fnmatchcase(q, d.quantity) for q in seen):
             out.append(Row(case, d.quantity, 0, 0.0, False,
                            f"declared difference gone ({d.where}): remove its entry"))
     return out

@@ -133,6 +133,10 @@ LME_PARAMS = Tolerance(0.0, 1e-6, scaled_atol=False)
 #: apVar, a numerical Hessian's inverse: relative 1e-3 of each column's largest entry
 LME_APVAR = Tolerance(1e-3, 1e-3, min_scale=0.0)
 LME_LOGLIK = Tolerance(0.0, 1e-7, mode="not_below", scaled_atol=False)
+#: the structures' constrained values (a power, a ratio, a correlation, a
+#: range): relative 1e-6, or absolute 1e-6 for one near 0 (a power of 0.005
+#: is known to the optimum's 1e-6 in absolute terms, as its unconstrained form)
+STRUCT_PARAMS = Tolerance(1e-6, 1e-6, scaled_atol=False)
 LME_IC = Tolerance(0.0, 2e-7, mode="not_above", scaled_atol=False)
 
 _PVALUE = re.compile(r"(^|[^a-z])(pr\(|p-value|p\.value|p_value|pvalue)", re.IGNORECASE)
@@ -148,6 +152,8 @@ def tolerance_for(kind: str, quantity: str, column: str | None = None) -> Tolera
     if "pd_unconstrained" in low or "apvar_pars" in low or "modelstruct_unconstrained" in low \
             or re.search(r"(cor|var)struct/unconstrained", low):
         return LME_PARAMS
+    if re.search(r"^(cor|var)struct/", low):
+        return STRUCT_PARAMS
     if _LME_DERIVED.search(quantity):
         return LME_DERIVED
     if "apvar" in low:
