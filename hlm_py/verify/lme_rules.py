@@ -107,7 +107,7 @@ DOCUMENTED: list[Documented] = [
     *[Documented("ar1_noninteger_becomes_arma", q, math.inf, _GLS_REFUSE) for q in ("*",)],
     *[Documented("dialyzer_gls_varConstPower", q, size, _GLS_BOUNDARY, optional=True)
       for q, size in (
-        ("modelStruct_unconstrained", 2.3), ("varStruct/unconstrained", 2.3),
+        ("modelStruct_unconstrained", 10.0), ("varStruct/unconstrained", 10.0),
         ("varStruct/all", 3.3e-4), ("varStruct/constrained", 3.3e-4), ("apVar_Pars", math.inf),
         ("intervals", math.inf))],
     # a statistic near 0 (F = 6e-4) of a fitted(.) fit: R's stops before the fixed point
