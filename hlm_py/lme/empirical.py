@@ -34,10 +34,10 @@ from hlm_py.errors import HlmError, MissingValueError
 from hlm_py.formula.deparse import deparse
 from hlm_py.formula.design import build_design
 from hlm_py.formula.grouping import build_grouping, group_names
-from hlm_py.formula.parser import Call, Node, parse, walk_names
+from hlm_py.formula.parser import Node
 from hlm_py.lme.results import ACFResult, VarCov, VariogramResult
 from hlm_py.rbase.collate import collate_key
-from hlm_py.structs.corstruct import spatial_distances
+from hlm_py.structs.corstruct import spatial_distances, split_form
 from hlm_py.structs.empirical import acf
 from hlm_py.structs.variogram import (
     COLLAPSE,
@@ -78,21 +78,8 @@ def kept_rows(data: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
 
 
 def _parse_form(form: str) -> tuple[Node | None, Node | None]:
-    """``~ cov | g``: (covariate node or None when it names no variable,
-    groups node or None)."""
-    if not isinstance(form, str):
-        raise HlmError("'form' must be a one-sided formula string such as \"~ Time\"")
-    tree = parse(form)
-    if not (isinstance(tree, Call) and tree.fn == "~" and len(tree.args) == 1):
-        raise HlmError(f"'form' must be a one-sided formula, not {form!r}")
-    rhs = tree.args[0][1]
-    grp: Node | None = None
-    if isinstance(rhs, Call) and rhs.fn == "|" and len(rhs.args) == 2:
-        rhs, grp = rhs.args[0][1], rhs.args[1][1]
-    cov: Node | None = rhs
-    if not list(walk_names(rhs, include_functions=False)):
-        cov = None
-    return cov, grp
+    """``~ cov | g``: the structures' parse of a form (corstruct.split_form)."""
+    return split_form(form)
 
 
 def _covariate_matrix(cov: Node, data: pd.DataFrame) -> np.ndarray:

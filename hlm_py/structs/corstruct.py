@@ -117,7 +117,9 @@ def _split_levels(node: Node) -> list[Node]:
     return [node]
 
 
-def _parse_form(form: str) -> _Form:
+def split_form(form: str) -> tuple[Node | None, Node | None]:
+    """``~ cov | g``: (the covariate, None when it names no variable; the
+    groups, or None)."""
     if not isinstance(form, str):
         raise HlmError("'form' must be a formula string such as \"~ 1 | Subject\"")
     tree = parse(form)
@@ -130,6 +132,12 @@ def _parse_form(form: str) -> _Form:
     cov: Node | None = rhs
     if not list(walk_names(rhs, include_functions=False)):
         cov = None
+    return cov, grp
+
+
+def _parse_form(form: str) -> _Form:
+    cov, grp = split_form(form)
+    tree = parse(form)
     levels = tuple(_split_levels(grp)) if grp is not None else ()
     for lev in levels:
         if len(list(walk_names(lev, include_functions=False))) != 1:
