@@ -74,7 +74,15 @@ from hlm_py.structs.corstruct import (
     corSpher,
     corSymm,
 )
-from hlm_py.structs.varfunc import varComb, varConstPower, varExp, varFixed, varIdent, varPower
+from hlm_py.structs.varfunc import (
+    varComb,
+    varConstPower,
+    varConstProp,
+    varExp,
+    varFixed,
+    varIdent,
+    varPower,
+)
 
 __version__ = "0.1.0"
 
@@ -82,6 +90,7 @@ __all__ = [
     "varFixed",
     "varExp",
     "varConstPower",
+    "varConstProp",
     "varComb",
     "corSymm",
     "corSpher",

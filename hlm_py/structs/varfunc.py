@@ -47,10 +47,11 @@ from hlm_py.rbase.ascharacter import as_character_double
 from hlm_py.structs.base import VarFuncSpec
 
 __all__ = [
-    "varFixed", "varIdent", "varPower", "varExp", "varConstPower", "varComb", "as_varfunc",
-    "VarFixed", "VarIdent", "VarPower", "VarExp", "VarConstPower", "VarComb",
-    "BoundVarFuncBase", "BoundConstant", "BoundVarFixed", "BoundVarIdent", "BoundVarCovariate",
-    "BoundVarConstPower", "BoundVarComb", "VarFuncSummary",
+    "varFixed", "varIdent", "varPower", "varExp", "varConstPower", "varConstProp", "varComb",
+    "as_varfunc", "VarFixed", "VarIdent", "VarPower", "VarExp", "VarConstPower", "VarConstProp",
+    "VarComb", "BoundVarFuncBase", "BoundConstant", "BoundVarFixed", "BoundVarIdent",
+    "BoundVarCovariate", "BoundVarConstPower", "BoundVarConstProp", "BoundVarComb",
+    "VarFuncSummary",
 ]
 
 #: R's constants: names that ``all.vars`` lists but that are not data
@@ -647,6 +648,8 @@ class BoundVarConstPower(BoundVarFuncBase):
     ``log(c)`` and ``delta`` per stratum (one column without strata)."""
 
     r_class = "varConstPower"
+    comps: tuple[str, str] = ("const", "power")
+    structure_name = "Constant plus power of variance covariate"
 
     def __init__(self, form: _Form, covariate: np.ndarray | None, data: pd.DataFrame, n: int,
                  strata: list[str] | None, group_names: list[str] | None,
@@ -676,7 +679,7 @@ class BoundVarConstPower(BoundVarFuncBase):
 
     def coef_names(self) -> list[str] | None:
         out: list[str] = []
-        for r, comp in enumerate(("const", "power")):
+        for r, comp in enumerate(self.comps):
             free = [j for j in range(self.which_fix.shape[1]) if not self.which_fix[r, j]]
             if not free:
                 continue
@@ -712,9 +715,9 @@ class BoundVarConstPower(BoundVarFuncBase):
     def coef_all(self, theta: np.ndarray, unconstrained: bool = False) -> tuple[np.ndarray, list[str]]:
         val = self._matrix(theta, unconstrained)
         if val.shape[1] == 1:
-            return val[:, 0].copy(), ["const", "power"]
+            return val[:, 0].copy(), list(self.comps)
         gn = self.group_names or []
-        return val.T.reshape(-1), [f"{c}.{g}" for g in gn for c in ("const", "power")]
+        return val.T.reshape(-1), [f"{c}.{g}" for g in gn for c in self.comps]
 
     def weights(self, theta: np.ndarray) -> np.ndarray:
         nat = self._matrix(theta, False)
@@ -725,32 +728,49 @@ class BoundVarConstPower(BoundVarFuncBase):
             p = np.full(self.n, nat[1, 0])
         else:
             c, p = nat[0, self.row_stratum], nat[1, self.row_stratum]
-        return 1.0 / (c + r_pow(np.abs(self.covariate), p))
+        return self._weights(c, p, self.covariate)
+
+    @staticmethod
+    def _weights(c: np.ndarray, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return 1.0 / (c + r_pow(np.abs(v), p))
 
     def update(self, fitted: np.ndarray) -> BoundVarConstPower:
         if not self.needs_update:
             return self
         f = self._check_fitted(fitted)
-        out = object.__new__(BoundVarConstPower)
+        out = object.__new__(type(self))
         out.__dict__.update(self.__dict__)
         out.covariate = _covariate(self.form.covariate, self._data, f)
         out._updated = True
         return out
 
     def summary(self, theta: np.ndarray) -> VarFuncSummary:
-        name = "Constant plus power of variance covariate"
+        name = self.structure_name
         if self.form.groups is not None:
             name += ", different strata"
         val = self._matrix(theta, False)
         lines = tuple(self.form.lines())
         if val.shape[1] == 1:
             return VarFuncSummary("estimates", self.r_class, name, lines, val[:, 0].copy(),
-                                  ("const", "power"))
+                                  self.comps)
         return VarFuncSummary("estimates", self.r_class, name, lines, val, (),
-                              ("const", "power"), tuple(self.group_names or ()))
+                              self.comps, tuple(self.group_names or ()))
 
     def __repr__(self) -> str:
-        return f"BoundVarConstPower({self.form.text()}, n_params={self.n_params})"
+        return f"{type(self).__name__}({self.form.text()}, n_params={self.n_params})"
+
+
+class BoundVarConstProp(BoundVarConstPower):
+    """nlme's initialised ``varConstProp``: weights ``1/sqrt(c^2 + (p v)^2)``,
+    ``log(c)`` and ``p`` (unconstrained) per stratum."""
+
+    r_class = "varConstProp"
+    comps = ("const", "prop")
+    structure_name = "Constant plus proportion of variance covariate"
+
+    @staticmethod
+    def _weights(c: np.ndarray, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return 1.0 / np.sqrt(c * c + p * p * (v * v))
 
 
 class BoundVarComb(BoundVarFuncBase):
@@ -1108,30 +1128,33 @@ class VarExp(_VarCovariateSpec):
 _CP = ("const", "power")
 
 
-def _cp_parts(x: object, groups: bool, what: str) -> tuple[dict[str, _Vec], bool]:
-    """nlme's checks of varConstPower's ``value``/``fixed`` (its ``CPconstr``):
-    a dict ``{"const": ..., "power": ...}`` (each a float, list or dict of
-    strata) or a float/list (const, then power). ``const`` goes to log scale."""
+def _cp_parts(x: object, groups: bool, what: str, comps: tuple[str, str] = _CP,
+              r_class: str = "varConstPower") -> tuple[dict[str, _Vec], bool]:
+    """nlme's checks of varConstPower's (varConstProp's) ``value``/``fixed``
+    (its ``CPconstr``): a dict ``{"const": ..., "power": ...}`` (each a float,
+    list or dict of strata) or a float/list (const, then power). ``const``
+    goes to log scale."""
+    names = " and ".join(f'\"{c}\"' for c in comps)
     if x is None:
         return {}, False
     if isinstance(x, Mapping):
         if len(x) > 2:
             raise HlmError(f"{what} can have at most two components")
-        if any(k not in _CP for k in x):
-            raise HlmError(f"{what} can only have names \"const\" and \"power\"")
+        if any(k not in comps for k in x):
+            raise HlmError(f"{what} can only have names {names}")
         parts = {str(k): _as_vec(v, what) for k, v in x.items() if v is not None}
     else:
         v = _as_vec(x, what)
         if len(v) > 2:
             raise HlmError(f"{what} can have at most two components")
         if v.names is not None:
-            if any(k not in _CP for k in v.names):
-                raise HlmError(f"{what} can only have names \"const\" and \"power\"")
+            if any(k not in comps for k in v.names):
+                raise HlmError(f"{what} can only have names {names}")
             parts = {k: _Vec((t,)) for k, t in zip(v.names, v.values)}
         else:
-            parts = {k: _Vec((t,)) for k, t in zip(_CP, v.values)}
+            parts = {k: _Vec((t,)) for k, t in zip(comps, v.values)}
     if groups and any(len(p) > 1 and p.names is None for p in parts.values()):
-        raise HlmError(f"{what} must have group names in 'varConstPower'")
+        raise HlmError(f"{what} must have group names in '{r_class}'")
     if "const" in parts and len(parts["const"]):
         if any(t <= 0 for t in parts["const"].values):
             raise HlmError("constant in \"varConstProp\" structure must be > 0")
@@ -1144,6 +1167,8 @@ class VarConstPower(_Spec):
     ``c + |v|^delta`` (``c`` on log scale in ``theta``)."""
 
     r_class = "varConstPower"
+    comps: tuple[str, str] = _CP
+    bound: type[BoundVarConstPower] = BoundVarConstPower
 
     def __init__(self, const: object = None, power: object = None, form: str = "~ fitted(.)",
                  fixed: object = None):
@@ -1151,16 +1176,21 @@ class VarConstPower(_Spec):
         self.form = _one_sided(form)
         _check_covariate_form(self.form)
         groups = self.form.groups is not None
-        self.value, _ = _cp_parts({"const": const, "power": power}, groups, "Value")
-        self.fixed, _ = _cp_parts(fixed, groups, "Fixed")
+        c0, c1 = self.comps
+        self.value, _ = _cp_parts({c0: const, c1: power}, groups, "Value", self.comps,
+                                  self.r_class)
+        self.fixed, _ = _cp_parts(fixed, groups, "Fixed", self.comps, self.r_class)
+
+    def _default(self) -> dict[str, float]:
+        """nlme's ``dfltCoef`` (unconstrained scale)."""
+        return {"const": float(r_log(np.float64(0.1))), "power": 0.0}
 
     def _call_args(self) -> list[tuple[str | None, str | Node]]:
         const, power, form, fixed = self._args
         out: list[tuple[str | None, str | Node]] = []
-        if const is not None:
-            out.append(("const", _as_vec(const, "const").deparse()))
-        if power is not None:
-            out.append(("power", _as_vec(power, "power").deparse()))
+        for comp, v in zip(self.comps, (const, power)):
+            if v is not None:
+                out.append((comp, _as_vec(v, comp).deparse()))
         if _one_sided(form).node != parse("~ fitted(.)"):
             out.append(("form", _one_sided(form).node))
         if fixed is not None:
@@ -1174,7 +1204,8 @@ class VarConstPower(_Spec):
     def bind(self, data: pd.DataFrame) -> BoundVarFuncBase:
         n = len(data)
         cov = self._cov_or_update(data)
-        dflt = {"const": float(r_log(np.float64(0.1))), "power": 0.0}
+        dflt = self._default()
+        comps = self.comps
         fixed = self.fixed
         if self.form.groups is not None:
             strat = _strata(self.form.groups, data)
@@ -1182,7 +1213,7 @@ class VarConstPower(_Spec):
             if len(u) > 1:
                 which_fix = np.zeros((2, len(u)), dtype=bool)
                 values: list[np.ndarray] = []
-                for r, comp in enumerate(_CP):
+                for r, comp in enumerate(comps):
                     fx = fixed.get(comp)
                     fix_names = list(fx.names or ()) if fx is not None else []
                     if fx is not None:
@@ -1204,21 +1235,21 @@ class VarConstPower(_Spec):
                             values.append(v.arr())
                     else:
                         values.append(np.zeros(0))
-                fvals = [fixed[c].arr() if c in fixed else np.zeros(0) for c in _CP]
+                fvals = [fixed[c].arr() if c in fixed else np.zeros(0) for c in comps]
                 if which_fix.all() and all((f == 0).all() for f in fvals):
                     return BoundConstant(n)
-                return BoundVarConstPower(self.form, cov, data, n, strat, u, which_fix, fvals,
+                return self.bound(self.form, cov, data, n, strat, u, which_fix, fvals,
                                           values)
             # one stratum: nlme has no 'whichFix' here
             if not any((fixed[c].arr() != 0).any() for c in fixed):
                 return BoundConstant(n)
             raise HlmError("initial value should be of length 2")
-        which_fix = np.array([[c in fixed] for c in _CP], dtype=bool)
-        fvals = [fixed[c].arr() if c in fixed else np.zeros(0) for c in _CP]
+        which_fix = np.array([[c in fixed] for c in comps], dtype=bool)
+        fvals = [fixed[c].arr() if c in fixed else np.zeros(0) for c in comps]
         if which_fix.all() and not any((f != 0).any() for f in fvals):
             return BoundConstant(n)
         values = []
-        for r, comp in enumerate(_CP):
+        for r, comp in enumerate(comps):
             if which_fix[r, 0]:
                 values.append(np.zeros(0))
             else:
@@ -1229,8 +1260,20 @@ class VarConstPower(_Spec):
             raise HlmError(f"initial value should be of length {need}")
         for r in range(2):
             if len(fvals[r]) > 1:
-                raise HlmError(f"fixed value of '{_CP[r]}' should be of length 1 without strata")
-        return BoundVarConstPower(self.form, cov, data, n, None, None, which_fix, fvals, values)
+                raise HlmError(f"fixed value of '{comps[r]}' should be of length 1 without strata")
+        return self.bound(self.form, cov, data, n, None, None, which_fix, fvals, values)
+
+
+class VarConstProp(VarConstPower):
+    """nlme's ``varConstProp(const, prop, form, fixed)`` (nlme >= 3.1-149):
+    SD ``sqrt(c^2 + (p v)^2)`` (``c`` on log scale in ``theta``)."""
+
+    r_class = "varConstProp"
+    comps = ("const", "prop")
+    bound = BoundVarConstProp
+
+    def _default(self) -> dict[str, float]:
+        return {"const": 0.1, "prop": 0.1}  # nlme's, taken as log(c) = 0.1
 
 
 class VarComb(_Spec):
@@ -1292,6 +1335,13 @@ def varConstPower(const: object = None, power: object = None, form: str = "~ fit
     """nlme's ``varConstPower(const, power, form = ~ fitted(.), fixed = NULL)``;
     ``fixed`` a dict such as ``{"const": 1}`` (R's ``list(const = 1)``)."""
     return VarConstPower(const, power, form, fixed)
+
+
+def varConstProp(const: object = None, prop: object = None, form: str = "~ fitted(.)",  # noqa: N802
+                 fixed: object = None) -> VarConstProp:
+    """nlme's ``varConstProp(const, prop, form = ~ fitted(.), fixed = NULL)``;
+    ``fixed`` a dict such as ``{"prop": 0.2}``."""
+    return VarConstProp(const, prop, form, fixed)
 
 
 def varComb(*parts: object) -> VarComb:  # noqa: N802

@@ -29,7 +29,7 @@ from hlm_py.verify.context import CaseContext, all_failed, produce
 from hlm_py.verify.goldens import fit_base, golden_targets
 from hlm_py.verify.lme_cases import PrintedText, g_frame, g_series
 from hlm_py.verify.quantity import normalise
-from hlm_py.verify.structs import py_struct, struct_numbers
+from hlm_py.verify.structs import py_struct, r_covariate, struct_numbers
 
 __all__ = ["GlsContext", "run_gls", "GLS_RESULTS", "GLS_PRINTED", "fit_args"]
 
@@ -310,8 +310,11 @@ def _at_r(fit: GlsFit, d: dict[str, Any]) -> GlsFit:
     ms = d.get("modelStruct_unconstrained")
     theta = g_series(ms).to_numpy(dtype=float) if ms else np.zeros(0)
     var = fit.model.var
-    if var is not None and var.needs_update and d.get("fitted") is not None:
-        design = fit.model.with_var(var.update(g_series(d["fitted"]).to_numpy(dtype=float)))
+    cov = r_covariate(var, d)
+    if cov is None and var is not None and var.needs_update and d.get("fitted") is not None:
+        cov = g_series(d["fitted"]).to_numpy(dtype=float)
+    if cov is not None:
+        design = fit.model.with_var(var.update(cov))
         fit = GlsFit(model=design, control=fit.control, theta=fit.theta,
                      estimates=fit.estimates, optim=fit.optim, numIter=fit.numIter,
                      criterion=fit.criterion)

@@ -415,6 +415,10 @@ def _doc(row: Row, why: str) -> Row:
 #: for its parameters' differences to be explained that way (a larger gap is
 #: another optimum, judged by the logLik rule alone)
 SHORT_LOGLIK = 1e-6
+#: two fixed points of a fitted(.) covariate whose logLik differ by at most
+#: this are the same fixed point reached from two sides (neither logLik is a
+#: maximum: nlme's loop and hlm_py's stop at different distances from it)
+FIXED_POINT_LOGLIK = 2e-6
 #: a logLik below R's by at most this is R's (the criterion's rounding)
 SHORT_NOISE = 1e-9
 #: quantities that describe the fit but not at a given parameter point (R's
@@ -430,18 +434,16 @@ def _stops_short(case: str, row: Row, targets: dict[str, Any], py_results: dict[
     and hlm_py evaluated *at R's parameters* gives R's number for the row."""
     if at_r is None or row.quantity.split("/")[0] in _NOT_AT_PARAMS:
         return None
-    try:
-        ll_py = float(py_results["logLik"])
-        ll_r = float(targets["logLik"])
-    except (KeyError, TypeError, ValueError):
+    scope = _scope(row.quantity, targets, py_results, at_r)
+    if scope is None:
         return None
+    ll_py, ll_r, fixed_point = scope
     gain = ll_py - ll_r
-    fixed_point = bool(at_r.get("_fixed_point"))
     # -SHORT_NOISE: two optima equal to the logLik's rounding count as one
     if not (-SHORT_NOISE <= gain <= SHORT_LOGLIK
-            or (fixed_point and abs(gain) <= SHORT_LOGLIK)):
+            or (fixed_point and abs(gain) <= FIXED_POINT_LOGLIK)):
         return None
-    if row.quantity.split("/")[0] == "logLik" or row.quantity.split("/")[0] in ("AIC", "BIC"):
+    if row.quantity.split("/")[-1] in ("logLik", "AIC", "BIC"):
         return None
     path = row.quantity.split("/")
     py_val: Any = at_r
@@ -463,6 +465,21 @@ def _stops_short(case: str, row: Row, targets: dict[str, Any], py_results: dict[
                      f"R's parameters hlm_py gives R's value: {row.detail}")
 
 
+def _scope(quantity: str, targets: dict[str, Any], py_results: dict[str, Any],
+           at_r: dict[str, Any]) -> tuple[float, float, bool] | None:
+    """The logLik of hlm_py's and R's fit that ``quantity`` belongs to (the
+    main fit, or ``compare/<fit>/...``'s comparison fit), and whether its
+    variance covariate is its fitted values."""
+    parts = quantity.split("/")
+    keys = parts[:2] if parts[0] == "compare" and len(parts) > 2 else []
+    try:
+        ll_py = float(_get(py_results, [*keys, "logLik"]))
+        ll_r = float(_get(targets, [*keys, "logLik"]))
+    except (TypeError, ValueError):
+        return None
+    return ll_py, ll_r, bool(_get(at_r, [*keys, "_fixed_point"]))
+
+
 def _fixed_point_loglik(case: str, row: Row, targets: dict[str, Any],
                         at_r: dict[str, Any] | None) -> Row | None:
     """The logLik (and AIC, BIC) of a fit whose variance covariate is its
@@ -470,17 +487,20 @@ def _fixed_point_loglik(case: str, row: Row, targets: dict[str, Any],
     reaches it, and the log-likelihoods belong to different covariates. It
     passes when hlm_py's criterion at R's parameters and covariate is R's
     logLik (to 1e-7) and the two fits' logLik differ by at most SHORT_LOGLIK."""
-    if at_r is None or not at_r.get("_fixed_point"):
-        return None
-    q = row.quantity.split("/")[0]
-    if q not in ("logLik", "AIC", "BIC"):
+    parts = row.quantity.split("/")
+    q = parts[-1]
+    keys = parts[:2] if parts[0] == "compare" and len(parts) == 3 else []
+    if at_r is None or not _get(at_r, [*keys, "_fixed_point"]) or len(parts) != len(keys) + 1 \
+            or q not in ("logLik", "AIC", "BIC"):
         return None
     try:
-        ll_at = float(at_r["logLik"])
-        ll_r = float(targets["logLik"])
-    except (KeyError, TypeError, ValueError):
+        ll_at = float(_get(at_r, [*keys, "logLik"]))
+        ll_r = float(_get(targets, [*keys, "logLik"]))
+    except (TypeError, ValueError):
         return None
-    if abs(ll_at - ll_r) > 1e-7 or row.max_rel_diff > 2 * SHORT_LOGLIK:
+    # AIC and BIC are -2 logLik plus a constant: twice the logLik's gap
+    gap = row.max_rel_diff / (2.0 if q in ("AIC", "BIC") else 1.0)
+    if abs(ll_at - ll_r) > 1e-7 or gap > FIXED_POINT_LOGLIK:
         return None
     return _doc(row, "fitted(.) covariate: nlme stops before the fixed point (hlm_py's "
                      f"logLik at R's parameters is R's to {abs(ll_at - ll_r):.1g}): {row.detail}")

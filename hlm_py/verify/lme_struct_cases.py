@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -19,7 +20,8 @@ import pandas as pd
 
 import hlm_py as hlm
 from hlm_py.lme import LmeFit
-from hlm_py.lme.results import AnovaLme
+from hlm_py.lme.results import AnovaLme, IntervalsLme
+from hlm_py.printing import lme_reports
 from hlm_py.verify.context import all_failed, produce
 from hlm_py.verify.gls_cases import (
     _acf,
@@ -30,18 +32,21 @@ from hlm_py.verify.gls_cases import (
     fit_args,
     model_struct,
 )
+from hlm_py.verify.gls_cases import _at_r as gls_at_r
 from hlm_py.verify.goldens import fit_base, golden_targets
 from hlm_py.verify.lme_cases import (
     LME_PRINTED,
     LME_RESULTS,
     LmeContext,
     PrintedText,
+    _intervals_text,
     _lme_random,
     _pd_constrained,
+    _r_intervals,
     g_frame,
     g_series,
 )
-from hlm_py.verify.structs import struct_numbers
+from hlm_py.verify.structs import r_covariate, struct_numbers
 
 __all__ = ["LmeStructContext", "run_lme_struct", "LME_STRUCT_RESULTS"]
 
@@ -216,18 +221,37 @@ LME_STRUCT_PRINTED: dict[str, Callable[[Any], Any]] = {
         _varcov_text(c, "conditional"), lambda: _varcov_text(c, "conditional", True)),
     "getVarCov_marginal": lambda c: PrintedText(
         _varcov_text(c, "marginal"), lambda: _varcov_text(c, "marginal", True)),
+    "intervals": lambda c: PrintedText(_intervals_text(c), lambda: lme_reports.render_intervals_lme(
+        _r_intervals_struct(c))),
     "ACF": lambda c: acf_texts(c, lambda: _at_default(c)),
     "Variogram": lambda c: _variogram_texts(c),
     "anova_tests": lambda c: _tests_texts(c),
 }
 
 
+def _r_intervals_struct(c: LmeStructContext) -> IntervalsLme:
+    """R's default-fit intervals, the structures' included (lme's printer)."""
+    iv = _r_intervals(c)
+    st = c.default.get("intervals_struct") or {}
+    return replace(iv, corStruct=g_frame(st["corStruct"]) if "corStruct" in st else None,
+                   varStruct=g_frame(st["varStruct"]) if "varStruct" in st else None)
+
+
+def _other_at(c: LmeStructContext, name: str, d: dict[str, Any]) -> Any:
+    """The comparison fit ``name`` evaluated at R's fit ``d`` of it."""
+    f = c.others[name]
+    return r_fit_at(f, d) if isinstance(f, LmeFit) else gls_at_r(f, d)
+
+
 def _printed_table(golden: dict[str, Any]) -> dict[str, Callable[[Any], Any]]:
     table = dict(LME_STRUCT_PRINTED)
     extra = golden["case"].get("extra") or {}
+    defaults = (golden.get("results") or {}).get("compare_default") or {}
     for k in range(2, len(extra.get("compare") or []) + 2):
         table[f"summary_fit{k}"] = (lambda name: lambda c: PrintedText(
-            str(hlm.summary(c.others[name]))))(f"fit{k}")
+            str(hlm.summary(c.others[name])),
+            (lambda: str(hlm.summary(_other_at(c, name, defaults[name]))))
+            if name in defaults else None))(f"fit{k}")
     return table
 
 
@@ -254,15 +278,18 @@ _NOT_AT_R = ("logLik", "logLik_df", "AIC", "BIC", "intervals", "intervals_error"
 
 def r_fit_at(fit: LmeFit, d: dict[str, Any]) -> LmeFit:
     """``fit`` evaluated at the parameters of R's fit ``d`` (its
-    ``coef(modelStruct)``; a ``fitted(.)`` covariate from its fitted values)."""
+    ``coef(modelStruct)``; a ``fitted(.)`` covariate R's, else its fitted
+    values)."""
     ms = g_series(d["modelStruct_unconstrained"]).to_numpy(dtype=float)
-    fitted = None
-    if d.get("fitted") is not None:
+    fitted = r_covariate(fit.model.var, d)
+    if fitted is None and d.get("fitted") is not None:
         fitted = g_frame(d["fitted"]).iloc[:, -1].to_numpy(dtype=float)
     return fit.at(ms, fitted=fitted)
 
 
 def _at_r_results(ctx: LmeStructContext, keys: list[str]) -> dict[str, Any] | None:
+    """hlm_py's quantities with the fit (and each comparison fit, and their
+    ``anova``) evaluated at R's tight parameters."""
     t = fit_base(ctx.golden)
     if not t or not t.get("modelStruct_unconstrained"):
         return None
@@ -272,9 +299,23 @@ def _at_r_results(ctx: LmeStructContext, keys: list[str]) -> dict[str, Any] | No
         return None
     other = LmeStructContext(ctx.golden)
     other.__dict__["fit"] = at
-    out = produce(LME_STRUCT_RESULTS, [k for k in keys if k not in _NOT_AT_R] + ["logLik"],
-                  other, "lme_struct at R")
+    compare_r = (ctx.golden.get("results") or {}).get("compare") or {}
+    others: dict[str, Any] = {}
+    for name in ctx.others if compare_r else ():
+        try:
+            others[name] = _other_at(ctx, name, compare_r.get(name) or {})
+        except Exception:  # outside hlm_py's space: no such check
+            continue
+    wanted = [k for k in keys if k not in _NOT_AT_R] + ["logLik"]
+    if others and len(others) == len(ctx.others):
+        other.__dict__["others"] = others
+        wanted += [k for k in keys if k == "anova_compare"]
+    out = produce(LME_STRUCT_RESULTS, wanted, other, "lme_struct at R")
     var = ctx.fit.model.var
     out["_fixed_point"] = bool(var is not None and var.needs_update)
+    if "compare" in keys and others:
+        out["compare"] = {
+            name: dict(_numbers(f), name=(compare_r.get(name) or {}).get("name"),
+                       _fixed_point=bool(f.model.var is not None and f.model.var.needs_update))
+            for name, f in others.items()}
     return out
-

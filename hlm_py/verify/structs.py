@@ -16,7 +16,7 @@ import pandas as pd
 import hlm_py as hlm
 from hlm_py.errors import HlmError
 
-__all__ = ["py_struct", "struct_numbers"]
+__all__ = ["py_struct", "r_covariate", "struct_numbers"]
 
 
 def py_struct(spec: Any) -> Any:
@@ -33,6 +33,23 @@ def py_struct(spec: Any) -> Any:
     if cls == "varComb":
         return fn(*[py_struct(p) for p in args.get("parts") or []])
     return fn(**args)
+
+
+def r_covariate(var: Any, d: dict[str, Any]) -> np.ndarray | None:
+    """The ``fitted(.)`` covariate of R's fit ``d`` in the data's row order, as
+    ``update`` of a variance function takes it: the golden's
+    ``varStruct$covariate`` (nlme's order: rows sorted by group, put back
+    with the bound function's ``order``), else None."""
+    cov = (d.get("varStruct") or {}).get("covariate")
+    if cov is None or var is None or not var.needs_update:
+        return None
+    cov = np.asarray(cov, dtype=float)
+    order = getattr(var, "order", None)
+    if order is None:
+        return cov
+    out = np.empty_like(cov)
+    out[np.asarray(order)] = cov
+    return out
 
 
 def _named(values: np.ndarray, names: list[str] | None) -> Any:

@@ -73,6 +73,10 @@ hlm_struct_coefs <- function(ms) {
       names(v$parts) <- NULL
     } else {
       v$formula <- hlm_struct_deparse(formula(vs))
+      # a covariate of the fitted values: the one the fit's weights are of (the
+      # fitted values of nlme's last outer iteration but one), in nlme's order
+      if (isTRUE(attr(vs, "needUpdate")) && !is.null(attr(vs, "covariate")))
+        v$covariate <- as.vector(attr(vs, "covariate"))
     }
     out$varStruct <- v
   }

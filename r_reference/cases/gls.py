@@ -260,6 +260,10 @@ CASES: list[Case] = [
     _gls("dialyzer_gls_varConstPower_fixed", DIAL, "Dialyzer", DIAL_MODEL,
          weights=S("varConstPower", power=0.5, form="~ pressure", fixed={"const": 1}),
          note="varConstPower with fixed = list(const = 1) (ch05's vf1ConstPower)"),
+    _gls("dialyzer_gls_varConstProp_fixed", DIAL, "Dialyzer", DIAL_MODEL,
+         weights=S("varConstProp", form="~ pressure", fixed={"const": 1}),
+         note="varConstProp(~ pressure) with its constant fixed at 1 (without it, or "
+              "sigma fixed, sigma and the constant are one parameter)"),
     _gls("dialyzer_gls_varPower_strata", DIAL, "Dialyzer", DIAL_MODEL,
          weights=S("varPower", form="~ pressure | QB"), correlation=AR1_DIAL,
          note="varPower with one power per QB stratum, corAR1 with start value"),

@@ -137,6 +137,18 @@ CASES = [
      lambda: vf.varConstPower(fixed={"const": 2, "power": 0.5}), "Orthodont", True),
     ("cpIdentity", "varConstPower(form = ~ age, fixed = list(const = 1, power = 0))",
      lambda: vf.varConstPower(form="~ age", fixed={"const": 1, "power": 0}), "Orthodont", False),
+    ("cprDefault", "varConstProp()", lambda: vf.varConstProp(), "BodyWeight", True),
+    ("cprTime", "varConstProp(form = ~ Time)", lambda: vf.varConstProp(form="~ Time"),
+     "BodyWeight", False),
+    ("cprStrata", "varConstProp(const = 2, prop = list('200' = 0.3, '300' = 0.6), "
+     "form = ~ pressure | QB)",
+     lambda: vf.varConstProp(const=2, prop={"200": 0.3, "300": 0.6}, form="~ pressure | QB"),
+     "Dialyzer", False),
+    ("cprFixedProp", "varConstProp(form = ~ age, fixed = list(prop = 0.2))",
+     lambda: vf.varConstProp(form="~ age", fixed={"prop": 0.2}), "Orthodont", False),
+    ("cprStrataFixed", "varConstProp(form = ~ pressure | QB, fixed = list(const = c('300' = 1)))",
+     lambda: vf.varConstProp(form="~ pressure | QB", fixed={"const": {"300": 1}}),
+     "Dialyzer", False),
     ("fixedExpr", "varFixed(~ I(1 / Time + 1))", lambda: vf.varFixed("~ I(1 / Time + 1)"),
      "BodyWeight", False),
     ("cpValuesPositional", "varConstPower(power = list('300' = 0.6, '200' = 0.3), "

@@ -202,6 +202,27 @@ def test_varconstpower(orth):
     assert f.n_params == 0 and (f.weights(f.start) == 1).all() and f.loglik(f.start) == 0
 
 
+def test_varconstprop(orth):
+    b = vf.varConstProp(form="~ age").bind(orth)
+    np.testing.assert_allclose(b.start, [0.1, 0.1])  # nlme's dfltCoef, log(const) = 0.1
+    th = np.array([math.log(2.0), -0.5])
+    x = orth["age"].to_numpy()
+    np.testing.assert_allclose(b.weights(th), 1 / np.sqrt(4 + 0.25 * x * x), rtol=1e-15)
+    np.testing.assert_allclose(b.coef(th, unconstrained=False), [2.0, -0.5], rtol=1e-15)
+    assert b.param_names() == ["varStruct.const", "varStruct.prop"]
+    assert b.summary(th).structure == "Constant plus proportion of variance covariate"
+    s = vf.varConstProp(form="~ age | Sex", fixed={"prop": {"Female": 1}}).bind(orth)
+    assert s.coef_names() == ["const.Male", "const.Female", "prop"]
+    assert vf.varConstProp(prop=0.5, fixed={"const": 1}).deparse() == \
+        "varConstProp(prop = 0.5, fixed = list(const = 1))"
+    with pytest.raises(HlmError, match='only have names "const" and "prop"'):
+        vf.varConstProp(fixed={"power": 1}, form="~ age")
+    with pytest.raises(HlmError, match="must be > 0"):
+        vf.varConstProp(const=0, form="~ age")
+    with pytest.raises(HlmError, match="'form' must have a covariate"):
+        vf.varConstProp(form="~ 1")
+
+
 def test_varcomb(orth):
     c = vf.varComb(vf.varIdent({"Female": 0.5}, "~ 1 | Sex"), vf.varExp(1, "~ age")).bind(orth)
     assert c.param_names() == ["varStruct.A", "varStruct.B.expon"]

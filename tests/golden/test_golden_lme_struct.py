@@ -1,0 +1,11 @@
+"""hlm_py lme with weights= and correlation= against R's goldens (R's tightly converged refit; lme tolerances)."""
+
+from __future__ import annotations
+
+import pytest
+from _golden import check, params
+
+
+@pytest.mark.parametrize(("path", "quantity"), params("lme_struct"))
+def test_lme_struct_golden(path, quantity):
+    check("lme_struct", path, quantity)
