@@ -19,6 +19,7 @@ from hlm_py.printing.lme_reports import (
     _fmt,
     _level_text,
     cat_deparse,
+    subset_lines,
     ttable_text,
 )
 from hlm_py.printing.matrixprint import (
@@ -39,9 +40,7 @@ def _header(fit: GlsFit) -> list[str]:
     reml = fit.method == "REML"
     lines = ["Generalized least squares fit by " + ("REML" if reml else "maximum likelihood"),
              f"  Model: {cat_deparse(fit.model.model)} ",
-             f"  Data: {fit.data_name} "]
-    if fit.model.subset is not None:
-        lines.append(f"  Subset: {fit.model.subset} ")
+             f"  Data: {fit.data_name} ", *subset_lines(fit.model.subset)]
     return lines
 
 

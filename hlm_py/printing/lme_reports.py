@@ -77,6 +77,14 @@ def _data_name(fit: Any) -> str:
     return str(getattr(fit, "data_name", None) or "data")
 
 
+def subset_lines(subset: Any) -> list[str]:
+    """nlme's ``Subset:`` line of print and summary (an expression given as
+    a string, deparsed as R deparses it; none for a mask or positions)."""
+    if not isinstance(subset, str):
+        return []
+    return [f"  Subset: {cat_deparse('~ ' + subset)[1:]} "]
+
+
 def _nested_names(names: Sequence[str]) -> list[str]:
     """nlme's level labels, outer to inner: ``Block``, ``Variety %in% Block``."""
     out = []
@@ -168,6 +176,7 @@ def render_lme(fit: Any, loglik: float | None = None, fixef: pd.Series | None = 
     reml = fit.method == "REML"
     lines = ["Linear mixed-effects model fit by " + ("REML" if reml else "maximum likelihood"),
              f"  Data: {_data_name(fit)} ",
+             *subset_lines(fit.args.get("subset")),
              "  Log-" + ("restricted-" if reml else "") + "likelihood: " + _fmt([ll])[0],
              f"  Fixed: {cat_deparse(fit.fixed)} ",
              render_fixef(fe),
@@ -225,6 +234,7 @@ def render_lme_summary(s: LmeSummary) -> str:
                       index=[" "])
     lines = ["Linear mixed-effects model fit by " + ("REML" if reml else "maximum likelihood"),
              f"  Data: {_data_name(fit)} ",
+             *subset_lines(fit.args.get("subset")),
              print_data_frame(ic),
              "",
              restruct_text(fit, s.sigma, s.psi)]

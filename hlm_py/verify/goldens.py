@@ -107,6 +107,11 @@ def golden_targets(kind: str, golden: dict[str, Any]) -> dict[str, Any]:
         return results
     base = fit_base(golden)
     out = {k: v for k, v in base.items() if k not in LME_FIT_ONLY}
+    vs = out.get("varStruct")
+    if isinstance(vs, dict) and "covariate" in vs:
+        # a fitted(.) covariate is R's input to hlm_py's evaluation at R's
+        # parameters, not a result
+        out["varStruct"] = {k: v for k, v in vs.items() if k != "covariate"}
     for key, value in results.items():
         if key not in LME_R_ONLY and not key.endswith("_warnings"):
             out[key] = value
