@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from hlm_py.errors import HlmError
-from hlm_py.verify.goldens import golden_targets
+from hlm_py.verify.goldens import fit_base, golden_targets
 from hlm_py.verify.lme_rules import apply_lme_rules
 from hlm_py.verify.quantity import (
     Row,
@@ -139,7 +139,8 @@ def compare_case(case: str, kind: str, py: dict[str, Any], golden: dict[str, Any
             _compare_printed(case, name, py_text, r_text, rows)
     if kind in ("lme", "gls", "lme_struct"):
         # boundary, apVar and declared differences (hlm_py.verify.lme_rules)
-        rows = apply_lme_rules(case, rows, targets, py_results, py.get("at_r"))
+        rows = apply_lme_rules(case, rows, targets, py_results, py.get("at_r"),
+                               fit_base(golden).get("intervals_accurate"))
     if not rows:
         rows.append(Row(case, "(nothing)", 0, math.inf, False, "no quantity to compare"))
     return rows
