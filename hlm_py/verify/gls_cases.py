@@ -313,7 +313,7 @@ def _at_r(fit: GlsFit, d: dict[str, Any]) -> GlsFit:
     cov = r_covariate(var, d)
     if cov is None and var is not None and var.needs_update and d.get("fitted") is not None:
         cov = g_series(d["fitted"]).to_numpy(dtype=float)
-    if cov is not None:
+    if cov is not None and var is not None:
         design = fit.model.with_var(var.update(cov))
         fit = GlsFit(model=design, control=fit.control, theta=fit.theta,
                      estimates=fit.estimates, optim=fit.optim, numIter=fit.numIter,

@@ -522,7 +522,7 @@ def _fixed_point_anova(row: Row, targets: dict[str, Any], py_results: dict[str, 
             for v in (at_r.get("compare") or {}).values())):
         return None
     a, b = normalise(py_results.get("anova_compare")), normalise(targets.get("anova_compare"))
-    if a.colnames != b.colnames or a.rownames != b.rownames or b.colnames is None:
+    if a.colnames != b.colnames or a.rownames != b.rownames or a.colnames is None or b.colnames is None:
         return None
     cols_a, cols_b = dict(zip(a.colnames, a.columns)), dict(zip(b.colnames, b.columns))
     worst = 0.0
