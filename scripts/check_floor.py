@@ -1,4 +1,4 @@
-"""First command of `tox -e floor`: prints the numpy, scipy and pandas the env
+"""First command of `tox -e floor`: prints the numpy, scipy, pandas and threadpoolctl the env
 runs on and fails unless each is exactly the lower bound that pyproject.toml
 claims (so the floors claimed are the floors tested, and a newer release that
 slipped in through another requirement is caught)."""
@@ -18,7 +18,7 @@ for req in pyproject["project"]["dependencies"]:
     if m:
         floors[m.group(1).lower()] = m.group(2)
 bad = []
-for pkg in ("numpy", "scipy", "pandas"):
+for pkg in ("numpy", "scipy", "pandas", "threadpoolctl"):
     have = version(pkg)
     want = floors.get(pkg)
     print(f"{pkg} {have} (pyproject.toml: >={want})")

@@ -16,6 +16,7 @@ from hlm_py.errors import HlmError
 from hlm_py.formula.grouping import build_grouping, group_names
 from hlm_py.gls.results import GlsSummary, IntervalsGls
 from hlm_py.linalg.qt import qt
+from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.apvar import (
     APVAR_MIN_ABS_PAR,
     APVAR_NOT_PD,
@@ -159,6 +160,7 @@ def _full_loglik(fit: Any, natural: bool):
 GLS_APVAR_REL_STEP = 1e-4
 
 
+@one_blas_thread
 def compute_apvar(fit: Any) -> ApVar | HlmError:
     """nlme's ``glsApVar``: ``solve(-H)`` of the Hessian of the log-likelihood
     in ``(coef(glsSt), lSigma)`` (corSymm's on the natural scale), or the

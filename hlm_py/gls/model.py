@@ -31,6 +31,7 @@ from hlm_py.gls.design import GlsDesign, gls_design
 from hlm_py.gls.inference import match_arg
 from hlm_py.gls.results import GlsSummary, IntervalsGls
 from hlm_py.linalg.minimise import MinimiseResult, minimise
+from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
@@ -293,6 +294,7 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.max(np.abs((old - new) / den)))
 
 
+@one_blas_thread
 def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = None) -> GlsFit:
     """Fit an unfitted gls model (:func:`hlm_py.gls.design.gls_design`)."""
     if not isinstance(design, GlsDesign):

@@ -25,6 +25,7 @@ from hlm_py.formula.design import Design
 from hlm_py.formula.grouping import Grouping
 from hlm_py.formula.update import update_arguments, update_formula
 from hlm_py.linalg.compensated import compensated_residual
+from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme import apvar, empirical, inference
 from hlm_py.lme.control import LmeControl, as_control
 from hlm_py.lme.criterion import Estimates, ProfiledLikelihood, profiled_deviance
@@ -559,6 +560,7 @@ def _make_fit(design: LmeDesign, optimum: Optimum, control: LmeControl,
     )
 
 
+@one_blas_thread
 def lme_fit(design: LmeDesign, control: LmeControl | Mapping[str, Any] | None = None) -> LmeFit:
     """Fit an unfitted lme model (:func:`hlm_py.lme.design.lme_design`): the
     optimisation stage, then the fit object (``hlm.lme`` is the two in one)."""

@@ -310,8 +310,7 @@ class PrintedText:
 
 
 def _numbers_close(a: str, b: str, rtol: float) -> bool:
-    """Two printed lines equal but for numbers within ``rtol`` (plus half a
-    unit of the last digit)."""
+    """Two printed lines equal but for numbers within ``rtol`` (``cell_close``)."""
     ta, tb = a.split(), b.split()
     return len(ta) == len(tb) and all(cell_close(x, y, rtol) for x, y in zip(ta, tb))
 
