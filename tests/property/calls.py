@@ -108,3 +108,92 @@ def lm_case_args(p: Problem) -> dict[str, Any]:
 
 def lme_case_args(p: Problem) -> dict[str, Any]:
     return {"fixed": p.formula, "random": p.random, "method": p.method}  # r_reference/cases/lme.py
+
+
+# --------------------------------------------------------------------------
+# gls and lme with structures: the catalogue's specs (r_reference/cases/structs.py)
+
+
+def struct_py(spec: dict[str, Any] | None) -> str:
+    """The hlm_py constructor call of a structure spec (``hlm.corAR1(form='~ t | g')``)."""
+    if spec is None:
+        return "None"
+    args = ", ".join(f"{k}={v!r}" for k, v in (spec.get("args") or {}).items())
+    return f"hlm.{spec['class']}({args})"
+
+
+def gls_case_args(p: Problem) -> dict[str, Any]:
+    """``Case.args`` of the gls catalogue (``r_reference/cases/gls.py``)."""
+    args: dict[str, Any] = {"model": p.formula, "method": p.method}
+    if p.correlation:
+        args["correlation"] = p.correlation
+    if p.variance:
+        args["weights"] = p.variance
+    return args
+
+
+def lme_struct_case_args(p: Problem) -> dict[str, Any]:
+    """``Case.args`` of the lme_struct catalogue (``r_reference/cases/lme_struct.py``)."""
+    args: dict[str, Any] = {"fixed": p.formula, "random": p.random.replace("~ ", "~"),
+                            "method": p.method}
+    if p.correlation:
+        args["correlation"] = p.correlation
+    if p.variance:
+        args["weights"] = p.variance
+    return args
+
+
+def gls_r_call(p: Problem, data: str = "d") -> str:
+    from r_reference.cases.structs import gls_call
+
+    return gls_call(gls_case_args(p), data)
+
+
+def lme_struct_r_call(p: Problem, data: str = "d") -> str:
+    from r_reference.cases.structs import lme_call
+
+    return lme_call(lme_struct_case_args(p), data)
+
+
+def gls_py_call(p: Problem, data: str = "d") -> str:
+    args = [repr(p.formula), data]
+    if p.correlation:
+        args.append(f"correlation={struct_py(p.correlation)}")
+    if p.variance:
+        args.append(f"weights={struct_py(p.variance)}")
+    args.append(f"method={p.method!r}")
+    return f"hlm.gls({', '.join(args)})"
+
+
+def lme_struct_py_call(p: Problem, data: str = "d") -> str:
+    args = [repr(p.formula), data, f"random={p.random!r}", f"method={p.method!r}"]
+    if p.variance:
+        args.append(f"weights={struct_py(p.variance)}")
+    if p.correlation:
+        args.append(f"correlation={struct_py(p.correlation)}")
+    return f"hlm.lme({', '.join(args)})"
+
+
+def _structs(p: Problem) -> dict[str, Any]:
+    from hlm_py.verify.structs import py_struct
+
+    return {"correlation": py_struct(p.correlation), "weights": py_struct(p.variance)}
+
+
+def fit_gls(p: Problem, data: pd.DataFrame | None = None, method: str | None = None,
+            **changes: Any) -> Any:
+    """``hlm.gls`` of the problem (``changes``: other structures, e.g. ``weights=None``)."""
+    import hlm_py as hlm
+
+    kw = {**_structs(p), **changes}
+    return hlm.gls(p.formula, p.data if data is None else data, method=method or p.method, **kw)
+
+
+def fit_lme_struct(p: Problem, data: pd.DataFrame | None = None, method: str | None = None,
+                   **changes: Any) -> Any:
+    """``hlm.lme`` of the problem with its structures."""
+    import hlm_py as hlm
+
+    kw = {**_structs(p), **changes}
+    return hlm.lme(p.formula, p.data if data is None else data, random=p.random,
+                   method=method or p.method, **kw)

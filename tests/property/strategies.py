@@ -91,6 +91,10 @@ class Problem:
     random: str | None = None
     method: str = "REML"
     tags: tuple[str, ...] = ()
+    #: gls / lme structures, as the catalogue's specs (``r_reference/cases/structs.py``):
+    #: ``{"class": "corAR1", "args": {"form": "~ t | g"}}``
+    correlation: dict[str, Any] | None = None
+    variance: dict[str, Any] | None = None
 
     @property
     def ill_conditioned(self) -> bool:
@@ -105,6 +109,12 @@ class Problem:
             opts.append(f"weights={self.weights!r}")
         if self.random:
             opts.append(f"random={self.random!r}, method={self.method!r}")
+        if self.correlation:
+            opts.append(f"correlation={self.correlation!r}")
+        if self.variance:
+            opts.append(f"variance={self.variance!r}")
+        if (self.correlation or self.variance) and not self.random:
+            opts.append(f"method={self.method!r}")
         extra = (", " + ", ".join(opts)) if opts else ""
         return (f"Problem(formula={self.formula!r}{extra}, data={self.data.shape[0]}x"
                 f"{self.data.shape[1]} {list(self.data.columns)})")
@@ -653,3 +663,205 @@ def hostile_lm_problems(draw: st.DrawFn) -> Problem:
     elif kind == "single_row":
         df = df.iloc[:1].copy()
     return Problem(df, f, meta, contrasts=con, weights=weights, tags=(kind,))
+
+
+# --------------------------------------------------------------------------
+# gls and lme with variance functions and correlation structures
+
+#: correlation structures of the drawn problems: name -> (class, form)
+CORRELATIONS: dict[str, tuple[str, str]] = {
+    "AR1": ("corAR1", "~ 1 | g"),
+    "AR1_t": ("corAR1", "~ t | g"),
+    "CompSymm": ("corCompSymm", "~ 1 | g"),
+    "Symm": ("corSymm", "~ t | g"),
+    "CAR1": ("corCAR1", "~ time | g"),
+    "Exp": ("corExp", "~ time | g"),
+}
+#: variance functions: name -> (class, form)
+VARIANCES: dict[str, tuple[str, str]] = {
+    "Ident": ("varIdent", "~ 1 | f"),
+    "Power": ("varPower", "~ x"),
+    "Exp": ("varExp", "~ x"),
+}
+#: positions of corSymm: at most this many (its correlations: k (k - 1) / 2)
+SYMM_POSITIONS = 4
+
+#: mutations of a structured problem that nlme may refuse (or not): a
+#: duplicated position / time within a group, a zero variance covariate,
+#: fractional positions, a correlation grouping not nested in lme's groups
+STRUCT_HOSTILE = ("dup_position", "zero_x", "frac_t", "other_groups")
+
+
+def _spec(cls: str, form: str) -> dict[str, Any]:
+    return {"class": cls, "args": {"form": form}}
+
+
+@st.composite
+def struct_frames(draw: st.DrawFn, *, max_size: int = 8,
+                  symm: bool = False) -> tuple[pd.DataFrame, Meta]:
+    """Small unbalanced grouped data for gls and lme with structures.
+
+    5 to 15 groups ``g`` of 2 to ``max_size`` rows; ``x`` a continuous
+    covariate (positive, or of either sign but never 0); ``f`` a 2-level factor
+    (varying within groups, or constant within each group); ``t`` integer
+    positions within a group, consecutive or with gaps (with ``symm``: subsets
+    of ``1..max_size`` whose union is all of it, as corSymm needs); ``time``
+    continuous times, distinct within a group; rows in group order or
+    shuffled. The response has a group effect (sometimes none), within-group
+    correlation (AR(1) in ``t``, exponential in ``time`` or exchangeable) and
+    heteroscedasticity by ``f`` or ``x``, at a scale of 10^-3 to 10^3.
+    """
+    n_groups = draw(st.integers(5, 15), label="groups")
+    sizes = draw(st.lists(st.integers(2, max_size), min_size=n_groups, max_size=n_groups),
+                 label="sizes")
+    if symm:
+        sizes[0] = max_size  # one group with every position: their union is 1..max_size
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    gaps = draw(st.booleans(), label="gaps")
+    codes = np.repeat(np.arange(n_groups), sizes)
+    n = int(codes.size)
+    t_parts, time_parts = [], []
+    for m in sizes:
+        if symm:
+            pos = np.sort(rng.choice(np.arange(1, max_size + 1), size=m, replace=False))
+        elif gaps:
+            pos = np.cumsum(rng.integers(1, 4, size=m))
+        else:
+            pos = np.arange(1, m + 1)
+        t_parts.append(pos.astype(float))
+        time_parts.append(np.round(np.cumsum(rng.uniform(0.1, 2.0, size=m)), 3))
+    t = np.concatenate(t_parts)
+    time = np.concatenate(time_parts)
+    x_style = draw(st.sampled_from(["positive", "positive", "signed"]), label="x style")
+    if x_style == "positive":
+        x = np.round(rng.uniform(0.2, 4.0, size=n), 3)
+    else:
+        x = rng.standard_normal(n)
+        x = np.where(np.abs(x) < 0.05, np.sign(x) * 0.05 + x, x)  # never 0
+    between = draw(st.sampled_from([False, False, True]), label="f between groups")
+    fcodes = rng.integers(0, 2, size=n_groups)[codes] if between else rng.integers(0, 2, size=n)
+    fcodes[0], fcodes[-1] = 0, 1  # both levels present
+    f_levels = draw(st.sampled_from([["a", "b"], ["b", "a"], ["lo", "hi"]]), label="f levels")
+    # the response
+    gsd = draw(st.sampled_from([0.0, 0.5, 1.0]), label="group_sd")
+    kind = draw(st.sampled_from(["ar1", "exp", "cs", "none"]), label="noise")
+    phi = draw(st.sampled_from([-0.4, 0.3, 0.7, 0.9]), label="noise phi")
+    noise = np.empty(n)
+    start = 0
+    for k, m in enumerate(sizes):
+        sl = slice(start, start + m)
+        if kind == "ar1":
+            C = phi ** np.abs(np.subtract.outer(t[sl], t[sl]))
+        elif kind == "exp":
+            C = np.exp(-np.abs(np.subtract.outer(time[sl], time[sl])) / abs(phi))
+        elif kind == "cs":
+            C = np.full((m, m), abs(phi) / 2) + (1 - abs(phi) / 2) * np.eye(m)
+        else:
+            C = np.eye(m)
+        noise[sl] = np.linalg.cholesky(C + 1e-12 * np.eye(m)) @ rng.standard_normal(m)
+        start += m
+    het = draw(st.sampled_from(["none", "f", "power", "exp"]), label="heteroscedasticity")
+    if het == "f":
+        sd = np.where(fcodes == 1, draw(st.sampled_from([0.5, 2.0, 3.0])), 1.0)
+    elif het == "power":
+        sd = np.abs(x) ** draw(st.sampled_from([0.5, 1.0]))
+    elif het == "exp":
+        sd = np.exp(draw(st.sampled_from([-0.4, 0.3])) * x)
+    else:
+        sd = np.ones(n)
+    effects = rng.standard_normal(n_groups) * gsd
+    e = draw(st.sampled_from([0, 0, 0, -3, 3]), label="scale_exp")
+    y = (1.0 + 0.5 * x + 0.4 * fcodes + effects[codes] + sd * noise) * 10.0**e
+    g_labels = [f"G{k + 1}" for k in range(n_groups)]
+    g_cats = draw(st.permutations(g_labels), label="g levels") if draw(st.booleans()) \
+        else g_labels
+    df = pd.DataFrame({
+        "y": y, "x": x,
+        "f": pd.Categorical([f_levels[c] for c in fcodes], categories=f_levels),
+        "g": pd.Categorical([g_labels[c] for c in codes], categories=g_cats),
+        "t": t, "time": time,
+    })
+    if draw(st.sampled_from([False, False, True]), label="shuffled"):
+        df = df.iloc[rng.permutation(n)]
+    df.index = pd.RangeIndex(1, n + 1)
+    meta = Meta(numeric=["x", "t", "time"], factor=["f"], group=["g"], response="y")
+    return df, meta
+
+
+def _struct_mutation(draw: st.DrawFn, df: pd.DataFrame, cor: str | None, var: str | None,
+                     lme: bool) -> tuple[pd.DataFrame, str | None, dict[str, Any] | None]:
+    """Maybe one mutation of :data:`STRUCT_HOSTILE` that applies to the
+    structures: the (new) frame, its tag, and a replaced correlation spec."""
+    options = []
+    if cor in ("AR1_t", "Symm", "CAR1", "Exp"):
+        options.append("dup_position")
+    if cor in ("AR1_t", "Symm"):
+        options.append("frac_t")
+    if var == "Power":
+        options.append("zero_x")
+    if lme and cor is not None:
+        options.append("other_groups")
+    if not options or not draw(st.sampled_from([False] * 7 + [True]), label="mutate"):
+        return df, None, None
+    kind = draw(st.sampled_from(options), label="mutation")
+    df = df.copy()
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="mutation seed"))
+    spec = None
+    if kind == "dup_position":
+        col = "time" if cor in ("CAR1", "Exp") else "t"
+        g = df["g"].to_numpy(dtype=object)
+        first = rng.integers(0, len(df))
+        same = np.flatnonzero(g == g[first])
+        other = same[same != first][0]
+        df.iloc[other, df.columns.get_loc(col)] = df.iloc[first][col]
+    elif kind == "zero_x":
+        df.iloc[rng.integers(0, len(df)), df.columns.get_loc("x")] = 0.0
+    elif kind == "frac_t":
+        df["t"] = df["t"] + 0.5
+    elif kind == "other_groups":
+        cls, form = CORRELATIONS[cor]  # type: ignore[index]
+        spec = _spec(cls, form.replace("| g", "| f"))
+    return df, kind, spec
+
+
+@st.composite
+def gls_struct_problems(draw: st.DrawFn, *, hostile: bool = True) -> Problem:
+    """A gls with a correlation structure and/or a variance function
+    (:data:`CORRELATIONS`, :data:`VARIANCES`), REML or ML, on
+    :func:`struct_frames`; with ``hostile``, sometimes one mutation of
+    :data:`STRUCT_HOSTILE`."""
+    cor = draw(st.sampled_from([None, *CORRELATIONS]), label="correlation")
+    var = draw(st.sampled_from([None, *VARIANCES] if cor else list(VARIANCES)), label="variance")
+    symm = cor == "Symm"
+    df, meta = draw(struct_frames(max_size=SYMM_POSITIONS if symm else 8, symm=symm))
+    formula = draw(st.sampled_from(["y ~ 1", "y ~ x", "y ~ x + f", "y ~ f"]), label="formula")
+    method = draw(st.sampled_from(["REML", "ML"]), label="method")
+    tags: tuple[str, ...] = ()
+    cspec = _spec(*CORRELATIONS[cor]) if cor else None
+    if hostile:
+        df, kind, _ = _struct_mutation(draw, df, cor, var, lme=False)
+        tags = (kind,) if kind else ()
+    return Problem(df, formula, meta, method=method, tags=tags, correlation=cspec,
+                   variance=_spec(*VARIANCES[var]) if var else None)
+
+
+@st.composite
+def lme_struct_problems(draw: st.DrawFn, *, hostile: bool = True) -> Problem:
+    """A random-intercept lme (``~ 1 | g``) with varIdent or varPower(~ x)
+    and/or corAR1 / corCompSymm / corExp(~ time), REML or ML, on
+    :func:`struct_frames`; with ``hostile``, sometimes one mutation of
+    :data:`STRUCT_HOSTILE`."""
+    cor = draw(st.sampled_from([None, "AR1", "AR1_t", "CompSymm", "Exp"]), label="correlation")
+    var = draw(st.sampled_from([None, "Ident", "Power"] if cor else ["Ident", "Power"]),
+               label="variance")
+    df, meta = draw(struct_frames())
+    formula = draw(st.sampled_from(["y ~ 1", "y ~ x", "y ~ x + f"]), label="formula")
+    method = draw(st.sampled_from(["REML", "ML"]), label="method")
+    cspec = _spec(*CORRELATIONS[cor]) if cor else None
+    tags: tuple[str, ...] = ()
+    if hostile:
+        df, kind, replaced = _struct_mutation(draw, df, cor, var, lme=True)
+        tags = (kind,) if kind else ()
+        cspec = replaced or cspec
+    return Problem(df, formula, meta, random="~ 1 | g", method=method, tags=tags,
+                   correlation=cspec, variance=_spec(*VARIANCES[var]) if var else None)

@@ -1,0 +1,344 @@
+"""Differential tests: ``gls`` and ``lme`` with variance functions and
+correlation structures, hlm_py against nlme now.
+
+Drawn data (``strategies.struct_frames``): 5 to 15 groups of 2 to 8 rows, a
+continuous covariate ``x``, a 2-level factor ``f``, integer positions ``t``
+within groups (sometimes with gaps) and continuous times ``time``, rows in
+group order or shuffled. Drawn fits:
+
+* gls (``strategies.gls_struct_problems``) with corAR1 (``~ 1 | g``, ``~ t |
+  g``), corCompSymm, corSymm (groups of at most 4 positions), corCAR1 and
+  corExp (``~ time | g``), and/or varIdent(``~ 1 | f``), varPower(``~ x``),
+  varExp(``~ x``); REML and ML;
+* lme with a random intercept (``strategies.lme_struct_problems``) and
+  varIdent or varPower(``~ x``), and/or corAR1, corCompSymm, corExp(``~ time
+  | g``); REML and ML;
+* sometimes one mutation that nlme may refuse (``strategies.STRUCT_HOSTILE``):
+  a duplicated position within a group, a zero varPower covariate, fractional
+  positions, an lme correlation grouped by something other than lme's groups.
+
+nlme fits each with its default control and with the goldens' tight refits
+(``r_reference/cases/structs.py``: ``GLS_TIGHT_CONTROLS`` -- nlminb with
+raised limits, optim's BFGS and Nelder-Mead with ``msTol = 1e-15`` -- and
+``LME_TIGHT_CONTROLS``); R's *best* fit is the one of highest logLik.
+
+* logLik: hlm_py's is not below R's best by more than 1e-7 (hence not below
+  its default fit's).
+* The same function: hlm_py evaluated at R's best parameters
+  (``GlsFit.at(theta)``, ``LmeFit.at(params)`` with ``theta``/``params`` R's
+  ``coef(fit$modelStruct)``: the reStruct's first, then the corStruct's, then
+  the varStruct's; names checked) gives R's logLik to 1e-9 relative to
+  ``max(1, |logLik|)``, R's sigma to 1e-9 relative and R's fixed effects to
+  1e-6 of their standard errors (a weighted least-squares solve at the same
+  parameters: two backward-stable solves differ by ``eps`` times the
+  condition of the whitened design, far below this on these designs).
+* Where both reach the same optimum (logLik within 1e-6), the estimates agree
+  to ``3 sqrt(2 |dlogLik| + 1e-12)`` standard errors with a floor of 1e-4, as
+  ``test_differential_lme.py`` reasons (two points whose log-likelihoods
+  differ by delta lie about ``sqrt(2 delta)`` standard errors apart): the
+  fixed effects in R's standard errors; the variance and correlation
+  parameters in apVar's coordinates (gls: ``coef(glsStruct)`` with corSymm's
+  natural, and ``lSigma``; lme: ``natural_params``) in hlm_py's apVar standard
+  errors. Where apVar does not exist (hlm_py's Hessian is not negative
+  definite: a parameter at its boundary, e.g. a range or a CAR(1) phi heading
+  to 0, or a random-intercept SD to 0, where the likelihood is flat) what
+  remains identified is compared at the same bound: sigma and the fitted
+  values. A random-intercept lme with corCompSymm in the same groups is not
+  identified (``sigma^2 rho`` and the intercept variance trade off one for
+  the other: a flat direction of the likelihood): there the identified
+  ``sigma^2 (1 - rho)`` and ``sigma^2 rho + sigma_b^2`` are compared, and the
+  population fitted values.
+* Where nlme refuses the input (other than failing to converge), hlm_py
+  raises HlmError; where nlme fits it, hlm_py fits it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, note, settings
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "property"),
+                str(Path(__file__).resolve().parents[1])]
+
+import calls  # noqa: E402
+import checks  # noqa: E402
+import rbridge  # noqa: E402
+import strategies as S  # noqa: E402
+from hypothesis_profiles import examples  # noqa: E402
+from reproducer import emit  # noqa: E402
+
+import hlm_py as hlm  # noqa: E402
+from hlm_py.errors import HlmError  # noqa: E402
+from hlm_py.gls.inference import _natural_pars  # noqa: E402
+from hlm_py.lme.apvar import apvar, natural_params  # noqa: E402
+from r_reference.cases.structs import tight_lines  # noqa: E402
+
+pytestmark = [
+    pytest.mark.live_r,
+]
+
+LL_TOL = 1e-7
+SAME_OPTIMUM = 1e-6
+#: relative agreement of the two log-likelihood functions (and sigma) at one point
+SAME_FUNCTION = 1e-9
+#: the fixed effects at the same parameters, in their standard errors
+SAME_BETA = 1e-6
+#: a random-intercept SD below this times sigma on both sides is at the boundary
+BOUNDARY = 1e-3
+
+# nlme's numerical breakdowns (not refusals of the input): its optimiser did not
+# converge, or a solve() inside it met a numerically singular matrix
+CONVERGENCE = ("converge", "iteration limit", "singular convergence", "false convergence",
+               "nlminb", "optim", "computationally singular")
+
+_R_TAIL = r"""
+cands <- sapply(fit_tight_fits, function(f) as.numeric(logLik(f)))
+list(
+  logLik_default = as.numeric(logLik(fit)),
+  logLik = as.numeric(logLik(fit_tight)),
+  best = names(fit_tight_fits)[which.max(cands)],
+  candidates = .hlm_vec(cands),
+  coef = .hlm_vec({coef}),
+  se = sqrt(diag(as.matrix({varbeta}))),
+  sigma = fit_tight$sigma,
+  ms = .hlm_vec(coef(fit_tight$modelStruct)),
+  fitted = as.numeric({fitted}),
+  {extra}
+  n = nrow(d)
+)
+"""
+
+R_GLS = "fit <- {call}\n{tight}" + _R_TAIL.format(
+    coef="coef(fit_tight)", varbeta="fit_tight$varBeta", fitted="fitted(fit_tight)", extra="")
+
+R_LME = "fit <- {call}\n{tight}" + _R_TAIL.format(
+    coef="fixef(fit_tight)", varbeta="fit_tight$varFix",
+    fitted="fitted(fit_tight, level = 0)",
+    extra="psi = as.numeric(as.matrix(fit_tight$modelStruct$reStruct[[1]])),\n  "
+          "rho = if (inherits(fit_tight$modelStruct$corStruct, \"corCompSymm\")) "
+          "as.numeric(coef(fit_tight$modelStruct$corStruct, unconstrained = FALSE)) "
+          "else NULL,")
+
+TIGHT_GLS = "\n".join(tight_lines("fit", "gls"))
+TIGHT_LME = "\n".join(tight_lines("fit", "lme"))
+
+
+def _emit_gls(p: S.Problem, title: str) -> None:
+    emit(title, p.data, f"fit <- {calls.gls_r_call(p)}\n{TIGHT_GLS}\nprint(summary(fit_tight))",
+         f"fit = {calls.gls_py_call(p)}\nprint(hlm.summary(fit))", kind="gls",
+         args=calls.gls_case_args(p))
+
+
+def _emit_lme(p: S.Problem, title: str) -> None:
+    emit(title, p.data,
+         f"fit <- {calls.lme_struct_r_call(p)}\n{TIGHT_LME}\nprint(summary(fit_tight))",
+         f"fit = {calls.lme_struct_py_call(p)}\nprint(hlm.summary(fit))", kind="lme_struct",
+         args=calls.lme_struct_case_args(p))
+
+
+def _quiet(fn, p: S.Problem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(p)
+
+
+def _refused(p: S.Problem, r: rbridge.RResult, fit_fn) -> None:
+    """nlme refused: hlm_py raises HlmError (after a convergence failure of
+    nlme's only that hlm_py does not crash)."""
+    note(f"nlme refused: {r.error}")
+    try:
+        fit = _quiet(fit_fn, p)
+    except HlmError as exc:
+        note(f"hlm_py refused: {exc}")
+        return
+    if any(w in r.error.lower() for w in CONVERGENCE):
+        note(f"nlme's optimiser failed; hlm_py fits (logLik {float(hlm.logLik(fit))!r})")
+        return
+    raise AssertionError(f"nlme refuses ({r.error.strip()}) but hlm_py fits "
+                         f"(logLik {float(hlm.logLik(fit))!r})")
+
+
+def _check_loglik(ll_py: float, ll_r: float, ll_default: float) -> None:
+    note(f"logLik nlme default {ll_default!r}, best {ll_r!r}, hlm_py {ll_py!r}, "
+         f"diff {ll_py - ll_r:.3g}")
+    assert ll_r >= ll_default  # the best fit is at least the default one
+    assert ll_py >= ll_r - LL_TOL, (
+        f"hlm_py's logLik {ll_py!r} is worse than nlme's best {ll_r!r} by {ll_r - ll_py:.3g}")
+
+
+def _check_at_r(at, rv, coef_py, names_py: list[str]) -> None:
+    """hlm_py's numbers at R's parameters are R's (the same function)."""
+    ll_r = float(rv["logLik"][0])
+    ll_at = float(hlm.logLik(at))
+    note(f"hlm_py's logLik at nlme's best parameters {ll_at!r} (nlme's {ll_r!r}, "
+         f"diff {ll_at - ll_r:.3g})")
+    assert abs(ll_at - ll_r) <= SAME_FUNCTION * max(1.0, abs(ll_r)), (
+        f"at nlme's parameters hlm_py's logLik is {ll_at!r}, nlme's {ll_r!r} "
+        f"(diff {ll_at - ll_r:.3g})")
+    checks.assert_close("sigma at nlme's parameters", [hlm.sigma(at)], rv["sigma"],
+                        rtol=SAME_FUNCTION)
+    se = np.asarray(rv["se"], dtype=float)
+    assert list(coef_py.index) == rv["coef"].names, f"{list(coef_py.index)} vs {rv['coef'].names}"
+    checks.assert_close("fixed effects at nlme's parameters (in standard errors)",
+                        (coef_py.to_numpy(dtype=float) - rv["coef"].values) / se,
+                        np.zeros(se.size), rtol=0.0, atol=SAME_BETA, names=rv["coef"].names)
+
+
+def _tolerance(gap: float) -> float:
+    return max(1e-4, 3 * math.sqrt(2 * abs(gap) + 1e-12))
+
+
+# --------------------------------------------------------------------------
+# gls
+
+
+@settings(max_examples=examples(0.75))
+@given(p=S.gls_struct_problems())
+def test_gls_structs_match_nlme(p: S.Problem) -> None:
+    _emit_gls(p, "test_gls_structs_match_nlme")
+    r = rbridge.run(R_GLS.format(call=calls.gls_r_call(p), tight=TIGHT_GLS), d=p.data)
+    if not r.ok:
+        _refused(p, r, calls.fit_gls)
+        return
+    note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
+    try:
+        fit = _quiet(calls.fit_gls, p)
+    except HlmError as exc:
+        raise AssertionError(f"nlme fits this model but hlm_py raised "
+                             f"{type(exc).__name__}: {exc}") from exc
+    rv = r.value
+    note(f"nlme's fits: {dict(zip(rv['candidates'].names, rv['candidates'].values))}, "
+         f"best {rv['best']}")
+    ll_r, ll_py = float(rv["logLik"][0]), float(hlm.logLik(fit))
+    _check_loglik(ll_py, ll_r, float(rv["logLik_default"][0]))
+    theta_r = np.asarray(rv["ms"].values, dtype=float)
+    assert fit.theta_names == rv["ms"].names, f"{fit.theta_names} vs {rv['ms'].names}"
+    note(f"parameters: hlm_py {fit.theta!r}, nlme {theta_r!r}")
+    at = fit.at(theta_r)
+    _check_at_r(at, rv, hlm.coef(at), fit.theta_names)
+    gap = ll_py - ll_r
+    if abs(gap) > SAME_OPTIMUM:
+        note("hlm_py found a higher optimum than nlme: estimates not compared")
+        return
+    tol = _tolerance(gap)
+    se = np.asarray(rv["se"], dtype=float)
+    checks.assert_close("fixed effects (in nlme's standard errors)",
+                        (hlm.coef(fit).to_numpy(dtype=float) - rv["coef"].values) / se,
+                        np.zeros(se.size), rtol=0.0, atol=tol, names=rv["coef"].names)
+    try:
+        av = fit.apVar
+    except HlmError as exc:
+        av = None
+        note(f"hlm_py's apVar: {exc}")
+    if av is not None:
+        pars_r = np.r_[_natural_pars(at)[0], math.log(float(rv["sigma"][0]))]
+        pars_se = np.sqrt(np.diag(av.matrix.to_numpy(dtype=float)))
+        checks.assert_close("variance and correlation parameters (in apVar's standard errors)",
+                            (av.Pars.to_numpy(dtype=float) - pars_r) / pars_se,
+                            np.zeros(pars_se.size), rtol=0.0, atol=tol,
+                            names=list(av.Pars.index))
+        return
+    # a flat likelihood (a parameter at its boundary): what stays identified
+    checks.assert_close("sigma", [hlm.sigma(fit)], rv["sigma"], rtol=tol)
+    y = p.data["y"].to_numpy(dtype=float)
+    checks.assert_close("fitted values", hlm.fitted(fit).to_numpy(dtype=float),
+                        rv["fitted"], rtol=tol,
+                        atol=tol * float(np.max(np.abs(y - y.mean()))))
+
+
+# --------------------------------------------------------------------------
+# lme
+
+
+def _confounded(p: S.Problem) -> bool:
+    """A random intercept with corCompSymm in the same groups: not identified."""
+    return bool(p.correlation and p.correlation["class"] == "corCompSymm"
+                and p.correlation["args"]["form"] == "~ 1 | g")
+
+
+def _cs_identified(fit_like_sigma: float, tau2_rel: float, rho: float) -> np.ndarray:
+    """``sigma^2 (1 - rho)`` and ``sigma^2 rho + sigma_b^2`` (``tau2_rel`` =
+    ``sigma_b^2 / sigma^2``)."""
+    s2 = fit_like_sigma ** 2
+    return np.array([s2 * (1 - rho), s2 * rho + s2 * tau2_rel])
+
+
+def _py_rho(fit) -> float:
+    cor = fit.model.cor
+    return float(np.asarray(cor.coef(fit.component_theta("corStruct"),
+                                     unconstrained=False), dtype=float)[0])
+
+
+@settings(max_examples=examples(0.75))
+@given(p=S.lme_struct_problems())
+def test_lme_structs_match_nlme(p: S.Problem) -> None:
+    _emit_lme(p, "test_lme_structs_match_nlme")
+    r = rbridge.run(R_LME.format(call=calls.lme_struct_r_call(p), tight=TIGHT_LME), d=p.data)
+    if not r.ok:
+        _refused(p, r, calls.fit_lme_struct)
+        return
+    note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
+    try:
+        fit = _quiet(calls.fit_lme_struct, p)
+    except HlmError as exc:
+        raise AssertionError(f"nlme fits this model but hlm_py raised "
+                             f"{type(exc).__name__}: {exc}") from exc
+    rv = r.value
+    note(f"nlme's fits: {dict(zip(rv['candidates'].names, rv['candidates'].values))}, "
+         f"best {rv['best']}")
+    ll_r, ll_py = float(rv["logLik"][0]), float(hlm.logLik(fit))
+    _check_loglik(ll_py, ll_r, float(rv["logLik_default"][0]))
+    params_r = np.asarray(rv["ms"].values, dtype=float)
+    at = fit.at(params_r)
+    note(f"parameters: nlme {dict(zip(rv['ms'].names, params_r))}; hlm_py "
+         f"psi {fit.psi!r}, structures {fit.phi!r}")
+    _check_at_r(at, rv, hlm.fixef(at), [])
+    gap = ll_py - ll_r
+    if abs(gap) > SAME_OPTIMUM:
+        note("hlm_py found a higher optimum than nlme: estimates not compared")
+        return
+    tol = _tolerance(gap)
+    se = np.asarray(rv["se"], dtype=float)
+    checks.assert_close("fixed effects (in nlme's standard errors)",
+                        (hlm.fixef(fit).to_numpy(dtype=float) - rv["coef"].values) / se,
+                        np.zeros(se.size), rtol=0.0, atol=tol, names=rv["coef"].names)
+    sigma_r = float(rv["sigma"][0])
+    tau2_r = float(rv["psi"][0])
+    if _confounded(p):
+        # not identified: sigma^2 (1 - rho) and sigma^2 rho + sigma_b^2 are
+        ident_py = _cs_identified(hlm.sigma(fit), float(fit.psi[0][0, 0]), _py_rho(fit))
+        ident_r = _cs_identified(sigma_r, tau2_r, float(rv["rho"][0]))
+        note(f"identified variances: hlm_py {ident_py!r}, nlme {ident_r!r}")
+        checks.assert_close("sigma^2 (1 - rho), sigma^2 rho + sigma_b^2", ident_py, ident_r,
+                            rtol=tol, atol=tol * 1e-8 * float(np.sum(ident_r)),
+                            names=["sigma^2 (1 - rho)", "sigma^2 rho + sigma_b^2"])
+        checks.assert_close("population fitted values", hlm.fitted(fit, level=0).to_numpy(float),
+                            rv["fitted"], rtol=tol,
+                            atol=tol * float(np.max(se)))
+        return
+    try:
+        pars_se = np.sqrt(np.diag(apvar(fit).matrix.to_numpy(dtype=float)))
+    except HlmError as exc:
+        pars_se = None
+        note(f"hlm_py's apVar: {exc}")
+    if pars_se is not None:
+        pars_py = natural_params(fit)
+        pars_r = natural_params(at).to_numpy()
+        keep = np.ones(len(pars_r), dtype=bool)
+        if max(float(fit.psi[0][0, 0]), tau2_r) < BOUNDARY ** 2:
+            keep[0] = False  # the random intercept at the boundary on both sides
+        checks.assert_close("variance parameters (in apVar's standard errors)",
+                            ((pars_py.to_numpy() - pars_r) / pars_se)[keep],
+                            np.zeros(int(keep.sum())), rtol=0.0, atol=tol,
+                            names=list(pars_py.index[keep]))
+        return
+    checks.assert_close("sigma", [hlm.sigma(fit)], [sigma_r], rtol=tol)
+    checks.assert_close("population fitted values", hlm.fitted(fit, level=0).to_numpy(float),
+                        rv["fitted"], rtol=tol,
+                        atol=tol * float(np.max(se)))
