@@ -47,7 +47,10 @@ raised limits, optim's BFGS and Nelder-Mead with ``msTol = 1e-15`` -- and
   identified (``sigma^2 rho`` and the intercept variance trade off one for
   the other: a flat direction of the likelihood): there the identified
   ``sigma^2 (1 - rho)`` and ``sigma^2 rho + sigma_b^2`` are compared, and the
-  population fitted values.
+  population fitted values. Other directions the data do not identify (corAR1
+  in groups of 2 with a random intercept, a varIdent stratum whose rows fixed
+  effects fit exactly, a residual SD heading to 0: ``_flat_between``,
+  ``_flat_toward_zero_sd``) leave only the logLik and the same-function checks.
 * Where nlme refuses the input (other than failing to converge), hlm_py
   raises HlmError; where nlme fits it, hlm_py fits it.
 """
@@ -193,6 +196,23 @@ def _check_at_r(at, rv, coef_py, names_py: list[str]) -> None:
                         np.zeros(se.size), rtol=0.0, atol=SAME_BETA, names=rv["coef"].names)
 
 
+def _flat_between(loglik_at, mine: np.ndarray, theirs: np.ndarray) -> bool:
+    """Whether the log-likelihood is flat (within 1e-9 relative) on the line
+    through the two fits' parameters, at both, half-way and as far again
+    beyond nlme's: a direction the data do not identify (a random intercept
+    with corCompSymm or with corAR1 in groups of 2, a varIdent stratum whose
+    one row a fixed effect fits exactly), along which the estimates are not
+    determined and only the logLik is compared."""
+    if np.allclose(mine, theirs, rtol=0.0, atol=1e-8):
+        return False
+    try:
+        vals = [float(loglik_at(mine + a * (theirs - mine))) for a in (0.0, 0.5, 1.0, 2.0)]
+    except (HlmError, FloatingPointError, np.linalg.LinAlgError, ValueError):
+        return False
+    return bool(np.all(np.isfinite(vals))
+                and max(vals) - min(vals) <= SAME_FUNCTION * max(1.0, abs(vals[0])))
+
+
 def _tolerance(gap: float) -> float:
     return max(1e-4, 3 * math.sqrt(2 * abs(gap) + 1e-12))
 
@@ -228,6 +248,10 @@ def test_gls_structs_match_nlme(p: S.Problem) -> None:
     gap = ll_py - ll_r
     if abs(gap) > SAME_OPTIMUM:
         note("hlm_py found a higher optimum than nlme: estimates not compared")
+        return
+    if _flat_between(lambda th: hlm.logLik(fit.at(th)), np.asarray(fit.theta, dtype=float),
+                     theta_r):
+        note("the logLik is flat between the two fits' parameters: estimates not compared")
         return
     tol = _tolerance(gap)
     se = np.asarray(rv["se"], dtype=float)
@@ -342,6 +366,10 @@ def test_lme_structs_match_nlme(p: S.Problem) -> None:
         note("hlm_py found a higher optimum than nlme: estimates not compared")
         return
     flat = _flat_toward_zero_sd(fit)
+    mine = np.r_[np.asarray(fit.theta_opt, dtype=float), np.asarray(fit.phi, dtype=float)]
+    if not flat and not _confounded(p) and \
+            _flat_between(lambda th: hlm.logLik(fit.at(th)), mine, params_r):
+        flat = "nlme's parameters (a direction the data do not identify)"
     if flat:
         note(f"flat toward {flat}: estimates not compared")
         return
