@@ -748,7 +748,7 @@ def struct_frames(draw: st.DrawFn, *, max_size: int = 8,
     phi = draw(st.sampled_from([-0.4, 0.3, 0.7, 0.9]), label="noise phi")
     noise = np.empty(n)
     start = 0
-    for k, m in enumerate(sizes):
+    for m in sizes:
         sl = slice(start, start + m)
         if kind == "ar1":
             C = phi ** np.abs(np.subtract.outer(t[sl], t[sl]))
