@@ -1059,6 +1059,17 @@ def corSymm(value: Sequence[float] | None = None, form: str = "~ 1",  # noqa: N8
 # ---------------------------------------------------------------- corAR1
 
 
+def _ar1_root(phi: float) -> float:
+    """``sqrt(1 - phi^2)``; FloatingPointError where phi rounds to +-1 (an
+    unconstrained parameter beyond about +-37), where nlme's ``AR1_fact``
+    divides by zero and its logLik is not finite: the callers' criteria
+    treat that as outside the parameter space."""
+    aux = 1.0 - phi * phi
+    if not aux > 0.0:
+        raise FloatingPointError(f"corAR1: phi = {phi!r} rounds to +-1")
+    return math.sqrt(aux)
+
+
 def _safe_phi(x: float) -> float:
     if x < 0.0:
         ex = math.exp(x)
@@ -1109,7 +1120,7 @@ class _AR1Bound(BoundCor):
     def factors(self, theta: np.ndarray) -> list[np.ndarray]:
         """nlme's ``corFactor`` per group (``AR1_fact``: 1, then the lag rows)."""
         phi = _safe_phi(float(self._full(theta)[0]))
-        aux = math.sqrt(1 - phi * phi)
+        aux = _ar1_root(phi)
         aux1 = -phi / aux
         aux = 1 / aux
         out = []
@@ -1126,7 +1137,7 @@ class _AR1Bound(BoundCor):
     def whiten(self, theta: np.ndarray, M: np.ndarray) -> np.ndarray:
         A, vec = self._check_rows(M)
         phi = _safe_phi(float(self._full(theta)[0]))
-        aux = math.sqrt(1 - phi * phi)
+        aux = _ar1_root(phi)
         aux1 = -phi / aux
         aux = 1 / aux
         if self._contiguous:
@@ -1142,7 +1153,7 @@ class _AR1Bound(BoundCor):
     def loglik(self, theta: np.ndarray) -> float:
         """``-sum_i (n_i - 1) log(sqrt(1 - Phi^2))``, summed group by group as nlme."""
         phi = _safe_phi(float(self._full(theta)[0]))
-        la = math.log(math.sqrt(1 - phi * phi))
+        la = math.log(_ar1_root(phi))
         terms = (self._layout.sizes - 1).astype(float) * la
         return -float(np.cumsum(terms)[-1])
 
