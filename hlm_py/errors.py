@@ -74,6 +74,20 @@ class ConvergenceError(HlmError):
     loglik: float | None = None
 
 
+class UnboundedLikelihoodError(HlmError):
+    """The ML log-likelihood has no maximum: a structure's parameter heads to
+    the edge of its space where the fixed effects fit the observations whose
+    variance vanishes exactly (:mod:`hlm_py.structs.unbounded`). nlme returns
+    wherever its optimiser stopped there.
+
+    ``component``: ``"varStruct"`` or ``"corStruct"``; ``detail``: the
+    stratum (varIdent: ``stratum``, ``reference``, ``n`` rows) or the bound
+    (corCompSymm: ``bound``, ``groups`` of the largest ``size``)."""
+
+    component: str = ""
+    detail: dict | None = None
+
+
 class GroupingError(HlmError):
     """A grouping factor that cannot carry the random effects asked for."""
 

@@ -35,6 +35,7 @@ from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
+from hlm_py.structs.unbounded import check_ml_bounded
 
 __all__ = ["GlsFit", "gls", "gls_fit", "OUTER_TOL"]
 
@@ -307,6 +308,7 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
     if not math.isfinite(crit.loglik(theta)):
         raise HlmError("gls: the log-likelihood is not finite at the starting values of "
                        "the correlation and variance parameters")
+    check_ml_bounded(design.X, design.cor, design.var, design.reml, "gls")
     needs_update = design.var is not None and design.var.needs_update
     if needs_update:
         design = design.with_var(design.var.update(est.fitted))  # type: ignore[union-attr]

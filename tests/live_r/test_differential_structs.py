@@ -58,12 +58,14 @@ raised limits, optim's BFGS and Nelder-Mead with ``msTol = 1e-15`` -- and
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, note, settings
 
@@ -78,7 +80,7 @@ from hypothesis_profiles import examples  # noqa: E402
 from reproducer import emit  # noqa: E402
 
 import hlm_py as hlm  # noqa: E402
-from hlm_py.errors import HlmError  # noqa: E402
+from hlm_py.errors import HlmError, UnboundedLikelihoodError  # noqa: E402
 from hlm_py.gls.inference import _natural_pars  # noqa: E402
 from hlm_py.lme.apvar import apvar, natural_params  # noqa: E402
 from r_reference.cases.structs import tight_lines  # noqa: E402
@@ -161,6 +163,9 @@ def _refused(p: S.Problem, r: rbridge.RResult, fit_fn) -> None:
     note(f"nlme refused: {r.error}")
     try:
         fit = _quiet(fit_fn, p)
+    except UnboundedLikelihoodError as exc:
+        _check_unbounded(p, exc)
+        return
     except HlmError as exc:
         note(f"hlm_py refused: {exc}")
         return
@@ -169,6 +174,54 @@ def _refused(p: S.Problem, r: rbridge.RResult, fit_fn) -> None:
         return
     raise AssertionError(f"nlme refuses ({r.error.strip()}) but hlm_py fits "
                          f"(logLik {float(hlm.logLik(fit))!r})")
+
+
+#: how far toward the edge the two fixed-structure fits of ``_check_unbounded``
+#: sit (corCompSymm: Rho's distance to its bound; varIdent: the vanishing
+#: stratum's SD ratio to the others')
+UNBOUNDED_STEPS = (1e-3, 1e-6)
+
+
+def _check_unbounded(p: S.Problem, exc: UnboundedLikelihoodError) -> None:
+    """hlm_py refuses an ML fit whose likelihood has no maximum
+    (``hlm_py/structs/unbounded.py``): nlme witnesses it. Two nlme gls fits
+    with the structure fixed nearer and nearer the edge (the random effects'
+    SDs at 0, the limit an lme's likelihood tends to) must rise by at least
+    half the predicted ``rate log(step ratio)`` (``rate``: k/2 for corCompSymm's
+    k largest groups, ``n_s`` for a varIdent stratum of n_s rows); the other
+    parameters are nlme's estimates at each fixed value."""
+    note(f"hlm_py: {exc}")
+    det = exc.detail or {}
+    fits = []
+    if exc.component == "corStruct":
+        rate = det["groups"] / 2
+        for e in UNBOUNDED_STEPS:
+            args = {**p.correlation["args"], "value": det["bound"] + e, "fixed": True}
+            fits.append({"correlation": {"class": "corCompSymm", "args": args}})
+    else:
+        assert exc.component == "varStruct", exc.component
+        rate = det["n"]
+        levels = [str(v) for v in pd.unique(p.data["f"].astype(str))]
+        others = [v for v in levels if v != det["reference"]]
+        for e in UNBOUNDED_STEPS:
+            if det["stratum"] == det["reference"]:
+                fixed = {v: 1 / e for v in others}
+            else:
+                fixed = {v: (e if v == det["stratum"] else 1.0) for v in others}
+            fits.append({"variance": {"class": "varIdent",
+                                      "args": {**p.variance["args"], "fixed": fixed}}})
+    probs = [dataclasses.replace(p, random=None, **f) for f in fits]
+    code = "\n".join(f"f{i} <- {calls.gls_r_call(q)}" for i, q in enumerate(probs))
+    r = rbridge.run(code + "\nc(as.numeric(logLik(f0)), as.numeric(logLik(f1)))", d=p.data)
+    assert r.ok, f"hlm_py says the likelihood is unbounded ({exc}); nlme's witness fits " \
+                 f"fail: {r.error}"
+    ll = np.asarray(r.value, dtype=float)
+    predicted = rate * math.log(UNBOUNDED_STEPS[0] / UNBOUNDED_STEPS[1])
+    note(f"nlme's logLik toward the edge: {ll!r}, rise {ll[1] - ll[0]:.4g} "
+         f"(predicted {predicted:.4g})")
+    assert ll[1] - ll[0] >= 0.5 * predicted, (
+        f"hlm_py says the likelihood is unbounded ({exc}), but nlme's logLik rises by only "
+        f"{ll[1] - ll[0]:.4g} toward the edge (predicted {predicted:.4g})")
 
 
 def _check_loglik(ll_py: float, ll_r: float, ll_default: float) -> None:
@@ -246,6 +299,9 @@ def test_gls_structs_match_nlme(p: S.Problem) -> None:
     note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
     try:
         fit = _quiet(calls.fit_gls, p)
+    except UnboundedLikelihoodError as exc:
+        _check_unbounded(p, exc)
+        return
     except HlmError as exc:
         raise AssertionError(f"nlme fits this model but hlm_py raised "
                              f"{type(exc).__name__}: {exc}") from exc
@@ -362,6 +418,9 @@ def test_lme_structs_match_nlme(p: S.Problem) -> None:
     note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
     try:
         fit = _quiet(calls.fit_lme_struct, p)
+    except UnboundedLikelihoodError as exc:
+        _check_unbounded(p, exc)
+        return
     except HlmError as exc:
         raise AssertionError(f"nlme fits this model but hlm_py raised "
                              f"{type(exc).__name__}: {exc}") from exc
