@@ -97,6 +97,13 @@ SAME_FUNCTION = 1e-9
 SAME_BETA = 1e-6
 #: a random-intercept SD below this times sigma on both sides is at the boundary
 BOUNDARY = 1e-3
+#: nlme's correlation parameter lies beyond double precision where the rounding
+#: of a logLik evaluation there (``_rounding``) exceeds this: the same-function
+#: checks at its parameters would compare rounding (measured: nlme's Nelder-Mead
+#: refit at corCompSymm's u = -35.7, 1e-9 above its default fit at u = -23.4,
+#: where the whitened data's QR is rank 1 or 2 by rounding); the likelihood is
+#: flat toward that boundary, where sigma and the fitted values are compared
+BEYOND_DOUBLE = 1e-6
 
 # nlme's numerical breakdowns (not refusals of the input): its optimiser did not
 # converge, or a solve() inside it met a numerically singular matrix, or
@@ -313,9 +320,15 @@ def test_gls_structs_match_nlme(p: S.Problem) -> None:
     theta_r = np.asarray(rv["ms"].values, dtype=float)
     assert fit.theta_names == rv["ms"].names, f"{fit.theta_names} vs {rv['ms'].names}"
     note(f"parameters: hlm_py {fit.theta!r}, nlme {theta_r!r}")
+    gap = ll_py - ll_r
+    if _rounding(rv, len(rv["fitted"])) > BEYOND_DOUBLE:
+        note("nlme's correlation parameter is beyond where double precision evaluates the "
+             "logLik to 1e-6 (the likelihood is flat toward the boundary there): compared "
+             "at the boundary")
+        _compare_identified(fit, rv, p, _tolerance(gap))
+        return
     at = fit.at(theta_r)
     _check_at_r(at, rv, hlm.coef(at), fit.theta_names)
-    gap = ll_py - ll_r
     if abs(gap) > SAME_OPTIMUM:
         note("hlm_py found a higher optimum than nlme: estimates not compared")
         return
@@ -342,6 +355,11 @@ def test_gls_structs_match_nlme(p: S.Problem) -> None:
                             names=list(av.Pars.index))
         return
     # a flat likelihood (a parameter at its boundary): what stays identified
+    _compare_identified(fit, rv, p, tol)
+
+
+def _compare_identified(fit, rv, p: S.Problem, tol: float) -> None:
+    """At a parameter's boundary (a flat likelihood): sigma and the fitted values."""
     checks.assert_close("sigma", [hlm.sigma(fit)], rv["sigma"], rtol=tol)
     y = p.data["y"].to_numpy(dtype=float)
     checks.assert_close("fitted values", hlm.fitted(fit).to_numpy(dtype=float),
