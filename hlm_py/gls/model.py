@@ -295,9 +295,11 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.max(np.abs((old - new) / den)))
 
 
-#: corCompSymm's unconstrained parameter on a grid (the other parameters at
-#: their start) to look for a second basin of the likelihood (``_other_basin``)
+#: corCompSymm's unconstrained parameter on a grid: the profile likelihood in
+#: it looks for a second basin (``_other_basin``)
 CS_GRID = np.arange(-16.0, 4.5, 1.0)
+#: the coarser grid where other parameters are profiled out
+CS_PROFILE_GRID = np.arange(-14.0, 4.5, 2.0)
 #: a grid point this far (in u) from the search's end starts a second search
 CS_BASIN_GAP = 1.5
 
@@ -305,28 +307,36 @@ CS_BASIN_GAP = 1.5
 def _other_basin(crit: GlsCriterion, design: GlsDesign, theta: np.ndarray,
                  res: MinimiseResult, max_iter: int) -> MinimiseResult:
     """corCompSymm's likelihood can have a second local maximum toward rho's
-    lower bound -1/(M-1) (measured: a CS + varExp ML gls, logLik -113.742 at
+    lower bound -1/(M-1) (measured: CS + varExp ML gls, logLik -113.742 at
     u = -3.98 from nlme's start, -110.178 at u = -9.54 where nlme's optim
-    went). The profile over a grid in u (the other parameters at their
-    start, 21 evaluations) shows it; a search from the grid's best point,
+    went; another -115.071 at u = -4.27, -113.544 at u = -8.82 with the
+    varExp parameter 0.072 and 0.285). The profile likelihood in u on a grid
+    (the other parameters, if any, re-fitted at each point from the previous
+    one: 10 short searches) shows it; a search from the grid's best point,
     where that is more than ``CS_BASIN_GAP`` away, is kept if higher."""
     cor = design.cor
     if cor is None or getattr(cor, "r_class", "") != "corCompSymm" or cor.fixed:
         return res
     j = design.theta_names.index("corStruct")
     base = design.start()
-    best_u, best = None, math.inf
-    for u in CS_GRID:
-        x = base.copy()
-        x[j] = u
-        v = crit.deviance(x)
+    others = np.delete(base, j)
+    grid = CS_GRID if others.size == 0 else CS_PROFILE_GRID
+    best_x, best = None, math.inf
+    for u in grid:
+        def f(z: np.ndarray, u: float = float(u)) -> float:
+            return crit.deviance(np.insert(z, j, u))
+        if others.size:
+            r = minimise(f, others, max_iter=30)
+            z, v = r.x, r.fun
+            if math.isfinite(v):
+                others = z
+        else:
+            z, v = others, f(others)
         if v < best:
-            best_u, best = u, v
-    if best_u is None or abs(best_u - theta[j]) <= CS_BASIN_GAP:
+            best_x, best = np.insert(z, j, u), v
+    if best_x is None or abs(best_x[j] - theta[j]) <= CS_BASIN_GAP:
         return res
-    x0 = base.copy()
-    x0[j] = best_u
-    other = minimise(crit.deviance, x0, max_iter=max_iter)
+    other = minimise(crit.deviance, best_x, max_iter=max_iter)
     return other if other.converged and other.fun < res.fun - 1e-9 else res
 
 
