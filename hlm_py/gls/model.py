@@ -315,7 +315,7 @@ def _other_basin(crit: GlsCriterion, design: GlsDesign, theta: np.ndarray,
     one: 10 short searches) shows it; a search from the grid's best point,
     where that is more than ``CS_BASIN_GAP`` away, is kept if higher."""
     cor = design.cor
-    if cor is None or getattr(cor, "r_class", "") != "corCompSymm" or cor.fixed:
+    if cor is None or getattr(cor, "r_class", "") != "corCompSymm" or cor.n_params == 0:
         return res
     j = design.theta_names.index("corStruct")
     base = design.start()
