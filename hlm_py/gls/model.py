@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -35,7 +35,7 @@ from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
-from hlm_py.structs.unbounded import check_ml_bounded
+from hlm_py.structs.unbounded import check_bounded
 
 __all__ = ["GlsFit", "gls", "gls_fit", "OUTER_TOL"]
 
@@ -295,6 +295,41 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.max(np.abs((old - new) / den)))
 
 
+#: corSymm's unconstrained parameters are held within +-SYMM_EDGE by the
+#: search (a quadratic penalty beyond, the end point clipped): an angle's
+#: ``t`` puts an eigenvalue of the correlation matrix at about
+#: ``exp(-2 |t|)``, so beyond about 10 an evaluation is rounding (measured:
+#: a REML corSymm whose likelihood is flat toward a singular matrix, t = -14.5,
+#: the other parameters' finite differences misled, logLik 1.1e-3 below
+#: nlme's, and the final QR's rank 3 of 4); a likelihood approaching its flat
+#: limit there loses about ``exp(-2 SYMM_EDGE)`` = 1.5e-8 times its slope
+#: (measured: 4.5e-9 at t = -8, below 1e-9 from t = -9)
+SYMM_EDGE = 9.0
+
+
+def _edges(design: GlsDesign) -> np.ndarray:
+    """The bound of each parameter held by the search (inf: none)."""
+    out: list[float] = []
+    for _, c in design.components:
+        edge = SYMM_EDGE if getattr(c, "r_class", "") == "corSymm" else math.inf
+        out += [edge] * int(c.n_params)
+    return np.asarray(out, dtype=float)
+
+
+def _held(crit: GlsCriterion, edges: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The deviance with the parameters held within ``edges``."""
+    if not np.isfinite(edges).any():
+        return crit.deviance
+
+    def dev(theta: np.ndarray) -> float:
+        excess = np.maximum(np.abs(theta) - edges, 0.0)
+        if not excess.any():
+            return crit.deviance(theta)
+        return crit.deviance(np.clip(theta, -edges, edges)) + float(np.sum(excess ** 2))
+
+    return dev
+
+
 #: corCompSymm's unconstrained parameter on a grid: the profile likelihood in
 #: it looks for a second basin (``_other_basin``)
 CS_GRID = np.arange(-16.0, 4.5, 1.0)
@@ -353,7 +388,7 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
     if not math.isfinite(crit.loglik(theta)):
         raise HlmError("gls: the log-likelihood is not finite at the starting values of "
                        "the correlation and variance parameters")
-    check_ml_bounded(design.X, design.cor, design.var, design.reml, "gls")
+    check_bounded(design.X, design.y, design.cor, design.var, design.reml, "gls")
     needs_update = design.var is not None and design.var.needs_update
     if needs_update:
         design = design.with_var(design.var.update(est.fitted))  # type: ignore[union-attr]
@@ -363,10 +398,11 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
     while True:
         old = np.concatenate([est.beta, theta])
         if design.n_params:
-            res = minimise(crit.deviance, theta, max_iter=ctrl.msMaxIter)
+            edges = _edges(design)
+            res = minimise(_held(crit, edges), theta, max_iter=ctrl.msMaxIter)
             if not needs_update:
                 res = _other_basin(crit, design, res.x, res, ctrl.msMaxIter)
-            theta = res.x
+            theta = np.clip(res.x, -edges, edges)
             if not res.converged:
                 msg = (f"gls: the optimisation did not converge in {res.iterations} "
                        f"iterations ({res.message})")

@@ -50,7 +50,7 @@ from hlm_py.lme.strategy import Optimum, OptSummary, optimise
 from hlm_py.lme.structured import optimise_structured
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
-from hlm_py.structs.unbounded import check_ml_bounded
+from hlm_py.structs.unbounded import check_bounded
 
 __all__ = ["lme", "lme_fit", "LmeFit"]
 
@@ -571,7 +571,7 @@ def lme_fit(design: LmeDesign, control: LmeControl | Mapping[str, Any] | None = 
     ctrl = as_control(control)
     if design.structured:
         # lme's ML likelihood tends to gls's as the random effects' SDs go to 0
-        check_ml_bounded(design.X, design.cor, design.var, design.reml, "lme")
+        check_bounded(design.X, design.y, design.cor, design.var, design.reml, "lme")
         so = optimise_structured(design, ctrl, _innermost_fitted)
         return _make_fit(so.design, so.optimum, ctrl, whitened=so.whitened, outer=so.outer)
     return _make_fit(design, optimise(design, ctrl), ctrl)

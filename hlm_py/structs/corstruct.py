@@ -995,6 +995,14 @@ class _SymmBound(_DenseBound):
         m = self.max_cov
         return [f"cor({i + 1},{j + 1})" for i in range(m - 1) for j in range(i + 1, m)]
 
+    def group_positions(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per group: its rows (of the fit) and their positions ``0..maxCov-1``."""
+        out = []
+        for b in self._batches:
+            for k, p in enumerate(b.inv.tolist()):
+                out.append((b.idx[k], b.pats[p].astype(np.int64)))
+        return out
+
     def _constrained(self, full: np.ndarray) -> np.ndarray:
         return _symm_corr(full, self.max_cov)
 

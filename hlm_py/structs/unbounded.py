@@ -1,4 +1,4 @@
-"""Where the ML likelihood of a structured model has no maximum.
+"""Where the likelihood of a structured model has no maximum.
 
 Two structures let a set of observations take variance 0 (or a
 correlation matrix turn singular) at the edge of their parameter space. If
@@ -23,8 +23,24 @@ in ``apVar`` (``infinite or missing values in 'x'``).
 
 REML's ``-1/2 log|X' V^-1 X|`` cancels the determinant's rise in both cases
 (the likelihood is bounded, flat toward the edge), so only ML is refused.
-lme's ML likelihood tends to gls's as the random effects' SDs go to 0, so
-the same conditions make it unbounded too.
+
+* ``corSymm``: its matrix can turn singular in any direction ``v`` over a
+  set ``S`` of positions (``C v = 0`` with ``C`` a limit of correlation
+  matrices: every ``|v_i| > 0`` and each below the sum of the others, or
+  ``|S| = 2`` and ``|v_1| = |v_2|``; then only the ``k`` groups holding all
+  of ``S`` turn singular). Their logLik rises as ``k/2 log(1/lambda)``
+  (``lambda`` the vanishing eigenvalue) if the ``k`` residuals ``v'r_G``
+  can stay 0: for REML too if ``v`` is orthogonal to every such group's
+  (weighted) model matrix and response on ``S`` (REML loses only the
+  dimensions of ``beta`` that the ``v'X_G`` pin); for ML also where the
+  ``k x p`` matrix of the ``v'X_G`` has rank ``k`` (the fixed effects fit
+  the ``k`` contrasts). Checked at the variance function's start (its
+  weights), over every position set of a group (up to ``SYMM_MAX_POSITIONS``
+  positions); ``detail["limit"]`` is a singular correlation matrix the
+  likelihood rises toward along ``(1 - lambda) C_0 + lambda I``.
+
+lme's likelihood tends to gls's as the random effects' SDs go to 0, so the
+same conditions make it unbounded too.
 
 Other structures' parameters do not matter: the rise holds at any of their
 values. A structure fixed (``fixed = TRUE``) has no edge to go to.
@@ -32,13 +48,22 @@ values. A structure fixed (``fixed = TRUE``) has no edge to go to.
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 
 from hlm_py.errors import UnboundedLikelihoodError
 
-__all__ = ["check_ml_bounded"]
+__all__ = ["check_bounded", "symm_limit"]
+
+#: corSymm's position sets are searched for groups of at most this many
+#: positions (``2^m`` sets); larger ones are not checked
+SYMM_MAX_POSITIONS = 12
+#: relative margin of the polygon inequality and of a null direction
+SYMM_MARGIN = 1e-6
 
 
 def _rank(A: np.ndarray) -> int:
@@ -92,12 +117,155 @@ def _comp_symm(X: np.ndarray, cor: Any, what: str) -> UnboundedLikelihoodError |
     return err
 
 
-def check_ml_bounded(X: np.ndarray, cor: Any, var: Any, reml: bool, what: str) -> None:
-    """Raise :class:`UnboundedLikelihoodError` where the ML likelihood has
-    no maximum (module docstring); nothing for REML."""
+def _polygon_ok(v: np.ndarray) -> bool:
+    """Whether a correlation matrix limit has null vector ``v`` with no
+    other group turned singular (module docstring)."""
+    a = np.abs(v)
+    top = float(a.max())
+    if top == 0.0 or a.min() <= SYMM_MARGIN * top:
+        return False
+    if v.size == 2:
+        return abs(a[0] - a[1]) <= SYMM_MARGIN * top
+    return bool(np.all(2.0 * a < (1.0 - SYMM_MARGIN) * a.sum()))
+
+
+def _feasible_in(N: np.ndarray) -> np.ndarray | None:
+    """A ``v`` in the column span of the orthonormal ``N`` (``|S| x d``)
+    that passes :func:`_polygon_ok`, or None: per sign pattern, a linear
+    feasibility problem in ``v = N c``."""
+    s, d = N.shape
+    if d == 1:
+        v = N[:, 0]
+        return v if _polygon_ok(v) else None
+    if s == 2:
+        return np.array([1.0, 1.0]) / math.sqrt(2.0)  # N is all of R^2
+    for signs in itertools.product((1.0, -1.0), repeat=s - 1):
+        sg = np.r_[1.0, signs]
+        A = sg[:, None] * N  # sigma_i v_i = A c
+        # sigma_i v_i >= 1; 2 sigma_i v_i - (1 - margin) sum_j sigma_j v_j <= 0
+        ub = np.vstack([-A, 2.0 * A - (1.0 - SYMM_MARGIN) * A.sum(axis=0)[None, :]])
+        rhs = np.r_[-np.ones(s), np.zeros(s)]
+        r = optimize.linprog(np.zeros(d), A_ub=ub, b_ub=rhs, bounds=[(None, None)] * d,
+                             method="highs")
+        if r.status == 0:
+            v = N @ r.x
+            if _polygon_ok(v):
+                return v / np.linalg.norm(v)
+    return None
+
+
+def symm_limit(v: np.ndarray, positions: np.ndarray, m: int) -> np.ndarray:
+    """A singular ``m x m`` correlation matrix ``C_0`` with ``C_0 v = 0`` on
+    ``positions`` (unit vectors ``u_i``, ``sum v_i u_i = 0``, spanning
+    ``|S| - 1`` dimensions, so that no smaller set turns singular; the other
+    positions uncorrelated)."""
+    s = v.size
+    sg = np.sign(v)
+    w = np.abs(v)
+    if s == 2:
+        B = np.array([[1.0, -1.0]])
+    else:
+        B = None
+        for seed in range(10):
+            z0 = np.random.default_rng(seed).standard_normal((s - 1) * s)
+
+            def resid(z: np.ndarray) -> np.ndarray:
+                Z = z.reshape(s - 1, s)
+                return (Z / np.linalg.norm(Z, axis=0)) @ w
+
+            r = optimize.least_squares(resid, z0, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+            Z = r.x.reshape(s - 1, s)
+            Z = Z / np.linalg.norm(Z, axis=0)
+            sv = np.linalg.svd(Z, compute_uv=False)
+            if np.linalg.norm(Z @ w) <= 1e-12 * w.sum() and sv[-1] > 1e-3:
+                B = Z
+                break
+        if B is None:  # pragma: no cover - the polygon inequality guarantees one
+            raise RuntimeError("corSymm: no singular limit found")
+    U = B * sg[None, :]
+    C = np.eye(m)
+    C[np.ix_(positions, positions)] = U.T @ U
+    np.fill_diagonal(C, 1.0)
+    return C
+
+
+def _corr_symm(X: np.ndarray, y: np.ndarray, w: np.ndarray, cor: Any, reml: bool,
+               what: str) -> UnboundedLikelihoodError | None:
+    if getattr(cor, "r_class", None) != "corSymm" or not cor.n_params:
+        return None
+    groups = [(rows, pos) for rows, pos in cor.group_positions() if pos.size >= 2]
+    if not groups or max(pos.size for _, pos in groups) > SYMM_MAX_POSITIONS:
+        return None
+    Z = w[:, None] * np.column_stack([X, y])
+    p = X.shape[1]
+    sets: set[tuple[int, ...]] = set()
+    for _, pos in groups:
+        ps = sorted(pos.tolist())
+        for r in range(2, len(ps) + 1):
+            sets.update(itertools.combinations(ps, r))
+    for S in sorted(sets, key=lambda t: (len(t), t)):
+        blocks = []
+        for rows, pos in groups:
+            where = {q: i for i, q in enumerate(pos.tolist())}
+            if all(q in where for q in S):
+                blocks.append(Z[rows[[where[q] for q in S]]])
+        k = len(blocks)
+        M = np.hstack(blocks)  # |S| x k(p+1)
+        v = None
+        U, sv, _ = np.linalg.svd(M, full_matrices=True)
+        tol = (sv[0] if sv.size else 0.0) * max(M.shape) * np.finfo(float).eps * 100
+        null = U[:, int(np.sum(sv > tol)):]
+        if null.shape[1]:
+            v = _feasible_in(null)
+        if v is None and not reml and k <= p:
+            s = len(S)
+            cands = [np.ones(s), np.r_[1.0, -1.0]] if s == 2 else \
+                [np.ones(s), np.array([(-1.0) ** i for i in range(s)])]
+            for c in cands:
+                B = np.array([c @ b[:, :p] for b in blocks])
+                if _polygon_ok(c) and _rank(B) == k:
+                    v = c / np.linalg.norm(c)
+                    break
+        if v is None:
+            continue
+        method = "REML" if reml else "ML"
+        shown = ", ".join(str(q + 1) for q in S)
+        err = UnboundedLikelihoodError(
+            f"{what}: the {method} log-likelihood has no maximum: corSymm's correlation "
+            f"matrix can turn singular over the positions {shown}, held by {k} group(s), "
+            "while the fixed effects keep those groups' residuals in the vanishing "
+            "direction at 0, and it rises without bound there; use fewer positions, "
+            "more groups holding them, or a simpler correlation structure")
+        err.component = "corStruct"
+        pos_arr = np.asarray(S, dtype=np.int64)
+        C0 = symm_limit(v, pos_arr, int(cor.max_cov))
+        m = int(cor.max_cov)
+        err.detail = {"class": "corSymm", "positions": [q + 1 for q in S], "groups": k,
+                      "rate": k / 2,
+                      "limit": [float(C0[i, j]) for j in range(m) for i in range(j + 1, m)]}
+        return err
+    return None
+
+
+def _start_weights(var: Any, n: int) -> np.ndarray:
+    if var is None or getattr(var, "needs_update", False):
+        return np.ones(n)
+    return np.asarray(var.weights(np.asarray(var.start, dtype=float)), dtype=float)
+
+
+def check_bounded(X: np.ndarray, y: np.ndarray, cor: Any, var: Any, reml: bool,
+                  what: str) -> None:
+    """Raise :class:`UnboundedLikelihoodError` where the likelihood has no
+    maximum (module docstring): varIdent's and corCompSymm's edges for ML,
+    corSymm's singular limits for ML and REML."""
+    X = np.asarray(X, dtype=float)
+    if cor is not None:
+        err = _corr_symm(X, np.asarray(y, dtype=float), _start_weights(var, X.shape[0]),
+                         cor, reml, what)
+        if err is not None:
+            raise err
     if reml:
         return
-    X = np.asarray(X, dtype=float)
     for err in (_var_ident(X, var, what) if var is not None else None,
                 _comp_symm(X, cor, what) if cor is not None else None):
         if err is not None:

@@ -192,21 +192,36 @@ def _refused(p: S.Problem, r: rbridge.RResult, fit_fn) -> None:
 #: 1e-3, 1e-4, 1e-6, 1e-8, 1e-10 from the bound; then 2.30 per factor 10, the
 #: rate): corCompSymm's steps are deep (its whitening scales by the square
 #: root only); a varIdent ratio of 1e-6 already scales rows by 1e6
-UNBOUNDED_STEPS = {"corStruct": (1e-8, 1e-11), "varStruct": (1e-3, 1e-6)}
+UNBOUNDED_STEPS = {"corStruct": (1e-8, 1e-11), "varStruct": (1e-3, 1e-6),
+                   # corSymm: lambda of (1 - lambda) C_0 + lambda I, C_0 the singular
+                   # limit hlm_py reports (measured: the rise at its rate from 1e-6;
+                   # between 1e-4 and 1e-5 some were still 0.79 of 1.15 per factor 10)
+                   "corSymm": (1e-6, 1e-9)}
 
 
 def _check_unbounded(p: S.Problem, exc: UnboundedLikelihoodError) -> None:
-    """hlm_py refuses an ML fit whose likelihood has no maximum
+    """hlm_py refuses a fit whose likelihood has no maximum
     (``hlm_py/structs/unbounded.py``): nlme witnesses it. Two nlme gls fits
     with the structure fixed nearer and nearer the edge (the random effects'
     SDs at 0, the limit an lme's likelihood tends to) must rise by at least
     half the predicted ``rate log(step ratio)`` (``rate``: k/2 for corCompSymm's
-    k largest groups, ``n_s`` for a varIdent stratum of n_s rows); the other
+    k largest groups and for corSymm's k groups holding the positions that
+    turn singular, ``n_s`` for a varIdent stratum of n_s rows); the other
     parameters are nlme's estimates at each fixed value."""
     note(f"hlm_py: {exc}")
     det = exc.detail or {}
     fits = []
-    if exc.component == "corStruct":
+    steps = UNBOUNDED_STEPS[exc.component]
+    if det.get("class") == "corSymm":
+        # the k groups holding the positions lose an eigenvalue lambda: k/2 log(1/lambda)
+        rate = det["rate"]
+        steps = UNBOUNDED_STEPS["corSymm"]
+        limit = np.asarray(det["limit"], dtype=float)
+        for e in steps:
+            args = {**p.correlation["args"], "value": [float(v) for v in (1 - e) * limit],
+                    "fixed": True}
+            fits.append({"correlation": {"class": "corSymm", "args": args}})
+    elif exc.component == "corStruct":
         rate = det["groups"] / 2
         for e in UNBOUNDED_STEPS["corStruct"]:
             args = {**p.correlation["args"], "value": det["bound"] + e, "fixed": True}
@@ -229,7 +244,6 @@ def _check_unbounded(p: S.Problem, exc: UnboundedLikelihoodError) -> None:
     assert r.ok, f"hlm_py says the likelihood is unbounded ({exc}); nlme's witness fits " \
                  f"fail: {r.error}"
     ll = np.asarray(r.value, dtype=float)
-    steps = UNBOUNDED_STEPS[exc.component]
     predicted = rate * math.log(steps[0] / steps[1])
     note(f"nlme's logLik toward the edge: {ll!r}, rise {ll[1] - ll[0]:.4g} "
          f"(predicted {predicted:.4g})")
