@@ -35,6 +35,7 @@ from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
+from hlm_py.structs.corstruct import SYMM_SEARCH_EDGE
 from hlm_py.structs.unbounded import check_bounded
 
 __all__ = ["GlsFit", "gls", "gls_fit", "OUTER_TOL"]
@@ -295,23 +296,12 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.max(np.abs((old - new) / den)))
 
 
-#: corSymm's unconstrained parameters are held within +-SYMM_EDGE by the
-#: search (a quadratic penalty beyond, the end point clipped): an angle's
-#: ``t`` puts an eigenvalue of the correlation matrix at about
-#: ``exp(-2 |t|)``, so beyond about 10 an evaluation is rounding (measured:
-#: a REML corSymm whose likelihood is flat toward a singular matrix, t = -14.5,
-#: the other parameters' finite differences misled, logLik 1.1e-3 below
-#: nlme's, and the final QR's rank 3 of 4); a likelihood approaching its flat
-#: limit there loses about ``exp(-2 SYMM_EDGE)`` = 1.5e-8 times its slope
-#: (measured: 4.5e-9 at t = -8, below 1e-9 from t = -9)
-SYMM_EDGE = 9.0
-
-
 def _edges(design: GlsDesign) -> np.ndarray:
-    """The bound of each parameter held by the search (inf: none)."""
+    """The bound of each parameter held by the search (inf: none; corSymm's:
+    ``SYMM_SEARCH_EDGE``)."""
     out: list[float] = []
     for _, c in design.components:
-        edge = SYMM_EDGE if getattr(c, "r_class", "") == "corSymm" else math.inf
+        edge = SYMM_SEARCH_EDGE if getattr(c, "r_class", "") == "corSymm" else math.inf
         out += [edge] * int(c.n_params)
     return np.asarray(out, dtype=float)
 
@@ -328,6 +318,31 @@ def _held(crit: GlsCriterion, edges: np.ndarray) -> Callable[[np.ndarray], float
         return crit.deviance(np.clip(theta, -edges, edges)) + float(np.sum(excess ** 2))
 
     return dev
+
+
+#: beyond the search's hold, corSymm's parameters at it are moved further
+#: out one at a time (the others kept) in these steps while the logLik rises
+#: (``_probe_edges``): toward a singular matrix where the likelihood has a
+#: flat limit, the gap left at the hold is ``c exp(-2 |t|)`` with ``c`` up
+#: to 80 measured (1.2e-6 at t = 9; nlme's optimum at t = 11.8); single
+#: evaluations there are still within 1e-9 (measured to t = 14), the
+#: search's finite differences are not
+SYMM_PROBE = (1.0, 2.0, 3.0, 4.0)
+
+
+def _probe_edges(crit: GlsCriterion, theta: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``theta`` with each parameter at (within 0.5 of) its edge moved out
+    by ``SYMM_PROBE`` while the deviance falls (the others kept)."""
+    best = crit.deviance(theta)
+    for j in np.flatnonzero(np.isfinite(edges) & (np.abs(theta) > edges - 0.5)):
+        for step in SYMM_PROBE:
+            x = theta.copy()
+            x[j] = math.copysign(edges[j] + step, theta[j])
+            v = crit.deviance(x)
+            if not v < best:
+                break
+            theta, best = x, v
+    return theta
 
 
 #: corCompSymm's unconstrained parameter on a grid: the profile likelihood in
@@ -402,7 +417,7 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
             res = minimise(_held(crit, edges), theta, max_iter=ctrl.msMaxIter)
             if not needs_update:
                 res = _other_basin(crit, design, res.x, res, ctrl.msMaxIter)
-            theta = np.clip(res.x, -edges, edges)
+            theta = _probe_edges(crit, np.clip(res.x, -edges, edges), edges)
             if not res.converged:
                 msg = (f"gls: the optimisation did not converge in {res.iterations} "
                        f"iterations ({res.message})")

@@ -31,6 +31,7 @@ from hlm_py.lme.design import LmeDesign
 from hlm_py.lme.em import em_start
 from hlm_py.lme.runs import optimise_runs
 from hlm_py.lme.strategy import Optimum, optimise
+from hlm_py.structs.corstruct import SYMM_SEARCH_EDGE
 
 __all__ = ["StructuredOptimum", "optimise_structured", "OUTER_TOL", "CONFIRM_GAIN"]
 
@@ -75,23 +76,28 @@ EDGE_PROBE = 6.0
 
 
 def _edge_mask(design: LmeDesign) -> np.ndarray:
-    """The entries of phi that are corAR1's or corCompSymm's parameter."""
-    mask: list[bool] = []
+    """The bound of each entry of phi held by the searches: ``EDGE`` for
+    corAR1's and corCompSymm's parameter, ``SYMM_SEARCH_EDGE`` for corSymm's,
+    inf for the others."""
+    edges: list[float] = []
     for _, c in design.components:
         if c.n_params:
             cls = getattr(c, "r_class", "")
-            mask += [cls in ("corAR1", "corCompSymm")] * int(c.n_params)
-    return np.asarray(mask, dtype=bool)
+            edge = EDGE if cls in ("corAR1", "corCompSymm") else \
+                SYMM_SEARCH_EDGE if cls == "corSymm" else math.inf
+            edges += [edge] * int(c.n_params)
+    return np.asarray(edges, dtype=float)
 
 
 def _clip_edge(mask: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, float]:
-    """phi held within +-EDGE on ``mask``, and the penalty of the excess."""
-    if not mask.any():
+    """phi held within the bounds ``mask`` (:func:`_edge_mask`), and the
+    penalty of the excess."""
+    if not np.isfinite(mask).any():
         return phi, 0.0
-    excess = np.where(mask, np.maximum(np.abs(phi) - EDGE, 0.0), 0.0)
+    excess = np.maximum(np.abs(phi) - mask, 0.0)
     if not excess.any():
         return phi, 0.0
-    return np.where(mask, np.clip(phi, -EDGE, EDGE), phi), float(np.sum(excess ** 2))
+    return np.clip(phi, -mask, mask), float(np.sum(excess ** 2))
 
 
 def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray
@@ -182,7 +188,7 @@ def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: in
     # gradient in u equal to what remains to gain: a gradient test stops that
     # much short (measured 2e-7 in the logLik); the jump to the edge takes it
     jumped = False
-    for j in np.flatnonzero(mask):
+    for j in np.flatnonzero(mask == EDGE):
         if abs(x[k + j]) > EDGE_PROBE and abs(x[k + j]) < EDGE:
             y = x.copy()
             y[k + j] = math.copysign(EDGE, x[k + j])

@@ -977,6 +977,18 @@ def sum_seq(x: np.ndarray) -> float:
     return acc
 
 
+#: corSymm's unconstrained parameters are held within +-SYMM_SEARCH_EDGE by
+#: the gls and lme searches (a quadratic penalty beyond, the end point
+#: clipped): an angle's ``t`` puts an eigenvalue of the correlation matrix at
+#: about ``exp(-2 |t|)``, so beyond about 10 an evaluation is rounding
+#: (measured: a REML gls flat toward a singular matrix reached t = -14.5, where
+#: the other parameters' finite differences were misled, logLik 1.1e-3 below
+#: nlme's, and the final QR's rank was 3 of 4). A likelihood approaching its
+#: limit there loses about ``exp(-2 SYMM_SEARCH_EDGE)`` = 1.5e-8 times its slope
+#: (measured: 4.5e-9 at t = -8, below 1e-9 from t = -9).
+SYMM_SEARCH_EDGE = 9.0
+
+
 class _SymmBound(_DenseBound):
     def __init__(self, *a, max_cov: int, **kw):
         super().__init__(*a, **kw)

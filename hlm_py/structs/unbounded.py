@@ -210,11 +210,15 @@ def _corr_symm(X: np.ndarray, y: np.ndarray, w: np.ndarray, cor: Any, reml: bool
             if all(q in where for q in S):
                 blocks.append(Z[rows[[where[q] for q in S]]])
         k = len(blocks)
-        M = np.hstack(blocks)  # |S| x k(p+1)
+        M = np.hstack(blocks)  # |S| x k(p+1); its left null space is v's
+        norms = np.linalg.norm(M, axis=0)
+        M = M[:, norms > 0] / norms[norms > 0]  # scale-free (columns of any units)
         v = None
-        U, sv, _ = np.linalg.svd(M, full_matrices=True)
-        tol = (sv[0] if sv.size else 0.0) * max(M.shape) * np.finfo(float).eps * 100
-        null = U[:, int(np.sum(sv > tol)):]
+        if M.shape[1]:
+            U, sv, _ = np.linalg.svd(M, full_matrices=True)
+            null = U[:, int(np.sum(sv > sv[0] * max(M.shape) * np.finfo(float).eps * 100)):]
+        else:
+            null = np.eye(len(S))
         if null.shape[1]:
             v = _feasible_in(null)
         if v is None and not reml and k <= p:

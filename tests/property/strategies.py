@@ -685,6 +685,8 @@ VARIANCES: dict[str, tuple[str, str]] = {
 }
 #: positions of corSymm: at most this many (its correlations: k (k - 1) / 2)
 SYMM_POSITIONS = 4
+#: corSymm's frames have at least this many groups with every position
+SYMM_FULL_GROUPS = SYMM_POSITIONS + 3
 
 #: mutations of a structured problem that nlme may refuse (or not): a
 #: duplicated position / time within a group, a zero variance covariate,
@@ -711,11 +713,15 @@ def struct_frames(draw: st.DrawFn, *, max_size: int = 8,
     correlation (AR(1) in ``t``, exponential in ``time`` or exchangeable) and
     heteroscedasticity by ``f`` or ``x``, at a scale of 10^-3 to 10^3.
     """
-    n_groups = draw(st.integers(5, 15), label="groups")
+    n_groups = draw(st.integers(SYMM_FULL_GROUPS + 1 if symm else 5, 15), label="groups")
     sizes = draw(st.lists(st.integers(2, max_size), min_size=n_groups, max_size=n_groups),
                  label="sizes")
     if symm:
-        sizes[0] = max_size  # one group with every position: their union is 1..max_size
+        # groups with every position (their union is 1..max_size): at least
+        # max_size + 3 (p <= 3) so that the residuals of the complete groups span
+        # R^max_size at every beta -- with fewer, corSymm's likelihood can rise
+        # without bound toward a singular matrix (docs/findings/2026-12-04-struct-properties.md)
+        sizes[:SYMM_FULL_GROUPS] = [max_size] * SYMM_FULL_GROUPS
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
     gaps = draw(st.booleans(), label="gaps")
     codes = np.repeat(np.arange(n_groups), sizes)
