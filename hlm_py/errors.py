@@ -75,14 +75,17 @@ class ConvergenceError(HlmError):
 
 
 class UnboundedLikelihoodError(HlmError):
-    """The ML log-likelihood has no maximum: a structure's parameter heads to
-    the edge of its space where the fixed effects fit the observations whose
-    variance vanishes exactly (:mod:`hlm_py.structs.unbounded`). nlme returns
-    wherever its optimiser stopped there.
+    """The log-likelihood has no maximum (ML; corSymm REML too): a
+    structure's parameter heads to the edge of its space where the fixed
+    effects fit the observations whose variance vanishes exactly
+    (:mod:`hlm_py.structs.unbounded`). nlme returns wherever its optimiser
+    stopped there.
 
     ``component``: ``"varStruct"`` or ``"corStruct"``; ``detail``: the
-    stratum (varIdent: ``stratum``, ``reference``, ``n`` rows) or the bound
-    (corCompSymm: ``bound``, ``groups`` of the largest ``size``)."""
+    stratum (varIdent: ``stratum``, ``reference``, ``n`` rows), the bound
+    (corCompSymm: ``bound``, ``groups`` of the largest ``size``) or the
+    singular limit (corSymm: ``class``, ``positions``, ``groups``, ``rate``,
+    ``limit``)."""
 
     component: str = ""
     detail: dict | None = None

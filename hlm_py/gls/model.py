@@ -345,6 +345,33 @@ def _probe_edges(crit: GlsCriterion, theta: np.ndarray, edges: np.ndarray) -> np
     return theta
 
 
+def _staged(crit: GlsCriterion, design: GlsDesign, edges: np.ndarray,
+            res: MinimiseResult, max_iter: int) -> MinimiseResult:
+    """With a correlation structure and a variance function, a second search
+    from the correlation fitted alone (the variance function at its start),
+    kept if higher: their joint likelihood can have two basins (measured: a
+    corSymm + varIdent REML gls, -18.62644 from the joint start, -18.59475
+    from this one and nlme's nlminb)."""
+    names = [n for n, c in design.components if c.n_params]
+    if "corStruct" not in names or "varStruct" not in names:
+        return res
+    start = design.start()
+    is_cor = np.concatenate([np.full(int(c.n_params), n == "corStruct")
+                             for n, c in design.components if c.n_params])
+    dev = _held(crit, edges)
+
+    def cor_only(z: np.ndarray) -> float:
+        x = start.copy()
+        x[is_cor] = z
+        return dev(x)
+
+    first = minimise(cor_only, start[is_cor], max_iter=max_iter)
+    x0 = start.copy()
+    x0[is_cor] = first.x
+    other = minimise(dev, x0, max_iter=max_iter)
+    return other if other.converged and other.fun < res.fun - 1e-9 else res
+
+
 #: corCompSymm's unconstrained parameter on a grid: the profile likelihood in
 #: it looks for a second basin (``_other_basin``)
 CS_GRID = np.arange(-16.0, 4.5, 1.0)
@@ -416,6 +443,7 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
             edges = _edges(design)
             res = minimise(_held(crit, edges), theta, max_iter=ctrl.msMaxIter)
             if not needs_update:
+                res = _staged(crit, design, edges, res, ctrl.msMaxIter)
                 res = _other_basin(crit, design, res.x, res, ctrl.msMaxIter)
             theta = _probe_edges(crit, np.clip(res.x, -edges, edges), edges)
             if not res.converged:

@@ -37,7 +37,14 @@ REML's ``-1/2 log|X' V^-1 X|`` cancels the determinant's rise in both cases
   the ``k`` contrasts). Checked at the variance function's start (its
   weights), over every position set of a group (up to ``SYMM_MAX_POSITIONS``
   positions); ``detail["limit"]`` is a singular correlation matrix the
-  likelihood rises toward along ``(1 - lambda) C_0 + lambda I``.
+  likelihood rises toward along ``(1 - lambda) C_0 + lambda I``. These are
+  sufficient conditions, not all: the likelihood also rises without bound
+  where some ``v`` makes the ``v'X_G`` of rank below ``k`` with the
+  ``v'y_G`` in their span (REML), or, for ML with ``k > p``, where some
+  ``beta`` leaves the ``k`` residuals on ``S`` without full rank (measured: a
+  REML ``y ~ x`` with two complete groups of 4 positions, rising 1/2 per unit
+  of ``log(1/lambda)``, nlme failing with ``NA/NaN/Inf in foreign function
+  call``); those are fitted, to where the search stops.
 
 lme's likelihood tends to gls's as the random effects' SDs go to 0, so the
 same conditions make it unbounded too.

@@ -220,7 +220,9 @@ def _check_unbounded(p: S.Problem, exc: UnboundedLikelihoodError) -> None:
         for e in steps:
             args = {**p.correlation["args"], "value": [float(v) for v in (1 - e) * limit],
                     "fixed": True}
-            fits.append({"correlation": {"class": "corSymm", "args": args}})
+            # hlm_py's check is at the variance function's start, weights 1 (a
+            # free varPower beside the fixed corSymm: nlme's evaluation limit)
+            fits.append({"correlation": {"class": "corSymm", "args": args}, "variance": None})
     elif exc.component == "corStruct":
         rate = det["groups"] / 2
         for e in UNBOUNDED_STEPS["corStruct"]:
