@@ -38,16 +38,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hlm_py.gls.criterion import loglik_constant
+from hlm_py.gls.criterion import full_loglik, loglik_constant
 from hlm_py.gls.design import GlsDesign
 from hlm_py.structs.patterns import CorPatterns, VarStrata, cor_patterns, var_strata
 
 __all__ = ["PatternCriterion", "pattern_criterion", "MAX_CELLS_PER_ROW", "MAX_FLOATS"]
 
 #: the reduction is used when its cells ``sum_q s_q^2`` are at most this
-#: times the rows (an evaluation then costs at most about what one
-#: whitening and QR of all rows does; a search on it needs no differences)
-MAX_CELLS_PER_ROW = 1.0
+#: times the rows: a value then costs up to a few times one whitening and
+#: QR of all rows (``4 n (p + 1)^2`` against about ``2 n (p + 1)^2``), and
+#: its gradient about two values, where the whitening's costs ``2 k``
+MAX_CELLS_PER_ROW = 4.0
 #: ... and its tensors hold at most this many numbers (160 MB)
 MAX_FLOATS = 20_000_000
 
@@ -111,12 +112,14 @@ class PatternCriterion:
         if key != self._key:
             with np.errstate(all="ignore"):
                 try:
-                    val = self._evaluate(theta)
+                    out = self._evaluate(theta)
                 except (np.linalg.LinAlgError, FloatingPointError, ValueError, OverflowError):
-                    val = None
-            if val is None or not math.isfinite(val[0]) or not np.all(np.isfinite(val[1])):
-                val = (math.inf, np.zeros(theta.size))
-            self._key, self._val = key, val
+                    out = None
+            if out is None or not math.isfinite(out[0]) or not np.all(np.isfinite(out[1])):
+                self._val = (math.inf, np.zeros(theta.size))
+            else:
+                self._val = (out[0], out[1])
+            self._key = key
         return self._val[0], self._val[1].copy()
 
     def deviance(self, theta: np.ndarray) -> float:
@@ -128,7 +131,24 @@ class PatternCriterion:
     def loglik(self, theta: np.ndarray) -> float:
         return -0.5 * self.deviance(theta)
 
-    def _evaluate(self, theta: np.ndarray) -> tuple[float, np.ndarray] | None:
+    def pieces(self, theta: np.ndarray) -> tuple[float, float, float] | None:
+        """``(logLik of the components, log|r|, sum log|R_ii|)`` at ``theta``,
+        as :meth:`GlsCriterion.pieces` (None where it is None)."""
+        with np.errstate(all="ignore"):
+            try:
+                out = self._evaluate(np.asarray(theta, dtype=float), want_grad=False)
+            except (np.linalg.LinAlgError, FloatingPointError, ValueError, OverflowError):
+                return None
+        if out is None or not all(math.isfinite(v) for v in out[2]):
+            return None
+        return out[2]
+
+    def full_loglik(self, theta: np.ndarray, lsigma: float) -> float:
+        """:meth:`GlsCriterion.full_loglik` from these pieces."""
+        return full_loglik(self.pieces(theta), self.n_r, self.design.reml, lsigma)
+
+    def _evaluate(self, theta: np.ndarray, want_grad: bool = True
+                  ) -> tuple[float, np.ndarray, tuple[float, float, float]] | None:
         tc, tv = self._parts(theta)
         vs = self.var
         lw = vs.c + vs.J @ tv
@@ -136,7 +156,7 @@ class PatternCriterion:
         Cs = self.cor.corr(tc)
         p = self.p
         m = p + 1
-        A = np.zeros(m * m)
+        acc = np.zeros(m * m)
         ll = 0.0
         work = []
         for b in self.blocks:
@@ -149,20 +169,22 @@ class PatternCriterion:
             Ci = np.swapaxes(Linv, 1, 2) @ Linv
             w = wkey[b.keys]
             Om = w[:, :, None] * Ci * w[:, None, :]
-            A += Om.reshape(-1) @ b.S
+            acc += Om.reshape(-1) @ b.S
             ll += float(b.count @ (lw[b.keys].sum(axis=1) - np.log(dl).sum(axis=1)))
             work.append((Ci, w))
-        A = A.reshape(m, m)
+        A = acc.reshape(m, m)
         A = 0.5 * (A + A.T)
         LA = np.linalg.cholesky(A)
         d = np.diag(LA)
         if np.any(d[:p] <= 1e-7 * np.sqrt(np.diag(A)[:p])) or not d[p] > 0.0:
             return None
         reml = self.design.reml
-        f = -2.0 * self.const - 2.0 * (ll + self.ll_fold) \
-            + 2.0 * self.n_r * (math.log(d[p]) + self.offset_lrss)
-        if reml:
-            f += 2.0 * (float(np.sum(np.log(d[:p]))) + self.offset_logdet)
+        pieces = (ll + self.ll_fold, math.log(d[p]) + self.offset_lrss,
+                  float(np.sum(np.log(d[:p]))) + self.offset_logdet)
+        f = -2.0 * (self.const + pieces[0] - self.n_r * pieces[1]
+                    - (pieces[2] if reml else 0.0))
+        if not want_grad:
+            return f, np.zeros(0), pieces
         # the gradient: d f = <M, dA>
         Lx = LA[:p, :p]
         Lx_inv = np.linalg.inv(Lx)
@@ -186,7 +208,7 @@ class PatternCriterion:
             np.add.at(gcor[b.batch], b.cor_pat, gC)
         gv = vs.J.T @ gkey
         gc = self.cor.pullback(tc, gcor) if self.cor.n_params else np.zeros(0)
-        return f, self._assemble(gc, gv)
+        return f, self._assemble(gc, gv), pieces
 
 
 def pattern_criterion(design: GlsDesign) -> PatternCriterion | None:

@@ -15,12 +15,12 @@ Which structures keep it (:func:`cor_patterns`, :func:`var_strata`):
   ``corCompSymm`` and ``corAR1`` with consecutive times (pattern: the
   group's size), ``corARMA`` (the times relative to the first), and the
   other batched structures (``corCAR1``, the spatial classes: the group's
-  distances) in principle, though these have about one pattern per group
-  on continuous covariates, where the reduction gains nothing (the
-  criterion's cost rule then keeps the whitening); no structure (every row
-  its own group);
+  distances) where groups share them (on a continuous covariate each group
+  has its own pattern, and the cost rule of :mod:`hlm_py.gls.reduced`
+  keeps the whitening); no structure (every row its own group);
 * variance: none, ``varIdent`` (the stratum), ``varFixed`` (constant
-  weights, folded into the data) and a ``varComb`` of these;
+  weights, folded into the data) and a ``varComb`` of these (bound on the
+  rows sorted by group, as nlme binds them, or not);
 * not: ``varPower``, ``varExp``, ``varConstPower``, ``varConstProp`` (the
   weights are functions of a continuous covariate, ``fitted(.)`` too, and
   change with it), and a ``varComb`` holding one of them: those fits whiten
@@ -43,17 +43,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from hlm_py.structs.corstruct import (
-    BoundCor,
     _AR1Bound,
     _CompSymmBound,
     _DenseBound,
     _SymmBound,
 )
+from hlm_py.structs.reorder import Reordered
 from hlm_py.structs.varfunc import (
     BoundConstant,
     BoundVarComb,
     BoundVarFixed,
-    BoundVarFuncBase,
     BoundVarIdent,
 )
 
@@ -276,9 +275,10 @@ class _Dense(CorPatterns):
         return out
 
 
-def cor_patterns(cor: BoundCor | None, n: int) -> CorPatterns | None:
-    """The pattern view of a bound correlation structure on ``n`` rows (None
-    when it keeps no reduction: module docstring)."""
+def cor_patterns(cor: object, n: int) -> CorPatterns | None:
+    """The pattern view of a bound correlation structure (None: no
+    structure) on ``n`` rows; None when it keeps no reduction (module
+    docstring)."""
     if cor is None:
         return _Singletons(n)
     if isinstance(cor, _SymmBound):
@@ -315,13 +315,19 @@ def _one(n: int, k: int) -> VarStrata:
     return VarStrata(np.zeros(n, dtype=np.int64), None, np.zeros(1), np.zeros((1, k)))
 
 
-def var_strata(var: BoundVarFuncBase | None, n: int) -> VarStrata | None:
-    """The stratum view of a bound variance function on ``n`` rows (None
-    when it keeps no reduction: module docstring)."""
+def var_strata(var: object, n: int) -> VarStrata | None:
+    """The stratum view of a bound variance function (None: no function) on
+    ``n`` rows; None when it keeps no reduction (module docstring)."""
     if var is None:
         return _one(n, 0)
     if getattr(var, "needs_update", False):
         return None
+    if isinstance(var, Reordered):  # bound on the rows sorted by group
+        inner = var_strata(var.bound, n)
+        if inner is None:
+            return None
+        back = inner.fold[var.inverse] if inner.fold is not None else None
+        return VarStrata(inner.key[var.inverse], back, inner.c, inner.J)
     if isinstance(var, BoundConstant):
         return _one(n, 0)
     if isinstance(var, BoundVarFixed):
