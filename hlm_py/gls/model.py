@@ -30,7 +30,8 @@ from hlm_py.gls.criterion import GlsCriterion, GlsEstimates
 from hlm_py.gls.design import GlsDesign, gls_design
 from hlm_py.gls.inference import match_arg
 from hlm_py.gls.results import GlsSummary, IntervalsGls
-from hlm_py.linalg.minimise import MinimiseResult, minimise
+from hlm_py.gls.search import search
+from hlm_py.linalg.minimise import MinimiseResult
 from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
@@ -316,7 +317,7 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
     while True:
         old = np.concatenate([est.beta, theta])
         if design.n_params:
-            res = minimise(crit.deviance, theta, max_iter=ctrl.msMaxIter)
+            res = search(crit, theta, max_iter=ctrl.msMaxIter)
             theta = res.x
             if not res.converged:
                 msg = (f"gls: the optimisation did not converge in {res.iterations} "
