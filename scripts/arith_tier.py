@@ -15,9 +15,11 @@ Two runs cover both: ``numpy-baseline+openblas-<A>`` and ``openblas-<B>``
 Each run checks first that its configuration took effect (numpy reports the
 features off; threadpoolctl reports the forced kernels) and fails if not: a
 configuration that silently did not apply would prove nothing. Runs go two at
-a time (CI has two cores), each with one BLAS thread. Exit status non-zero if
+a time (CI has two cores), each with one BLAS thread (scripts/test-all.sh runs
+them one by one beside other tiers, ``HLM_ARITH_CONFIG``). Exit status non-zero if
 any run fails. ``python scripts/arith_tier.py --list`` prints the
 configurations only; arguments after ``--`` go to pytest.
+``HLM_ARITH_CONFIG=0`` (or 1) runs that configuration alone.
 """
 
 from __future__ import annotations
@@ -115,6 +117,10 @@ def _run(name: str, changes: dict[str, str], pytest_args: list[str]) -> tuple[st
 def main(argv: list[str]) -> int:
     pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
     configs = configurations()
+    only = os.environ.get("HLM_ARITH_CONFIG")
+    if only is not None:
+        # one configuration (scripts/test-all.sh runs the two beside other tiers)
+        configs = [configs[int(only)]]
     if "--list" in argv:
         for name, changes in configs:
             print(name, " ".join(f"{k}={v!r}" for k, v in changes.items()))

@@ -50,31 +50,62 @@ fi
 
 # CI sets CI=true; make the requirement explicit for the live tier anyway.
 export HLM_REQUIRE_R=1
-failed=()
-run_tier() {
-    local name="$1"; shift
-    echo "== tier: $name"
-    if ! "$@"; then failed+=("$name"); fi
-}
 # CI's hypothesis runs are reproducible: the committed example database
 # (.hypothesis/examples) is replayed first, then examples are drawn from a fixed
 # seed, so a CI run judges the change, not the luck of the draw. Exploration
 # with fresh seeds is the thorough profile's job (README, "Property tests").
 HYP=(--hypothesis-profile=ci --hypothesis-seed="${HLM_HYPOTHESIS_SEED:-20261121}")
-run_tier "golden + unit + property (tox -e py)" .venv/bin/tox run -e py -- "${HYP[@]}"
-# the floor tier (lowest numpy, scipy, pandas claimed; its own tox work dir)
-# runs beside the live-R tier, which keeps one core busy; its output is
-# printed when it ends
-floor_log=$(mktemp)
-.venv/bin/tox run -e floor --workdir .tox-floor -- "${HYP[@]}" >"$floor_log" 2>&1 &
-floor_pid=$!
-run_tier "live R (tox -e r)" .venv/bin/tox run -e r -- "${HYP[@]}"
-echo "== tier: lowest claimed numpy, scipy, pandas (tox -e floor)"
-if ! wait "$floor_pid"; then failed+=("lowest versions (tox -e floor)"); fi
-cat "$floor_log"
-rm -f "$floor_log"
-run_tier "arithmetic: numpy baseline, other OpenBLAS kernels (tox -e arith)" .venv/bin/tox run -e arith -- "${HYP[@]}"
-run_tier "lint (tox -e lint)" .venv/bin/tox run -e lint
+
+# The tiers run on two lanes, one per core (each tier is single-threaded:
+# one BLAS thread while fitting), balanced by their measured times:
+#   lane A: py, floor, arith configuration 1   (tox work dir .tox)
+#   lane B: live R, arith configuration 0, lint (tox work dir .tox-b)
+# Each tier's output is kept in its log and printed when its lane ends.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+tier() {  # tier LOGNAME TITLE COMMAND...
+    local name="$1" title="$2"; shift 2
+    local t0=$SECONDS
+    if "$@" >"$logs/$name.log" 2>&1; then
+        echo "ok $((SECONDS - t0)) $title" >>"$logs/$name.status"
+    else
+        echo "FAILED $((SECONDS - t0)) $title" >>"$logs/$name.status"
+    fi
+}
+lane_a() {
+    tier 1-py "golden + unit + property (tox -e py)" .venv/bin/tox run -e py -- "${HYP[@]}"
+    tier 2-floor "lowest claimed numpy, scipy, pandas, threadpoolctl (tox -e floor)" \
+        .venv/bin/tox run -e floor --workdir .tox-floor -- "${HYP[@]}"
+    tier 3-arith1 "arithmetic, configuration 1 (tox -e arith)" \
+        env HLM_ARITH_CONFIG=1 .venv/bin/tox run -e arith -- "${HYP[@]}"
+}
+lane_b() {
+    tier 4-r "live R (tox -e r)" .venv/bin/tox run -e r --workdir .tox-b -- "${HYP[@]}"
+    tier 5-arith0 "arithmetic, configuration 0 (tox -e arith)" \
+        env HLM_ARITH_CONFIG=0 .venv/bin/tox run -e arith --workdir .tox-b -- "${HYP[@]}"
+    tier 6-lint "lint (tox -e lint)" .venv/bin/tox run -e lint --workdir .tox-b
+}
+echo "== arithmetic configurations on this machine:"
+.venv/bin/python scripts/arith_tier.py --list
+lane_a & pid_a=$!
+lane_b & pid_b=$!
+wait "$pid_a" || true
+wait "$pid_b" || true
+failed=()
+for status in "$logs"/*.status; do
+    name=$(basename "$status" .status)
+    read -r verdict secs title <"$status"
+    echo "== tier: $title ($verdict, $secs s)"
+    cat "$logs/$name.log"
+    if [ "$verdict" != ok ]; then failed+=("$title"); fi
+done
+expected=6
+count=$(ls "$logs"/*.status 2>/dev/null | wc -l)
+if [ "$count" -ne "$expected" ]; then
+    failed+=("only $count of $expected tiers reported")
+fi
+echo "== tier times:"
+cat "$logs"/*.status
 if [ "${#failed[@]}" -ne 0 ]; then
     printf '== FAILED tier: %s\n' "${failed[@]}" >&2
     exit 1

@@ -12,9 +12,23 @@ beta profiled out,
              - [REML] sum log|R_ii| + logLik(corStruct) + logLik(varStruct),
 
 nlme's formula (Pinheiro & Bates 2000, (2.21), (2.23)); its REML form has no
-``log|X'X|`` term, as nlme's. The whitening runs inside every evaluation:
-no structure keeps gls's one-pass reduction here (the pattern reduction of
-``docs/internals.md``, "gls", is where it applies).
+``log|X'X|`` term, as nlme's.
+
+This criterion whitens all rows in every evaluation. The search does so
+only where the structures do not keep the one-pass reduction to per-pattern
+cross-products (:mod:`hlm_py.gls.reduced`, the same function with
+evaluations free of ``n``): it is kept by ``corSymm``, ``corCompSymm``,
+``corAR1`` (consecutive times), ``corARMA`` and, where few groups share
+their distances, ``corCAR1`` and the spatial classes, or no correlation
+structure, combined with no variance function, ``varIdent``, ``varFixed``
+or a ``varComb`` of these (:mod:`hlm_py.structs.patterns`); it is lost with
+``varPower``, ``varExp``, ``varConstPower`` and ``varConstProp`` (weights of
+a continuous covariate or of ``fitted(.)``), and where the patterns'
+cross-products would cost more than the rows (one group of all rows, a
+covariate that gives every group its own pattern). The fit's reported
+numbers are :meth:`GlsCriterion.estimates` at the search's end point, by
+this whitening and ``dqrdc2`` as nlme's. ``docs/internals.md``, "gls: the
+pattern reduction", has the algebra and the measurements.
 """
 
 from __future__ import annotations
@@ -30,12 +44,24 @@ from hlm_py.gls.design import GlsDesign
 from hlm_py.linalg.dqrdc2 import dqrdc2, qr_R
 from hlm_py.structs import within
 
-__all__ = ["GlsCriterion", "GlsEstimates", "loglik_constant"]
+__all__ = ["GlsCriterion", "GlsEstimates", "loglik_constant", "full_loglik"]
 
 
 def loglik_constant(n_r: int) -> float:
     """``N_r/2 (log N_r - 1 - log 2 pi)``: nlme's constant of the profiled logLik."""
     return 0.5 * n_r * (math.log(n_r) - 1.0 - math.log(2.0 * math.pi))
+
+
+def full_loglik(pieces: tuple[float, float, float] | None, n_r: int, reml: bool,
+                lsigma: float) -> float:
+    """nlme's ``glsApVar.fullGlsLogLik`` from a criterion's ``pieces``
+    (``-inf`` where they are None): the log-likelihood at ``log sigma``,
+    beta profiled out, without the constant."""
+    if pieces is None:
+        return -math.inf
+    ll, lrss, logdet = pieces
+    aux = 2.0 * (lrss - lsigma)
+    return ll - n_r * lrss - (logdet if reml else 0.0) + (n_r * aux - math.exp(aux)) / 2.0
 
 
 @dataclass
@@ -116,13 +142,7 @@ class GlsCriterion:
     def full_loglik(self, theta: np.ndarray, lsigma: float) -> float:
         """nlme's ``glsApVar.fullGlsLogLik``: the log-likelihood at ``theta``
         and ``log sigma`` (beta profiled out), without the constant."""
-        pc = self.pieces(theta)
-        if pc is None:
-            return -math.inf
-        ll, lrss, logdet = pc
-        aux = 2.0 * (lrss - lsigma)
-        return ll - self.n_r * lrss - (logdet if self.design.reml else 0.0) \
-            + (self.n_r * aux - math.exp(aux)) / 2.0
+        return full_loglik(self.pieces(theta), self.n_r, self.design.reml, lsigma)
 
     def deviance(self, theta: np.ndarray) -> float:
         """``-2 logLik`` (the optimiser's objective)."""

@@ -14,6 +14,7 @@ from scipy import stats
 
 from hlm_py.errors import HlmError
 from hlm_py.formula.grouping import build_grouping, group_names
+from hlm_py.gls.reduced import pattern_criterion
 from hlm_py.gls.results import GlsSummary, IntervalsGls
 from hlm_py.linalg.qt import qt
 from hlm_py.linalg.threads import one_blas_thread
@@ -147,9 +148,14 @@ def _from_pars(fit: Any, pars: np.ndarray, natural: bool) -> np.ndarray:
 
 
 def _full_loglik(fit: Any, natural: bool):
-    """nlme's ``glsApVar.fullGlsLogLik`` in ``(pars, log sigma)``."""
+    """nlme's ``glsApVar.fullGlsLogLik`` in ``(pars, log sigma)``: on the
+    pattern criterion where the structures keep the reduction (the same
+    function, its evaluations free of n: :mod:`hlm_py.gls.reduced`), else on
+    the whitening of all rows."""
+    crit = pattern_criterion(fit.model) or fit.criterion
+
     def f(pars: np.ndarray) -> float:
-        return fit.criterion.full_loglik(_from_pars(fit, pars[:-1], natural), pars[-1])
+        return crit.full_loglik(_from_pars(fit, pars[:-1], natural), pars[-1])
     return f
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,12 +30,12 @@ from hlm_py.gls.criterion import GlsCriterion, GlsEstimates
 from hlm_py.gls.design import GlsDesign, gls_design
 from hlm_py.gls.inference import match_arg
 from hlm_py.gls.results import GlsSummary, IntervalsGls
-from hlm_py.linalg.minimise import MinimiseResult, minimise
+from hlm_py.gls.search import search
+from hlm_py.linalg.minimise import MinimiseResult
 from hlm_py.linalg.threads import one_blas_thread
 from hlm_py.lme.results import ACFResult, AnovaLme, ApVar, VarCov, VariogramResult
 from hlm_py.rbase.loglik import LogLik, aic, bic
 from hlm_py.report import render
-from hlm_py.structs.corstruct import SYMM_SEARCH_EDGE
 from hlm_py.structs.unbounded import check_bounded
 
 __all__ = ["GlsFit", "gls", "gls_fit", "OUTER_TOL"]
@@ -296,133 +296,6 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.max(np.abs((old - new) / den)))
 
 
-def _edges(design: GlsDesign) -> np.ndarray:
-    """The bound of each parameter held by the search (inf: none; corSymm's:
-    ``SYMM_SEARCH_EDGE``)."""
-    out: list[float] = []
-    for _, c in design.components:
-        edge = SYMM_SEARCH_EDGE if getattr(c, "r_class", "") == "corSymm" else math.inf
-        out += [edge] * int(c.n_params)
-    return np.asarray(out, dtype=float)
-
-
-def _held(crit: GlsCriterion, edges: np.ndarray) -> Callable[[np.ndarray], float]:
-    """The deviance with the parameters held within ``edges``."""
-    if not np.isfinite(edges).any():
-        return crit.deviance
-
-    def dev(theta: np.ndarray) -> float:
-        excess = np.maximum(np.abs(theta) - edges, 0.0)
-        if not excess.any():
-            return crit.deviance(theta)
-        return crit.deviance(np.clip(theta, -edges, edges)) + float(np.sum(excess ** 2))
-
-    return dev
-
-
-#: beyond the search's hold, corSymm's parameters at it are moved further
-#: out one at a time (the others kept) in these steps while the logLik rises
-#: (``_probe_edges``): toward a singular matrix where the likelihood has a
-#: flat limit, the gap left at the hold is ``c exp(-2 |t|)`` with ``c`` up
-#: to 80 measured (1.2e-6 at t = 9; nlme's optimum at t = 11.8); single
-#: evaluations there are still within 1e-9 (measured to t = 14), the
-#: search's finite differences are not
-SYMM_PROBE = (1.0, 2.0, 3.0, 4.0)
-
-
-def _probe_edges(crit: GlsCriterion, theta: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """``theta`` with each parameter at (within 0.5 of) its edge moved out
-    by ``SYMM_PROBE`` while the deviance falls (the others kept)."""
-    best = crit.deviance(theta)
-    for j in np.flatnonzero(np.isfinite(edges) & (np.abs(theta) > edges - 0.5)):
-        for step in SYMM_PROBE:
-            x = theta.copy()
-            x[j] = math.copysign(edges[j] + step, theta[j])
-            v = crit.deviance(x)
-            if not v < best:
-                break
-            theta, best = x, v
-    return theta
-
-
-#: ``_staged`` runs on fits of at most this many rows: it doubles a search's
-#: cost (measured on the golden mmrm_ml, 907 rows and 20 parameters: 15.9 s
-#: to 51.8 s), and the two basins it guards against were measured on 40 rows
-STAGED_MAX_ROWS = 200
-
-
-def _staged(crit: GlsCriterion, design: GlsDesign, edges: np.ndarray,
-            res: MinimiseResult, max_iter: int) -> MinimiseResult:
-    """With a correlation structure and a variance function, a second search
-    from the correlation fitted alone (the variance function at its start),
-    kept if higher: their joint likelihood can have two basins (measured: a
-    corSymm + varIdent REML gls, -18.62644 from the joint start, -18.59475
-    from this one and nlme's nlminb)."""
-    names = [n for n, c in design.components if c.n_params]
-    if design.n > STAGED_MAX_ROWS or "corStruct" not in names or "varStruct" not in names:
-        return res
-    start = design.start()
-    is_cor = np.concatenate([np.full(int(c.n_params), n == "corStruct")
-                             for n, c in design.components if c.n_params])
-    dev = _held(crit, edges)
-
-    def cor_only(z: np.ndarray) -> float:
-        x = start.copy()
-        x[is_cor] = z
-        return dev(x)
-
-    first = minimise(cor_only, start[is_cor], max_iter=max_iter)
-    x0 = start.copy()
-    x0[is_cor] = first.x
-    other = minimise(dev, x0, max_iter=max_iter)
-    return other if other.converged and other.fun < res.fun - 1e-9 else res
-
-
-#: corCompSymm's unconstrained parameter on a grid: the profile likelihood in
-#: it looks for a second basin (``_other_basin``)
-CS_GRID = np.arange(-16.0, 4.5, 1.0)
-#: the coarser grid where other parameters are profiled out
-CS_PROFILE_GRID = np.arange(-14.0, 4.5, 2.0)
-#: a grid point this far (in u) from the search's end starts a second search
-CS_BASIN_GAP = 1.5
-
-
-def _other_basin(crit: GlsCriterion, design: GlsDesign, theta: np.ndarray,
-                 res: MinimiseResult, max_iter: int) -> MinimiseResult:
-    """corCompSymm's likelihood can have a second local maximum toward rho's
-    lower bound -1/(M-1) (measured: CS + varExp ML gls, logLik -113.742 at
-    u = -3.98 from nlme's start, -110.178 at u = -9.54 where nlme's optim
-    went; another -115.071 at u = -4.27, -113.544 at u = -8.82 with the
-    varExp parameter 0.072 and 0.285). The profile likelihood in u on a grid
-    (the other parameters, if any, re-fitted at each point from the previous
-    one: 10 short searches) shows it; a search from the grid's best point,
-    where that is more than ``CS_BASIN_GAP`` away, is kept if higher."""
-    cor = design.cor
-    if cor is None or getattr(cor, "r_class", "") != "corCompSymm" or cor.n_params == 0:
-        return res
-    j = design.theta_names.index("corStruct")
-    base = design.start()
-    others = np.delete(base, j)
-    grid = CS_GRID if others.size == 0 else CS_PROFILE_GRID
-    best_x, best = None, math.inf
-    for u in grid:
-        def f(z: np.ndarray, u: float = float(u)) -> float:
-            return crit.deviance(np.insert(z, j, u))
-        if others.size:
-            r = minimise(f, others, max_iter=30)
-            z, v = r.x, r.fun
-            if math.isfinite(v):
-                others = z
-        else:
-            z, v = others, f(others)
-        if v < best:
-            best_x, best = np.insert(z, j, u), v
-    if best_x is None or abs(best_x[j] - theta[j]) <= CS_BASIN_GAP:
-        return res
-    other = minimise(crit.deviance, best_x, max_iter=max_iter)
-    return other if other.converged and other.fun < res.fun - 1e-9 else res
-
-
 @one_blas_thread
 def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = None) -> GlsFit:
     """Fit an unfitted gls model (:func:`hlm_py.gls.design.gls_design`)."""
@@ -446,12 +319,8 @@ def gls_fit(design: GlsDesign, control: GlsControl | Mapping[str, Any] | None = 
     while True:
         old = np.concatenate([est.beta, theta])
         if design.n_params:
-            edges = _edges(design)
-            res = minimise(_held(crit, edges), theta, max_iter=ctrl.msMaxIter)
-            if not needs_update:
-                res = _staged(crit, design, edges, res, ctrl.msMaxIter)
-                res = _other_basin(crit, design, res.x, res, ctrl.msMaxIter)
-            theta = _probe_edges(crit, np.clip(res.x, -edges, edges), edges)
+            res = search(crit, theta, max_iter=ctrl.msMaxIter, basins=not needs_update)
+            theta = res.x
             if not res.converged:
                 msg = (f"gls: the optimisation did not converge in {res.iterations} "
                        f"iterations ({res.message})")

@@ -69,9 +69,12 @@ def central_gradient(fun: Callable[[np.ndarray], float], x: np.ndarray,
 
 
 def minimise(fun: Callable[[np.ndarray], float], x0: np.ndarray, max_iter: int = 200,
-             gtol: float = 1e-7) -> MinimiseResult:
+             gtol: float = 1e-7,
+             grad: Callable[[np.ndarray], np.ndarray] | None = None) -> MinimiseResult:
     """Minimise ``fun`` from ``x0`` (module docstring). ``max_iter`` bounds
-    the BFGS iterations of each run; ``gtol`` the gradient's max norm."""
+    the BFGS iterations of each run; ``gtol`` the gradient's max norm;
+    ``grad`` the gradient of ``fun`` where it is known (else central
+    differences)."""
     x = np.asarray(x0, dtype=float).copy()
     count = [0]
 
@@ -81,6 +84,8 @@ def minimise(fun: Callable[[np.ndarray], float], x0: np.ndarray, max_iter: int =
         return v if not math.isnan(v) else math.inf
 
     def jac(z: np.ndarray) -> np.ndarray:
+        if grad is not None:
+            return np.asarray(grad(z), dtype=float)
         return central_gradient(f, z)
 
     fx = f(x)

@@ -903,7 +903,11 @@ def _symm_upper(theta: np.ndarray, m: int) -> np.ndarray:
     for i in range(m):
         aux = 1.0
         for j in range(i):
-            a1 = math.exp(theta[src])
+            try:
+                a1 = math.exp(theta[src])
+            except OverflowError:
+                # nlme's C gets inf / inf = NaN here: outside the parameter space
+                raise FloatingPointError("corSymm parameter beyond the double range") from None
             a1 = math.pi * a1 / (1 + a1)
             U[j, i] = aux * math.cos(a1)
             aux *= math.sin(a1)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-CATALOGUE_MODULES = ("lm", "model_matrix", "lme", "gls")
+CATALOGUE_MODULES = ("lm", "model_matrix", "lme", "gls", "lme_struct")
 
 
 def catalogue_cases() -> dict[str, list[Any]]:

@@ -49,3 +49,8 @@ def test_lme_live(case):
 @pytest.mark.parametrize("case", case_params("gls"))
 def test_gls_live(case):
     _compare_live("gls", case)
+
+
+@pytest.mark.parametrize("case", case_params("lme_struct"))
+def test_lme_struct_live(case):
+    _compare_live("lme_struct", case)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hlm_py as hlm
 from hlm_py import datasets
 from hlm_py.errors import HlmError, MissingValueError
 from hlm_py.printing.corstruct_reports import render_corstruct
@@ -433,3 +434,15 @@ def test_group_beyond_exact_size_uses_lapack_path():
         Z = np.linalg.solve(np.linalg.cholesky(Cm), M)
         assert np.allclose(W.T @ W, Z.T @ Z, rtol=1e-9)
         assert b.loglik(b.start) == pytest.approx(-0.5 * np.linalg.slogdet(Cm)[1], rel=1e-10)
+
+
+def test_corsymm_parameter_beyond_double_range_is_outside_the_space(orth):
+    """exp(theta) overflows past theta ~ 709 (nlme's C gets NaN there): the
+    criteria take the FloatingPointError as outside the parameter space, and
+    an lme whose search wanders there ends without a bare OverflowError."""
+    b = C.corSymm(form="~ 1 | Subject").bind(orth)
+    with pytest.raises(FloatingPointError):
+        b.whiten(np.full(b.n_params, 800.0), np.ones((len(orth), 1)))
+    fit = hlm.lme("distance ~ age", orth.iloc[:5], random="~ 1 | Subject",
+                  correlation=hlm.corSymm(form="~ 1 | Subject"))
+    assert math.isfinite(hlm.logLik(fit))
