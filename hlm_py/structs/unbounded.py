@@ -196,6 +196,31 @@ def symm_limit(v: np.ndarray, positions: np.ndarray, m: int) -> np.ndarray:
     return C
 
 
+def _scaled_columns(blocks: np.ndarray, s: int) -> np.ndarray:
+    """The blocks side by side (``s x k(p+1)``), each column scaled to norm 1
+    (scale-free: columns of any units), zero columns dropped."""
+    M = blocks.transpose(1, 0, 2).reshape(s, -1)
+    norms = np.linalg.norm(M, axis=0)
+    return M[:, norms > 0] / norms[norms > 0]
+
+
+def _full_rank_early(Z: np.ndarray, held: np.ndarray, s: int) -> bool:
+    """Whether the first few groups' columns already have full row rank
+    beyond any rank tolerance of all ``k`` groups' (adding columns cannot
+    lower the smallest singular value; with unit columns the largest is at
+    most ``sqrt(columns)``): then no null direction exists."""
+    k, m = held.shape[0], Z.shape[1]
+    first = min(k, 2 * (-(-s // m)) + 2)
+    if first == k:
+        return False
+    A = _scaled_columns(Z[held[:first]], s)
+    if A.shape[1] < s:
+        return False
+    cols = k * m
+    bound = math.sqrt(cols) * max(s, cols) * np.finfo(float).eps * 100
+    return bool(np.linalg.svd(A, compute_uv=False)[-1] > bound)
+
+
 def _corr_symm(X: np.ndarray, y: np.ndarray, w: np.ndarray, cor: Any, reml: bool,
                what: str) -> UnboundedLikelihoodError | None:
     if getattr(cor, "r_class", None) != "corSymm" or not cor.n_params:
@@ -206,23 +231,26 @@ def _corr_symm(X: np.ndarray, y: np.ndarray, w: np.ndarray, cor: Any, reml: bool
     Z = w[:, None] * np.column_stack([X, y])
     p = X.shape[1]
     sets: set[tuple[int, ...]] = set()
-    for _, pos in groups:
-        ps = sorted(pos.tolist())
+    for ps in {tuple(sorted(pos.tolist())) for _, pos in groups}:
         for r in range(2, len(ps) + 1):
             sets.update(itertools.combinations(ps, r))
+    # row of each group's position (-1: not observed), for the groups holding a set
+    rowmap = np.full((len(groups), int(cor.max_cov)), -1, dtype=np.int64)
+    for g, (rows, pos) in enumerate(groups):
+        rowmap[g, pos] = rows
     for S in sorted(sets, key=lambda t: (len(t), t)):
-        blocks = []
-        for rows, pos in groups:
-            where = {q: i for i, q in enumerate(pos.tolist())}
-            if all(q in where for q in S):
-                blocks.append(Z[rows[[where[q] for q in S]]])
-        k = len(blocks)
-        M = np.hstack(blocks)  # |S| x k(p+1); its left null space is v's
-        norms = np.linalg.norm(M, axis=0)
-        M = M[:, norms > 0] / norms[norms > 0]  # scale-free (columns of any units)
+        held = rowmap[:, list(S)]
+        held = held[(held >= 0).all(axis=1)]
+        k = held.shape[0]
+        if (reml or k > p) and _full_rank_early(Z, held, len(S)):
+            continue
+        blocks = Z[held]  # k blocks |S| x (p + 1)
+        M = _scaled_columns(blocks, len(S))  # its left null space is v's
         v = None
         if M.shape[1]:
-            U, sv, _ = np.linalg.svd(M, full_matrices=True)
+            # M's left singular vectors from the small triangle of M' = QR
+            R = np.asarray(np.linalg.qr(M.T, mode="r"))
+            U, sv, _ = np.linalg.svd(R.T, full_matrices=True)
             null = U[:, int(np.sum(sv > sv[0] * max(M.shape) * np.finfo(float).eps * 100)):]
         else:
             null = np.eye(len(S))
