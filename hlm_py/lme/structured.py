@@ -26,6 +26,7 @@ from scipy import optimize
 
 from hlm_py.errors import ConvergenceError, HlmError
 from hlm_py.linalg.minimise import STEP, MinimiseResult, minimise
+from hlm_py.lme.chain import ChainCriterion, chain_criterion
 from hlm_py.lme.control import LmeControl
 from hlm_py.lme.design import LmeDesign
 from hlm_py.lme.em import em_start
@@ -45,6 +46,10 @@ CONFIRM_GAIN = 1e-7
 JOINT_GTOL = 1e-6
 #: rounds of (search in phi, full strategy in theta)
 ROUNDS = 4
+#: largest relative difference of the chain criterion (:mod:`hlm_py.lme.chain`)
+#: from the exact one at the search's end point; beyond it the search is
+#: made again on the exact criterion
+REDUCED_TOL = 1e-9
 
 
 @dataclass
@@ -62,24 +67,29 @@ class StructuredOptimum:
     outer: int
 
 
-def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray
+def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray,
+             chain: ChainCriterion | None = None
              ) -> tuple[Callable[[np.ndarray], float], list[np.ndarray]]:
     """The criterion in phi, theta profiled from a warm start (kept in the
     returned list, updated at every finite evaluation): one run of the
-    quasi-Newton search in theta, no restarts."""
+    quasi-Newton search in theta, no restarts; on ``chain`` where given,
+    else on the whitened rows."""
     warm = [theta0.copy()]
     max_iter = control.max_iter
     max_newton = control.max_newton
 
     def D(phi: np.ndarray) -> float:
         try:
-            w = design.at(phi)
+            if chain is not None:
+                lik, ll = chain.at(phi)
+            else:
+                w = design.at(phi)
+                lik, ll = w.criterion, w.struct_ll
         except (FloatingPointError, np.linalg.LinAlgError, ValueError, HlmError):
             return math.inf
         with np.errstate(all="ignore"):
             try:
-                runs = optimise_runs(w.criterion, warm[0], max_iter, max_newton,
-                                     unit_start=False)
+                runs = optimise_runs(lik, warm[0], max_iter, max_newton, unit_start=False)
             except (FloatingPointError, HlmError):
                 return math.inf
         conv = [r for r in runs if r.converged and math.isfinite(r.deviance)] or runs
@@ -87,16 +97,20 @@ def _profile(design: LmeDesign, control: LmeControl, theta0: np.ndarray
         if not math.isfinite(r.deviance):
             return math.inf
         warm[0] = r.theta
-        return float(r.deviance) - 2.0 * w.struct_ll
+        return float(r.deviance) - 2.0 * ll
 
     return D, warm
 
 
-def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: int
-           ) -> tuple[np.ndarray, np.ndarray, float, bool]:
-    """BFGS in (theta, phi) together: the exact gradient in theta, central
+def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: int,
+           chain: ChainCriterion | None = None) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """BFGS in (theta, phi) together: on ``chain`` with its closed-form
+    gradient where given; else the exact gradient in theta and central
     differences in phi (each a whitening and a reduction of the rows)."""
     k = theta0.size
+    if chain is not None:
+        return _joint_run(lambda x: _chain_fg(chain, x, k), theta0, phi0, max_iter,
+                          closed_form=True)
 
     def dev(theta: np.ndarray, phi: np.ndarray) -> tuple[float, LmeDesign | None]:
         try:
@@ -131,6 +145,23 @@ def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: in
                 gp[j] = (d - dm) / h
         return d, np.r_[np.asarray(g, dtype=float), gp]
 
+    return _joint_run(fg, theta0, phi0, max_iter)
+
+
+def _chain_fg(chain: ChainCriterion, x: np.ndarray, k: int) -> tuple[float, np.ndarray]:
+    d, gt, gp = chain.value_and_gradient(x[:k], x[k:])
+    return d, np.r_[gt, gp]
+
+
+def _joint_run(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta0: np.ndarray,
+               phi0: np.ndarray, max_iter: int, closed_form: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """BFGS from ``(theta0, phi0)`` on ``fg``, then :func:`_newton_polish`;
+    the end point, its value and whether it converged: BFGS's own test, or
+    with a ``closed_form`` gradient (whose Newton steps can take it below
+    BFGS's tolerance where BFGS's line search lost precision) the
+    polished gradient's max norm at most :data:`JOINT_GTOL`."""
+    k = theta0.size
     x0 = np.r_[theta0, phi0]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -141,13 +172,19 @@ def _joint(design: LmeDesign, theta0: np.ndarray, phi0: np.ndarray, max_iter: in
     if not math.isfinite(float(res.fun)) or float(res.fun) > f0:
         return theta0, phi0, f0, False
     x, fx = _newton_polish(fg, x, float(res.fun))
-    return x[:k], x[k:], fx, bool(res.success)
+    ok = bool(res.success)
+    if closed_form and not ok:
+        f, g = fg(x)
+        ok = math.isfinite(f) and bool(np.max(np.abs(g), initial=0.0) <= JOINT_GTOL)
+    return x[:k], x[k:], fx, ok
 
 
 #: Newton steps after the joint BFGS (its stopping rule leaves 1e-7 in the
-#: criterion on flat likelihoods), for up to NEWTON_MAX_PARAMS parameters
+#: criterion on flat likelihoods), for up to NEWTON_MAX_PARAMS parameters;
+#: they end where the gradient's max norm is below NEWTON_GTOL
 NEWTON_STEPS = 4
 NEWTON_MAX_PARAMS = 24
+NEWTON_GTOL = 1e-9
 
 
 def _newton_polish(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
@@ -158,7 +195,7 @@ def _newton_polish(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.n
         return x, fx
     for _ in range(NEWTON_STEPS):
         f, g = fg(x)
-        if not math.isfinite(f):
+        if not math.isfinite(f) or not np.max(np.abs(g), initial=0.0) > NEWTON_GTOL:
             break
         H = np.empty((x.size, x.size))
         for j in range(x.size):
@@ -227,11 +264,15 @@ def _search(design: LmeDesign, control: LmeControl, phi0: np.ndarray | None = No
                        f"likelihood ({exc})") from exc
     res: MinimiseResult | None = None
     ok, jdev = True, math.inf
-    for _ in range(ROUNDS):
+    # the search's criterion: the chain reduction where the structures keep it
+    chain = chain_criterion(design) if full and phi.size else None
+    rounds = 0
+    while rounds < ROUNDS:
+        rounds += 1
         if phi.size:
-            theta, phi, jdev, ok = _joint(design, theta, phi, control.max_iter)
+            theta, phi, jdev, ok = _joint(design, theta, phi, control.max_iter, chain)
         if phi.size and not ok:
-            D, warm = _profile(design, control, theta)
+            D, warm = _profile(design, control, theta, chain)
             res = minimise(D, phi, max_iter=max(control.max_iter, 50))
             if not res.converged:
                 msg = (f"lme: the search in the structures' parameters did not converge "
@@ -248,9 +289,19 @@ def _search(design: LmeDesign, control: LmeControl, phi0: np.ndarray | None = No
             opt = Optimum(result=r, criterion=w.criterion, refinement=None, summary=None)  # type: ignore[arg-type]
             return StructuredOptimum(design, phi, w, opt, res, 0)
         w, opt, dev = _fit_at(design, phi, control)
+        reached = res.fun if res is not None and not ok else jdev
+        if chain is not None:
+            # the exact criterion (whitening, QR by groups) where the search ended
+            with np.errstate(all="ignore"):
+                exact = float(w.criterion.deviance(theta)) - 2.0 * w.struct_ll
+            red = chain.deviance(theta, phi)
+            if not abs(exact - red) <= REDUCED_TOL * max(1.0, abs(exact)):
+                # the cross-products lost digits: the search again on the rows
+                chain, rounds = None, rounds - 1
+                continue
+            reached += exact - red  # the search's value, on the exact criterion
         theta = opt.result.theta
         # stop unless the full strategy in theta found a lower criterion
-        reached = res.fun if res is not None and not ok else jdev
         if dev >= reached - CONFIRM_GAIN:
             break
     return StructuredOptimum(design, phi, w, opt, res, 0)
