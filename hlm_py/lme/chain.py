@@ -188,6 +188,24 @@ class ChainCriterion:
         self._cache[key] = out
         return out
 
+    def start(self, phi: np.ndarray) -> np.ndarray:
+        """nlme's starting values of ``theta`` on the rows whitened at ``phi``
+        (:meth:`hlm_py.lme.design.LmeDesign.start`, the column sums of
+        squares of each whitened ``Z`` from the cells)."""
+        pl, _ = self.at(phi)
+        tot = pl.red.total()
+        b = self.base
+        parts = []
+        for lvl, (pdc, G) in enumerate(zip(self.design.pds, b.n_groups)):
+            q = b.q[lvl]
+            a = int(sum(b.q[lvl + 1:]))
+            R = b.z_factors[lvl]  # type: ignore[index]
+            ss = np.diag(R.T @ tot[a:a + q, a:a + q] @ R) / G
+            ss = np.where(ss > 0, ss, 1.0)
+            delta = 0.375 * np.sqrt(ss)
+            parts.append(pdc.params(np.diag(1.0 / delta ** 2)))
+        return np.concatenate(parts)
+
     def deviance(self, theta: np.ndarray, phi: np.ndarray) -> float:
         """The structured deviance at ``(theta, phi)`` (``inf`` where undefined)."""
         try:

@@ -171,12 +171,50 @@ def _joint_run(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], theta0: np.
     f0 = fg(x0)[0]
     if not math.isfinite(float(res.fun)) or float(res.fun) > f0:
         return theta0, phi0, f0, False
-    x, fx = _newton_polish(fg, x, float(res.fun))
-    ok = bool(res.success)
-    if closed_form and not ok:
-        f, g = fg(x)
-        ok = math.isfinite(f) and bool(np.max(np.abs(g), initial=0.0) <= JOINT_GTOL)
+    if not closed_form:
+        x, fx = _newton_polish(fg, x, float(res.fun))
+        return x[:k], x[k:], fx, bool(res.success)
+    x, fx, g = _newton_gradient(fg, x)
+    ok = bool(res.success) or (math.isfinite(fx) and
+                               bool(np.max(np.abs(g), initial=0.0) <= JOINT_GTOL))
     return x[:k], x[k:], fx, ok
+
+
+#: forward-difference step of :func:`_newton_gradient`'s Hessian (relative,
+#: floored at 0.1)
+HESS_STEP = 1e-6
+
+
+def _newton_gradient(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray
+                     ) -> tuple[np.ndarray, float, np.ndarray]:
+    """Newton steps on a closed-form gradient (Hessian by its forward
+    differences), each taken while it lowers the gradient's max norm
+    without raising the value beyond its rounding (1e-12 relative): the
+    end point is where the gradient vanishes, not where the rounding of the
+    values stopped BFGS's line search (as gls's search)."""
+    f, g = fg(x)
+    if x.size > NEWTON_MAX_PARAMS:
+        return x, f, g
+    for _ in range(2 * NEWTON_STEPS):
+        if not (math.isfinite(f) and np.max(np.abs(g), initial=0.0) > NEWTON_GTOL):
+            break
+        H = np.empty((x.size, x.size))
+        for i in range(x.size):
+            e = x.copy()
+            e[i] += HESS_STEP * max(abs(x[i]), 0.1)
+            H[:, i] = (fg(e)[1] - g) / (e[i] - x[i])
+        H = 0.5 * (H + H.T)
+        try:
+            L = np.linalg.cholesky(H)
+        except np.linalg.LinAlgError:
+            break
+        xn = x - np.linalg.solve(L.T, np.linalg.solve(L, g))
+        fn, gn = fg(xn)
+        if not (math.isfinite(fn) and fn <= f + 1e-12 * max(1.0, abs(f))
+                and np.max(np.abs(gn)) < np.max(np.abs(g))):
+            break
+        x, f, g = xn, fn, gn
+    return x, f, g
 
 
 #: Newton steps after the joint BFGS (its stopping rule leaves 1e-7 in the
@@ -235,14 +273,18 @@ def _fit_at(design: LmeDesign, phi: np.ndarray, control: LmeControl
 
 
 def _lean_theta(design: LmeDesign, phi: np.ndarray, control: LmeControl,
-                theta0: np.ndarray | None) -> np.ndarray:
+                theta0: np.ndarray | None, chain: ChainCriterion | None = None
+                ) -> np.ndarray:
     """theta fitted at ``phi`` by one set of runs (from ``theta0``, else from
-    nlme's start after its EM iterations)."""
-    w = design.at(phi)
-    lik = w.criterion
+    nlme's start after its EM iterations); on ``chain`` where given."""
+    if chain is not None:
+        lik, start = chain.at(phi)[0], chain.start
+    else:
+        w = design.at(phi)
+        lik, start = w.criterion, lambda _phi: w.start()
     if theta0 is None:
         with np.errstate(all="ignore"):
-            theta0 = em_start(lik, w.start(), control.niterEM)
+            theta0 = em_start(lik, start(phi), control.niterEM)
     with np.errstate(all="ignore"):
         runs = optimise_runs(lik, theta0, control.max_iter, control.max_newton,
                              unit_start=False)
@@ -257,15 +299,15 @@ def _search(design: LmeDesign, control: LmeControl, phi0: np.ndarray | None = No
     profiled; with ``full``, theta fitted at the end point by the whole
     strategy, and the search again where that finds a lower criterion."""
     phi = design.struct_start() if phi0 is None else phi0
+    # the search's criterion: the chain reduction where the structures keep it
+    chain = chain_criterion(design) if full and phi.size else None
     try:
-        theta = _lean_theta(design, phi, control, theta0)
+        theta = _lean_theta(design, phi, control, theta0, chain)
     except FloatingPointError as exc:
         raise HlmError("lme: the structures' starting values give a non-finite "
                        f"likelihood ({exc})") from exc
     res: MinimiseResult | None = None
     ok, jdev = True, math.inf
-    # the search's criterion: the chain reduction where the structures keep it
-    chain = chain_criterion(design) if full and phi.size else None
     rounds = 0
     while rounds < ROUNDS:
         rounds += 1
