@@ -49,9 +49,10 @@ import math
 import numpy as np
 
 from hlm_py.lme.criterion import ProfiledLikelihood
+from hlm_py.lme.design import LmeDesign
 from hlm_py.lme.reduce import Reduced
-from hlm_py.structs.corstruct import _AR1Bound, _ARMABound, _CAR1Bound
-from hlm_py.structs.patterns import var_strata
+from hlm_py.structs.corstruct import BoundCor, _AR1Bound, _ARMABound, _CAR1Bound
+from hlm_py.structs.patterns import VarStrata, var_strata
 
 __all__ = ["ChainCriterion", "chain_criterion", "MAX_GAPS", "MAX_FLOATS"]
 
@@ -68,7 +69,8 @@ class ChainCriterion:
     """The structured lme criterion at ``(theta, phi)`` from the terms of
     the module docstring; build with :func:`chain_criterion`."""
 
-    def __init__(self, design, kind: str, gaps: np.ndarray, n_keys: int, vs, ids: np.ndarray,
+    def __init__(self, design: LmeDesign, kind: str, gaps: np.ndarray, n_keys: int,
+                 vs: VarStrata, ids: np.ndarray,
                  terms: np.ndarray, counts: tuple[np.ndarray, np.ndarray], ll_fold: float,
                  base: Reduced):
         self.design = design
@@ -97,7 +99,8 @@ class ChainCriterion:
         d = self.gaps
         if cor is None:
             return np.zeros(0), np.zeros(0)
-        t = float(cor._full(tc)[0])
+        assert isinstance(cor, BoundCor)
+        t = float(cor._full(tc)[0])  # the held value where fixed
         if self.kind == "car1":
             ph = 1.0 / (1.0 + math.exp(-t))
             r = ph ** d
@@ -106,7 +109,8 @@ class ChainCriterion:
         dph = (1.0 - ph * ph) / 2.0
         return ph ** d, d * ph ** (d - 1.0) * dph
 
-    def _coefficients(self, phi: np.ndarray):
+    def _coefficients(self, phi: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         """The terms' coefficients (full layout), their derivatives in
         ``phi`` (full layout x n_phi), the structures' log-likelihood and
         its gradient."""
@@ -238,7 +242,7 @@ class ChainCriterion:
         return float(dev) - 2.0 * ll, np.asarray(g_t, dtype=float), g_phi
 
 
-def _chain(cor, n: int) -> tuple[str, np.ndarray, np.ndarray] | None:
+def _chain(cor: object, n: int) -> tuple[str, np.ndarray, np.ndarray] | None:
     """``(kind, prev, gap)``: per row the row before it in its correlation
     group's time order (-1 for none) and the time between them; None where
     the structure is not a Markov chain of this module."""
@@ -270,7 +274,7 @@ def _chain(cor, n: int) -> tuple[str, np.ndarray, np.ndarray] | None:
     return kind, prev, gap
 
 
-def _conditioned(design, base: Reduced) -> np.ndarray:
+def _conditioned(design: LmeDesign, base: Reduced) -> np.ndarray:
     """``[Z~_Q | ... | Z~_1 | X~ | y~]`` (the cells' columns) from the
     unstructured design's reduction."""
     X, y = design.X, design.y
@@ -280,7 +284,9 @@ def _conditioned(design, base: Reduced) -> np.ndarray:
     for z, r in reversed(list(zip(design.Z, rz))):
         cols.append(np.linalg.solve(r.T, z.T).T)
     if p:
-        cols.append(np.linalg.solve(base.x_factor.T, X.T).T)
+        rx = base.x_factor
+        assert rx is not None  # chain_criterion checks it
+        cols.append(np.linalg.solve(rx.T, X.T).T)
         cols.append((y - X @ base.beta_offset)[:, None])
     else:
         cols.append(y[:, None])
@@ -305,7 +311,7 @@ def _accumulate(index: np.ndarray, A: np.ndarray, B: np.ndarray, size: int) -> n
     return out
 
 
-def chain_criterion(design) -> ChainCriterion | None:
+def chain_criterion(design: LmeDesign) -> ChainCriterion | None:
     """The chain criterion of an lme ``design`` with structures, or None
     where they keep no reduction (module docstring) or where the terms
     would hold more than :data:`MAX_FLOATS` numbers."""

@@ -278,13 +278,14 @@ def _lean_theta(design: LmeDesign, phi: np.ndarray, control: LmeControl,
     """theta fitted at ``phi`` by one set of runs (from ``theta0``, else from
     nlme's start after its EM iterations); on ``chain`` where given."""
     if chain is not None:
-        lik, start = chain.at(phi)[0], chain.start
+        lik = chain.at(phi)[0]
     else:
         w = design.at(phi)
-        lik, start = w.criterion, lambda _phi: w.start()
+        lik = w.criterion
     if theta0 is None:
+        start = chain.start(phi) if chain is not None else w.start()
         with np.errstate(all="ignore"):
-            theta0 = em_start(lik, start(phi), control.niterEM)
+            theta0 = em_start(lik, start, control.niterEM)
     with np.errstate(all="ignore"):
         runs = optimise_runs(lik, theta0, control.max_iter, control.max_newton,
                              unit_start=False)
