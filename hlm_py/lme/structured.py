@@ -1,15 +1,21 @@
 """The optimisation of an lme fit with a variance function or a correlation
 structure (nlme's ``lmeStruct`` with ``corStruct`` / ``varStruct``).
 
-The structures' parameters ``phi`` change the whitening of the rows, so the
-one-pass reduction is made again at each ``phi`` (``LmeDesign.at``). The
+The structures' parameters ``phi`` change the whitening of the rows. Where
+the structures keep the chain reduction (:mod:`hlm_py.lme.chain`: corAR1,
+corARMA(1, 0), corCAR1, none; with varIdent, varFixed or none) the search
+runs on per-group cross-products made once, with a closed-form gradient in
+``phi``; elsewhere the one-pass reduction is made again at each ``phi``
+(``LmeDesign.at``). The
 reStruct's parameters ``theta`` are profiled: the criterion in ``phi`` is
 the minimum over ``theta`` of the whitened design's criterion (warm-started
 runs of :mod:`hlm_py.lme.runs`, with their exact gradient), minimised by
 :func:`hlm_py.linalg.minimise.minimise`. At the end point the full strategy
 of :mod:`hlm_py.lme.strategy` (nlme's EM start, the QR refit where needed)
-fits ``theta`` again; where it finds a lower criterion the search in ``phi``
-goes on from there. A variance function on ``fitted(.)`` adds nlme's outer
+fits ``theta`` again on the whitened rows (the reported fit), the exact
+criterion is checked against the chain's (:data:`REDUCED_TOL`, else the
+search again on the rows); where it finds a lower criterion the search in
+``phi`` goes on from there. A variance function on ``fitted(.)`` adds nlme's outer
 loop (optimise, update the covariate from the innermost fitted values).
 """
 
