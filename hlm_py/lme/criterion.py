@@ -223,7 +223,7 @@ class ProfiledLikelihood:
         parts = self.split(phi)
         lams = [self._work_factor(i, f, mode) for i, f in enumerate(parts)]
         jacs = [self._work_jacobian(i, f, mode) for i, f in enumerate(parts)]
-        return self._deviance_and_gradient(lams, jacs)
+        return self._deviance_and_gradient(lams, jacs)[:2]
 
     def theta_log_scales(self) -> list[int]:
         """Indices of ``theta`` that are log scales (a variance, or a direction
@@ -267,13 +267,25 @@ class ProfiledLikelihood:
         lams = self._tilde(self.roots(theta))
         jacs = [np.einsum("ab,kbc->kac", r, J)
                 for r, J in zip(self._rz, self.restruct.root_jacobians(theta))]
-        return self._deviance_and_gradient(lams, jacs)
+        return self._deviance_and_gradient(lams, jacs)[:2]
 
-    def _deviance_and_gradient(self, lams: list[np.ndarray], jacs: list[np.ndarray]
-                               ) -> tuple[float, np.ndarray]:
+    def deviance_gradient_cells(self, theta: np.ndarray
+                                ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """``-2 logLik``, its exact gradient in ``theta`` and its derivative
+        in the innermost groups' cells ``(k, k, G_Q)`` (``d dev = sum_g
+        <C~_g, dcells_g>`` over all entries; None where undefined)."""
+        theta = np.asarray(theta, dtype=float)
+        lams = self._tilde(self.roots(theta))
+        jacs = [np.einsum("ab,kbc->kac", r, J)
+                for r, J in zip(self._rz, self.restruct.root_jacobians(theta))]
+        return self._deviance_and_gradient(lams, jacs, cells=True)
+
+    def _deviance_and_gradient(self, lams: list[np.ndarray], jacs: list[np.ndarray],
+                               cells: bool = False
+                               ) -> tuple[float, np.ndarray, np.ndarray | None]:
         ev = self.evaluator.evaluate(lams)
         if ev is None:
-            return np.inf, np.full(self.n_params, np.nan)
+            return np.inf, np.full(self.n_params, np.nan), None
         levels, beta, rss, Axx_inv = ev.levels, ev.beta, ev.rss, ev.xtvx_inv
         dev = self._criterion(ev)
         p = self.p
@@ -304,7 +316,7 @@ class ProfiledLikelihood:
                 lam_bar = 2.0 * np.tensordot(Tz, UMinv - mul_t(PA, K), axes=([0, 2], [0, 2]))
             J = jacs[lvl]
             grad[self.offsets[lvl]:self.offsets[lvl + 1]] = np.einsum("ij,kij->k", lam_bar, J)
-            if lvl + 1 < len(levels):
+            if lvl + 1 < len(levels) or cells:
                 if a_g is None:  # lvl == 0
                     a_g = np.broadcast_to(abar[:, :, None], abar.shape + (G,))
                 r = a_g.shape[0]
@@ -316,7 +328,8 @@ class ProfiledLikelihood:
                 nxt[qz:, :qz] = -LKA.transpose(1, 0, 2)
                 nxt[qz:, qz:] = a_g
                 a_g = nxt
-        return dev, grad
+        # with ``cells``, a_g is the adjoint of the innermost cells
+        return dev, grad, a_g if cells else None
 
     # -- estimates ----------------------------------------------------------
     def fixed_factor(self, theta: np.ndarray) -> np.ndarray | None:

@@ -570,6 +570,8 @@ class BoundCor:
         self.start = np.zeros(0) if self.fixed else self.full_start.copy()
         self._cache_key: bytes | None = None
         self._cache: object = None
+        #: per row the time the structure uses (corARMA, corCAR1), else None
+        self.times: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (f"BoundCor({self.r_class}, {self.formula_text!r}, "
@@ -1330,9 +1332,11 @@ def _bind_arma(spec: CorSpec, data: pd.DataFrame, codes: np.ndarray, labels: lis
     for _s, _g, idx in layout.by_size():
         tt = t[idx]
         max_lag = max(max_lag, int((tt.max(axis=1) - tt.min(axis=1)).max()))
-    return _ARMABound("corARMA", f"ARMA({p},{q})", spec.formula(), layout, start, spec.fixed,
-                      batches=_batches(layout, lambda s, idx: t[idx] - t[idx][:, :1]),
-                      p=p, q=q, max_lag=max_lag)
+    out = _ARMABound("corARMA", f"ARMA({p},{q})", spec.formula(), layout, start, spec.fixed,
+                     batches=_batches(layout, lambda s, idx: t[idx] - t[idx][:, :1]),
+                     p=p, q=q, max_lag=max_lag)
+    out.times = t.astype(float)
+    return out
 
 
 def corARMA(value: Sequence[float] | float | None = None, form: str = "~ 1", p: int = 0,  # noqa: N802
@@ -1422,8 +1426,10 @@ class _CAR1Spec(CorSpec):
             tt = times[idx]
             return np.abs(tt[:, j] - tt[:, i])
 
-        return _CAR1Bound("corCAR1", "Continuous AR(1)", self.formula(), layout, start,
-                          self.fixed, batches=_batches(layout, pattern))
+        out = _CAR1Bound("corCAR1", "Continuous AR(1)", self.formula(), layout, start,
+                         self.fixed, batches=_batches(layout, pattern))
+        out.times = np.asarray(times, dtype=float)
+        return out
 
 
 def corCAR1(value: float = 0.2, form: str = "~ 1", fixed: bool = False) -> CorSpec:  # noqa: N802
