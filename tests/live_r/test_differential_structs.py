@@ -314,6 +314,29 @@ def _tolerance(gap: float) -> float:
     return max(1e-4, 3 * math.sqrt(2 * abs(gap) + 1e-12))
 
 
+def _fit_both(p: S.Problem, r_code: str, fit_fn):
+    """nlme's fits (``r_code``) and hlm_py's, their logLiks checked; None
+    where either refuses (the refusal checked)."""
+    r = rbridge.run(r_code, d=p.data)
+    if not r.ok:
+        _refused(p, r, fit_fn)
+        return None
+    note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
+    try:
+        fit = _quiet(fit_fn, p)
+    except UnboundedLikelihoodError as exc:
+        _check_unbounded(p, exc)
+        return None
+    except HlmError as exc:
+        raise AssertionError(f"nlme fits this model but hlm_py raised "
+                             f"{type(exc).__name__}: {exc}") from exc
+    rv = r.value
+    note(f"nlme's fits: {dict(zip(rv['candidates'].names, rv['candidates'].values))}, "
+         f"best {rv['best']}")
+    _check_loglik(float(hlm.logLik(fit)), float(rv["logLik"][0]), float(rv["logLik_default"][0]))
+    return fit, rv
+
+
 # --------------------------------------------------------------------------
 # gls
 
@@ -322,28 +345,14 @@ def _tolerance(gap: float) -> float:
 @given(p=S.gls_struct_problems())
 def test_gls_structs_match_nlme(p: S.Problem) -> None:
     _emit_gls(p, "test_gls_structs_match_nlme")
-    r = rbridge.run(R_GLS.format(call=calls.gls_r_call(p), tight=TIGHT_GLS), d=p.data)
-    if not r.ok:
-        _refused(p, r, calls.fit_gls)
+    both = _fit_both(p, R_GLS.format(call=calls.gls_r_call(p), tight=TIGHT_GLS), calls.fit_gls)
+    if both is None:
         return
-    note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
-    try:
-        fit = _quiet(calls.fit_gls, p)
-    except UnboundedLikelihoodError as exc:
-        _check_unbounded(p, exc)
-        return
-    except HlmError as exc:
-        raise AssertionError(f"nlme fits this model but hlm_py raised "
-                             f"{type(exc).__name__}: {exc}") from exc
-    rv = r.value
-    note(f"nlme's fits: {dict(zip(rv['candidates'].names, rv['candidates'].values))}, "
-         f"best {rv['best']}")
-    ll_r, ll_py = float(rv["logLik"][0]), float(hlm.logLik(fit))
-    _check_loglik(ll_py, ll_r, float(rv["logLik_default"][0]))
+    fit, rv = both
     theta_r = np.asarray(rv["ms"].values, dtype=float)
     assert fit.theta_names == rv["ms"].names, f"{fit.theta_names} vs {rv['ms'].names}"
     note(f"parameters: hlm_py {fit.theta!r}, nlme {theta_r!r}")
-    gap = ll_py - ll_r
+    gap = float(hlm.logLik(fit)) - float(rv["logLik"][0])
     if _rounding(rv, len(rv["fitted"])) > BEYOND_DOUBLE:
         note("nlme's correlation parameter is beyond where double precision evaluates the "
              "logLik to 1e-6 (the likelihood is flat toward the boundary there): compared "
@@ -452,30 +461,17 @@ def _flat_toward_zero_sd(fit) -> str | None:
 @given(p=S.lme_struct_problems())
 def test_lme_structs_match_nlme(p: S.Problem) -> None:
     _emit_lme(p, "test_lme_structs_match_nlme")
-    r = rbridge.run(R_LME.format(call=calls.lme_struct_r_call(p), tight=TIGHT_LME), d=p.data)
-    if not r.ok:
-        _refused(p, r, calls.fit_lme_struct)
+    both = _fit_both(p, R_LME.format(call=calls.lme_struct_r_call(p), tight=TIGHT_LME),
+                     calls.fit_lme_struct)
+    if both is None:
         return
-    note(f"nlme's warnings: {r.warnings}" if r.warnings else "nlme: no warnings")
-    try:
-        fit = _quiet(calls.fit_lme_struct, p)
-    except UnboundedLikelihoodError as exc:
-        _check_unbounded(p, exc)
-        return
-    except HlmError as exc:
-        raise AssertionError(f"nlme fits this model but hlm_py raised "
-                             f"{type(exc).__name__}: {exc}") from exc
-    rv = r.value
-    note(f"nlme's fits: {dict(zip(rv['candidates'].names, rv['candidates'].values))}, "
-         f"best {rv['best']}")
-    ll_r, ll_py = float(rv["logLik"][0]), float(hlm.logLik(fit))
-    _check_loglik(ll_py, ll_r, float(rv["logLik_default"][0]))
+    fit, rv = both
     params_r = np.asarray(rv["ms"].values, dtype=float)
     at = fit.at(params_r)
     note(f"parameters: nlme {dict(zip(rv['ms'].names, params_r))}; hlm_py "
          f"psi {fit.psi!r}, structures {fit.phi!r}")
     _check_at_r(at, rv, hlm.fixef(at), [])
-    gap = ll_py - ll_r
+    gap = float(hlm.logLik(fit)) - float(rv["logLik"][0])
     if abs(gap) > SAME_OPTIMUM:
         note("hlm_py found a higher optimum than nlme: estimates not compared")
         return
